@@ -1,0 +1,76 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "PixelFlow",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "PixelFlowProtocol", targets: ["PixelFlowProtocol"]),
+        .library(name: "PixelFlowImaging", targets: ["PixelFlowImaging"]),
+        .executable(name: "pixelflow", targets: ["pixelflow"]),
+        .executable(name: "pfctl", targets: ["pfctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries, reached through pkg-config. Only the two targets below import them.
+        .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        // Fixed-argument C wrappers over libvips' variadic API (Swift cannot call C varargs).
+        .target(name: "CVipsShim", dependencies: ["CVips"]),
+
+        .target(name: "PixelFlowCompression", dependencies: ["CZstd", "CLZ4"]),
+        .target(
+            name: "PixelFlowProtocol",
+            dependencies: [
+                "PixelFlowCompression",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(name: "PixelFlowImaging", dependencies: ["CVipsShim"]),
+
+        .executableTarget(
+            name: "pixelflow",
+            dependencies: [
+                "PixelFlowProtocol",
+                "PixelFlowImaging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "pfctl",
+            dependencies: [
+                "PixelFlowProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Benchmarks are a separate binary so production executables carry none of their code.
+        .executableTarget(
+            name: "pixelflow-bench",
+            dependencies: [
+                "PixelFlowProtocol",
+                "PixelFlowCompression",
+                "PixelFlowImaging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "PixelFlowCompressionTests", dependencies: ["PixelFlowCompression"]),
+        .testTarget(
+            name: "PixelFlowProtocolTests",
+            dependencies: [
+                "PixelFlowProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "PixelFlowImagingTests", dependencies: ["PixelFlowImaging"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,5 @@
+#include "pixelflow_vips.h"
+
+int pf_vips_init(const char *argv0) {
+    return VIPS_INIT(argv0);
+}
