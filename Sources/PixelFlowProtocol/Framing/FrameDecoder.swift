@@ -1,0 +1,67 @@
+import NIOCore
+
+/// Reads the preface, then frames. Every check that can be made from the 12-byte header (type, sender, stream,
+/// length against the limit for that type) is made before a single payload byte is buffered; a partial frame
+/// leaves the buffer untouched so the next read resumes from its start.
+public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
+    public typealias InboundOut = WireElement
+
+    public let limits: ProtocolLimits
+    /// The roles the other side may have: `[.coordinator]` on a client or worker, `[.client, .worker]` on the coordinator.
+    public let senders: Set<PeerRole>
+    private var expectingPreface: Bool
+
+    public init(limits: ProtocolLimits = .default, from senders: Set<PeerRole>, expectingPreface: Bool = true) {
+        self.limits = limits
+        self.senders = senders
+        self.expectingPreface = expectingPreface
+    }
+
+    public mutating func decode(buffer: inout ByteBuffer) throws -> WireElement? {
+        try decodeElement(&buffer)
+    }
+
+    public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> WireElement? {
+        if let element = try decodeElement(&buffer) { return element }
+        if seenEOF && buffer.readableBytes > 0 {
+            throw ProtocolError.malformed("connection closed inside a frame (\(buffer.readableBytes) bytes pending)")
+        }
+        return nil
+    }
+
+    mutating func decodeElement(_ buffer: inout ByteBuffer) throws(ProtocolError) -> WireElement? {
+        if expectingPreface {
+            guard let preface = try Preface.read(from: &buffer) else { return nil }
+            expectingPreface = false
+            return .preface(preface)
+        }
+        guard let header = try FrameHeader.peek(in: buffer) else { return nil }
+        guard let type = FrameType(rawValue: header.type) else {
+            throw ProtocolError(.unknownFrameType, "frame type 0x\(String(header.type, radix: 16)) is not part of v1")
+        }
+        try Frame.validate(type: type, streamID: header.streamID, from: senders)
+        let limit = limits.maxPayload(for: type)
+        guard header.length <= limit else {
+            throw ProtocolError(.frameTooLarge, "\(type) payload of \(header.length) bytes exceeds the limit of \(limit)")
+        }
+        guard buffer.readableBytes >= FrameHeader.size + Int(header.length) else { return nil }
+        buffer.moveReaderIndex(forwardBy: FrameHeader.size)
+        var payload = buffer.readSlice(length: Int(header.length))!
+        let message = try Message.decode(type: type, flags: header.flags, payload: &payload, limits: limits)
+        return .frame(Frame(stream: header.streamID, message))
+    }
+}
+
+/// Writes the preface and frames.
+public struct FrameEncoder: MessageToByteEncoder {
+    public typealias OutboundIn = WireElement
+
+    public init() {}
+
+    public func encode(data: WireElement, out: inout ByteBuffer) {
+        switch data {
+        case .preface(let preface): preface.write(to: &out)
+        case .frame(let frame): frame.write(to: &out)
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import NIOCore
+
+/// Every PixelFlow v1 message. Which side may send each is `FrameType.senders`.
+public enum Message: Sendable, Hashable {
+    case hello(Hello)
+    case auth(Auth)
+    case authOK(AuthOK)
+    case ping(Ping)
+    case pong(Pong)
+    case goAway(GoAway)
+    case submit(Submit)
+    case accepted(Accepted)
+    case rejected(Rejected)
+    case variant(VariantHeader)
+    case jobDone(JobDone)
+    case jobFailed(JobFailed)
+    case cancel(Cancel)
+    case statusRequest(StatusRequest)
+    case status(JobStatus)
+    case watch(Watch)
+    case workersRequest(WorkersRequest)
+    case workers(WorkerList)
+    case statsRequest(StatsRequest)
+    case stats(Stats)
+    case register(Register)
+    case registered(Registered)
+    case assign(Assign)
+    case taskDone(TaskDone)
+    case taskFailed(TaskFailed)
+    case heartbeat(Heartbeat)
+    case drain(Drain)
+    case cancelTask(CancelTask)
+    case chunk(Chunk)
+
+    public var frameType: FrameType {
+        guard let payload else { return .chunk }
+        return type(of: payload).frameType
+    }
+
+    /// The message's body, for every case but CHUNK (whose flags carry part of it).
+    private var payload: (any WirePayload)? {
+        switch self {
+        case .hello(let body): body
+        case .auth(let body): body
+        case .authOK(let body): body
+        case .ping(let body): body
+        case .pong(let body): body
+        case .goAway(let body): body
+        case .submit(let body): body
+        case .accepted(let body): body
+        case .rejected(let body): body
+        case .variant(let body): body
+        case .jobDone(let body): body
+        case .jobFailed(let body): body
+        case .cancel(let body): body
+        case .statusRequest(let body): body
+        case .status(let body): body
+        case .watch(let body): body
+        case .workersRequest(let body): body
+        case .workers(let body): body
+        case .statsRequest(let body): body
+        case .stats(let body): body
+        case .register(let body): body
+        case .registered(let body): body
+        case .assign(let body): body
+        case .taskDone(let body): body
+        case .taskFailed(let body): body
+        case .heartbeat(let body): body
+        case .drain(let body): body
+        case .cancelTask(let body): body
+        case .chunk: nil
+        }
+    }
+
+    var flags: UInt8 {
+        if case .chunk(let chunk) = self { return chunk.flags }
+        return 0
+    }
+
+    func writePayload(to buffer: inout ByteBuffer) {
+        if case .chunk(let chunk) = self { return chunk.write(to: &buffer) }
+        payload!.write(to: &buffer)
+    }
+
+    /// Decodes a complete payload of `type`; bytes left over are a protocol error.
+    static func decode(
+        type: FrameType, flags: UInt8, payload: inout ByteBuffer, limits: ProtocolLimits
+    ) throws(ProtocolError) -> Message {
+        if type == .chunk {
+            return .chunk(try Chunk(flags: flags, payload: &payload, maxDecodedSize: Int(limits.maxChunkData)))
+        }
+        guard flags == 0 else {
+            throw ProtocolError.malformed("\(type) frame has flags 0x\(String(flags, radix: 16)), must be 0")
+        }
+        let message: Message
+        switch type {
+        case .hello: message = .hello(try Hello(from: &payload))
+        case .auth: message = .auth(try Auth(from: &payload))
+        case .authOK: message = .authOK(try AuthOK(from: &payload))
+        case .ping: message = .ping(try Ping(from: &payload))
+        case .pong: message = .pong(try Pong(from: &payload))
+        case .goAway: message = .goAway(try GoAway(from: &payload))
+        case .submit: message = .submit(try Submit(from: &payload))
+        case .accepted: message = .accepted(try Accepted(from: &payload))
+        case .rejected: message = .rejected(try Rejected(from: &payload))
+        case .variant: message = .variant(try VariantHeader(from: &payload))
+        case .jobDone: message = .jobDone(try JobDone(from: &payload))
+        case .jobFailed: message = .jobFailed(try JobFailed(from: &payload))
+        case .cancel: message = .cancel(try Cancel(from: &payload))
+        case .statusRequest: message = .statusRequest(try StatusRequest(from: &payload))
+        case .status: message = .status(try JobStatus(from: &payload))
+        case .watch: message = .watch(try Watch(from: &payload))
+        case .workersRequest: message = .workersRequest(try WorkersRequest(from: &payload))
+        case .workers: message = .workers(try WorkerList(from: &payload))
+        case .statsRequest: message = .statsRequest(try StatsRequest(from: &payload))
+        case .stats: message = .stats(try Stats(from: &payload))
+        case .register: message = .register(try Register(from: &payload))
+        case .registered: message = .registered(try Registered(from: &payload))
+        case .assign: message = .assign(try Assign(from: &payload))
+        case .taskDone: message = .taskDone(try TaskDone(from: &payload))
+        case .taskFailed: message = .taskFailed(try TaskFailed(from: &payload))
+        case .heartbeat: message = .heartbeat(try Heartbeat(from: &payload))
+        case .drain: message = .drain(try Drain(from: &payload))
+        case .cancelTask: message = .cancelTask(try CancelTask(from: &payload))
+        case .chunk: preconditionFailure("handled above")
+        }
+        guard payload.readableBytes == 0 else {
+            throw ProtocolError.malformed("\(payload.readableBytes) bytes left over after the \(type) payload")
+        }
+        return message
+    }
+}

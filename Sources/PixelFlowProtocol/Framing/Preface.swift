@@ -1,0 +1,63 @@
+import NIOCore
+
+/// The 8 bytes each side sends first (proto/PROTOCOL.md §2): `"PXFL" · min u8 · max u8 · reserved u16 (0)`.
+/// The connecting peer states the range it speaks; the coordinator answers with the version it chose in both
+/// bytes, or `0 · its max` when the ranges do not meet, and then closes.
+public struct Preface: Sendable, Hashable {
+    public static let magic: [UInt8] = Array("PXFL".utf8)
+    public static let size = 8
+
+    public var minVersion: UInt8
+    public var maxVersion: UInt8
+
+    public init(minVersion: UInt8, maxVersion: UInt8) {
+        self.minVersion = minVersion
+        self.maxVersion = maxVersion
+    }
+
+    /// What this implementation speaks.
+    public static let supported = Preface(minVersion: ProtocolVersion.v1, maxVersion: ProtocolVersion.v1)
+
+    /// The coordinator's answer choosing `version`.
+    public static func chosen(_ version: UInt8) -> Preface { Preface(minVersion: version, maxVersion: version) }
+
+    /// The highest version both ranges contain, if any.
+    public func negotiate(with other: Preface) -> UInt8? {
+        let low = max(minVersion, other.minVersion)
+        let high = min(maxVersion, other.maxVersion)
+        return low <= high && low > 0 ? high : nil
+    }
+
+    static func read(from buffer: inout ByteBuffer) throws(ProtocolError) -> Preface? {
+        guard buffer.readableBytes >= size else {
+            // Refuse a wrong magic as soon as its bytes arrive, so garbage is not waited on.
+            let available = min(buffer.readableBytes, magic.count)
+            if let seen = buffer.getBytes(at: buffer.readerIndex, length: available), seen != Array(magic.prefix(available)) {
+                throw ProtocolError.malformed("connection does not start with the PXFL preface")
+            }
+            return nil
+        }
+        guard buffer.readBytes(length: 4) == magic else {
+            throw ProtocolError.malformed("connection does not start with the PXFL preface")
+        }
+        let minVersion = buffer.readInteger(as: UInt8.self)!
+        let maxVersion = buffer.readInteger(as: UInt8.self)!
+        let reserved = buffer.readInteger(as: UInt16.self)!
+        guard reserved == 0 else { throw ProtocolError.malformed("reserved preface bytes must be 0") }
+        guard minVersion <= maxVersion else {
+            throw ProtocolError(.unsupportedVersion, "preface range \(minVersion)...\(maxVersion) is empty")
+        }
+        return Preface(minVersion: minVersion, maxVersion: maxVersion)
+    }
+
+    public func write(to buffer: inout ByteBuffer) {
+        buffer.writeBytes(Preface.magic)
+        buffer.writeInteger(minVersion)
+        buffer.writeInteger(maxVersion)
+        buffer.writeInteger(UInt16(0))
+    }
+}
+
+public enum ProtocolVersion {
+    public static let v1: UInt8 = 1
+}

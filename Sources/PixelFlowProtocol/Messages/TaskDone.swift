@@ -1,0 +1,31 @@
+import NIOCore
+
+/// TASK_DONE (worker → coordinator, on the task's stream; ends it): `task_id u64 · attempt u16 · variants u16 · elapsed_ms u32`.
+public struct TaskDone: WirePayload {
+    public static let frameType = FrameType.taskDone
+    public var taskID: UInt64
+    public var attempt: UInt16
+    public var variants: UInt16
+    public var elapsedMilliseconds: UInt32
+
+    public init(taskID: UInt64, attempt: UInt16, variants: UInt16, elapsedMilliseconds: UInt32) {
+        self.taskID = taskID
+        self.attempt = attempt
+        self.variants = variants
+        self.elapsedMilliseconds = elapsedMilliseconds
+    }
+
+    public init(from buffer: inout ByteBuffer) throws(ProtocolError) {
+        taskID = try buffer.readField(UInt64.self, "task_id")
+        attempt = try buffer.readField(UInt16.self, "attempt")
+        variants = try buffer.readField(UInt16.self, "variants")
+        elapsedMilliseconds = try buffer.readField(UInt32.self, "elapsed_ms")
+    }
+
+    public func write(to buffer: inout ByteBuffer) {
+        buffer.writeInteger(taskID)
+        buffer.writeInteger(attempt)
+        buffer.writeInteger(variants)
+        buffer.writeInteger(elapsedMilliseconds)
+    }
+}
