@@ -60,7 +60,7 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "PixelFlowCompressionTests", dependencies: ["PixelFlowCompression"]),
+        .testTarget(name: "PixelFlowCompressionTests", dependencies: ["PixelFlowCompression", "CZstd"]),
         .testTarget(
             name: "PixelFlowProtocolTests",
             dependencies: [
