@@ -5,6 +5,6 @@ struct PfctlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pfctl",
         abstract: "Operate and use a PixelFlow cluster.",
-        subcommands: []
+        subcommands: [DecodeCommand.self]
     )
 }
