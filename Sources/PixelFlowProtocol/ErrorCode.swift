@@ -32,14 +32,13 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let retriesExhausted = ErrorCode(rawValue: 112)
     public static let deadlineExceeded = ErrorCode(rawValue: 113)
     public static let unavailable = ErrorCode(rawValue: 114)
-    public static let streamError = ErrorCode(rawValue: 115)
 
     public static let known: [ErrorCode] = [
         .none, .protocolError, .unsupportedVersion, .unauthorized, .handshakeTimeout, .frameTooLarge,
         .unknownFrameType, .wrongRole, .compressionError, .shuttingDown,
         .rateLimited, .queueFull, .tooManyInFlight, .invalidPipeline, .sourceTooLarge, .undecodableImage,
         .imageTooLarge, .unsupportedFormat, .timeout, .cancelled, .notFound, .internal, .retriesExhausted,
-        .deadlineExceeded, .unavailable, .streamError,
+        .deadlineExceeded, .unavailable,
     ]
 
     /// The stable lower-case name used in logs, JSON output and the spec.
@@ -70,7 +69,6 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         case .retriesExhausted: "retries_exhausted"
         case .deadlineExceeded: "deadline_exceeded"
         case .unavailable: "unavailable"
-        case .streamError: "stream_error"
         default: "code_\(rawValue)"
         }
     }

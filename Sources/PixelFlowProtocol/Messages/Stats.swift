@@ -2,7 +2,7 @@ import NIOCore
 
 /// STATS (coordinator → client): `queued u32 · running u32 · admitted u64 · rejected u64 · succeeded u64 ·
 /// failed u64 · workers u16 · tenant_count u16`, then per tenant
-/// `tenant str · queued u32 · running u32 · admitted u64 · rejected u64 · succeeded u64 · failed u64`.
+/// `name str · queued u32 · running u32 · admitted u64 · rejected u64 · succeeded u64 · failed u64`.
 public struct Stats: WirePayload {
     public static let frameType = FrameType.stats
 
@@ -68,7 +68,7 @@ public struct Stats: WirePayload {
         let count = try buffer.readField(UInt16.self, "tenant_count")
         var tenants: [Tenant] = []
         for index in 0..<Int(count) {
-            let name = try buffer.readWireString("tenants[\(index)].tenant")
+            let name = try buffer.readWireString("tenants[\(index)].name")
             tenants.append(Tenant(name: name, counters: try Counters(from: &buffer, "tenants[\(index)]")))
         }
         self.tenants = tenants
