@@ -33,6 +33,14 @@ let package = Package(
             ]
         ),
         .target(name: "PixelFlowImaging", dependencies: ["CVipsShim"]),
+        .target(
+            name: "PixelFlowCoordinator",
+            dependencies: [
+                "PixelFlowProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
 
         .executableTarget(
             name: "pixelflow",
@@ -71,6 +79,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PixelFlowImagingTests", dependencies: ["PixelFlowImaging"]),
+        .testTarget(name: "PixelFlowCoordinatorTests", dependencies: ["PixelFlowCoordinator"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,14 +3,14 @@
 public struct FairQueue<Item: Sendable>: Sendable {
     private struct Entry: Sendable {
         var priority: UInt8
-        var sequence: UInt64
+        var sequence: Int64
         var item: Item
     }
 
     private var queues: [String: [Entry]] = [:]
     /// Tenants with waiting items, in the order they will be served.
     private var rotation: [String] = []
-    private var nextSequence: UInt64 = 0
+    private var nextSequence: Int64 = 0
     public private(set) var count = 0
 
     public init() {}
@@ -28,7 +28,7 @@ public struct FairQueue<Item: Sendable>: Sendable {
     /// Puts an item back in front of its tenant's items of the same priority (a job whose worker died keeps its turn).
     public mutating func requeueAtFront(_ item: Item, tenant: String, priority: UInt8) {
         let first = queues[tenant]?.map(\.sequence).min() ?? nextSequence
-        insert(Entry(priority: priority, sequence: first &- 1, item: item), tenant: tenant)
+        insert(Entry(priority: priority, sequence: first - 1, item: item), tenant: tenant)
     }
 
     /// The next item, taking tenants in turn.

@@ -1,0 +1,60 @@
+import NIOCore
+import PixelFlowProtocol
+
+extension ClusterState {
+    /// A job's status, live or finished; nil when the tenant has no such job.
+    public func status(of id: JobID, tenant: String) -> JobStatus? {
+        if let job = jobs[id] { return job.tenant == tenant ? job.status : nil }
+        return finished.finished(id, tenant: tenant)?.status
+    }
+
+    public enum WatchResult: Sendable {
+        /// The job already ended: this is its JOB_DONE or JOB_FAILED.
+        case ended(Message)
+        /// The subscriber will be notified (and sent the variants still to come).
+        case subscribed
+        case notFound
+    }
+
+    public mutating func watch(_ id: JobID, tenant: String, subscriber: Subscriber) -> WatchResult {
+        if let job = jobs[id] {
+            guard job.tenant == tenant else { return .notFound }
+            jobs[id]!.subscribers.append(subscriber)
+            return .subscribed
+        }
+        return finished.finished(id, tenant: tenant).map { .ended($0.outcome) } ?? .notFound
+    }
+
+    /// Cancels a job that has not ended. Returns its status afterwards (nil: no such job).
+    public mutating func cancel(_ id: JobID, tenant: String, now: NIODeadline) -> (JobStatus?, [ClusterAction]) {
+        guard let job = jobs[id] else { return (status(of: id, tenant: tenant), []) }
+        guard job.tenant == tenant else { return (nil, []) }
+        _ = queue.removeAll { $0 == id }
+        let actions = finish(id, outcome: .cancelled, now: now)
+        return (status(of: id, tenant: tenant), actions + dispatch(now: now))
+    }
+
+    /// A job's source never completed (its client left or broke the stream): forget it.
+    public mutating func abandon(_ id: JobID, now: NIODeadline) {
+        guard let job = jobs[id], !job.sourceComplete else { return }
+        jobs[id] = nil
+        tenants[job.tenant]!.waiting -= 1
+        heldSourceBytes -= job.sourceSize
+    }
+
+    /// A client connection closed: it no longer receives anything; its stream-mode jobs are cancelled.
+    public mutating func clientLost(connection: UInt64, now: NIODeadline) -> [ClusterAction] {
+        var actions: [ClusterAction] = []
+        for (id, job) in jobs where job.subscribers.contains(where: { $0.connection == connection }) {
+            jobs[id]!.subscribers.removeAll { $0.connection == connection }
+            guard jobs[id]!.subscribers.isEmpty, !job.keepsRunningUnwatched else { continue }
+            if !job.sourceComplete {
+                abandon(id, now: now)
+            } else {
+                _ = queue.removeAll { $0 == id }
+                actions += finish(id, outcome: .cancelled, now: now)
+            }
+        }
+        return actions + dispatch(now: now)
+    }
+}

@@ -1,0 +1,125 @@
+import NIOCore
+import PixelFlowProtocol
+
+extension ClusterState {
+    /// How a job ended.
+    enum Outcome {
+        case success
+        case failure(ErrorCode, String)
+        case cancelled
+    }
+
+    /// Is this result from the job's current attempt on this worker? Anything else is fenced off.
+    private func isCurrent(_ id: JobID, attempt: UInt16, worker: WorkerID) -> Bool {
+        guard let job = jobs[id] else { return false }
+        return job.state == .running && job.attempt == attempt && job.worker == worker
+    }
+
+    /// A worker finished encoding one variant (all its chunks received). Delivered once per job, whatever the attempt.
+    public mutating func variantFinished(worker: WorkerID, job id: JobID, attempt: UInt16, variantID: String) -> VariantRoute {
+        guard isCurrent(id, attempt: attempt, worker: worker) else {
+            discardedResults += 1
+            return .discard(reason: "attempt \(attempt) of job \(id) is no longer current")
+        }
+        guard jobs[id]!.delivered.insert(variantID).inserted else {
+            discardedResults += 1
+            return .discard(reason: "variant '\(variantID)' of job \(id) was already delivered")
+        }
+        return .deliver(jobs[id]!.subscribers)
+    }
+
+    public mutating func taskDone(worker: WorkerID, job id: JobID, attempt: UInt16, now: NIODeadline) -> [ClusterAction] {
+        let current = isCurrent(id, attempt: attempt, worker: worker)
+        release(worker: worker, job: id, attempt: attempt, failed: false)
+        guard current else {
+            discardedResults += 1
+            return dispatch(now: now)
+        }
+        let job = jobs[id]!
+        if job.delivered.count < job.variantCount {
+            let message = "the worker reported success after \(job.delivered.count) of \(job.variantCount) variants"
+            return retryOrFail(id, code: .internal, permanent: false, message: message, now: now) + dispatch(now: now)
+        }
+        return finish(id, outcome: .success, now: now) + dispatch(now: now)
+    }
+
+    public mutating func taskFailed(worker: WorkerID, job id: JobID, attempt: UInt16, code: ErrorCode, permanent: Bool, message: String, now: NIODeadline) -> [ClusterAction] {
+        let current = isCurrent(id, attempt: attempt, worker: worker)
+        release(worker: worker, job: id, attempt: attempt, failed: true)
+        guard current else {
+            discardedResults += 1
+            return dispatch(now: now)
+        }
+        return retryOrFail(id, code: code, permanent: permanent, message: message, now: now) + dispatch(now: now)
+    }
+
+    /// Codes that no retry can fix, whatever the worker's `permanent` flag says.
+    static let permanentCodes: Set<ErrorCode> = [.undecodableImage, .imageTooLarge, .unsupportedFormat, .invalidPipeline, .sourceTooLarge]
+
+    private mutating func retryOrFail(_ id: JobID, code: ErrorCode, permanent: Bool, message: String, now: NIODeadline) -> [ClusterAction] {
+        guard var job = jobs[id] else { return [] }
+        if permanent || Self.permanentCodes.contains(code) {
+            return finish(id, outcome: .failure(code, message), now: now)
+        }
+        guard job.attempt < settings.maxAttempts else {
+            return finish(id, outcome: .failure(.retriesExhausted, "\(job.attempt) attempts failed; the last: \(code.name): \(message)"), now: now)
+        }
+        job.state = .queued
+        job.worker = nil
+        job.leaseExpiry = nil
+        let backoff = min(settings.retryBackoffMax.nanoseconds, settings.retryBackoff.nanoseconds << Int64(min(job.attempt - 1, 20)))
+        job.retryAt = now + .nanoseconds(backoff)
+        job.failure = (code, message)
+        jobs[id] = job
+        tenants[job.tenant]!.running -= 1
+        tenants[job.tenant]!.waiting += 1
+        delayed.insert(id)
+        return []
+    }
+
+    /// The worker no longer holds this attempt.
+    private mutating func release(worker: WorkerID, job: JobID, attempt: UInt16, failed: Bool) {
+        guard workers[worker]?.held[job] == attempt else { return }
+        workers[worker]!.held[job] = nil
+        if failed { workers[worker]!.failed += 1 } else { workers[worker]!.done += 1 }
+    }
+
+    /// Ends a job: tells its subscribers, remembers the outcome, frees what it held.
+    mutating func finish(_ id: JobID, outcome: Outcome, now: NIODeadline) -> [ClusterAction] {
+        guard var job = jobs.removeValue(forKey: id) else { return [] }
+        let elapsed = UInt32(clamping: (now - job.admittedAt).nanoseconds / 1_000_000)
+        var tenant = tenants[job.tenant]!
+        if job.state == .running { tenant.running -= 1 } else { tenant.waiting -= 1 }
+        delayed.remove(id)
+        heldSourceBytes -= job.sourceSize
+        var actions: [ClusterAction] = []
+        let message: Message
+        switch outcome {
+        case .success:
+            job.state = .succeeded
+            job.failure = nil
+            tenant.counters.succeeded += 1
+            totals.succeeded += 1
+            message = .jobDone(JobDone(jobID: id, variants: UInt16(clamping: job.delivered.count), attempts: job.attempt, elapsedMilliseconds: elapsed))
+        case .failure(let code, let text):
+            job.state = .failed
+            job.failure = (code, text)
+            tenant.counters.failed += 1
+            totals.failed += 1
+            message = .jobFailed(JobFailed(jobID: id, code: code, attempts: job.attempt, message: text))
+        case .cancelled:
+            if job.state == .running, let worker = job.worker {
+                actions.append(.cancelTask(worker: worker, job: id, attempt: job.attempt))
+            }
+            job.state = .cancelled
+            job.failure = (.cancelled, "the job was cancelled")
+            tenant.counters.failed += 1
+            totals.failed += 1
+            message = .jobFailed(JobFailed(jobID: id, code: .cancelled, attempts: job.attempt, message: "the job was cancelled"))
+        }
+        tenants[job.tenant] = tenant
+        finished.record(FinishedJob(tenant: job.tenant, status: job.status, outcome: message))
+        if !job.subscribers.isEmpty { actions.append(.notify(job.subscribers, message)) }
+        return actions
+    }
+}

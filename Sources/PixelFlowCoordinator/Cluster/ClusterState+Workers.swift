@@ -1,0 +1,69 @@
+import NIOCore
+import PixelFlowProtocol
+
+extension ClusterState {
+    public mutating func registerWorker(name: String, address: String, slots: Int, formats: OutputFormats, now: NIODeadline) -> (WorkerID, [ClusterAction]) {
+        let id = nextWorkerID
+        nextWorkerID += 1
+        workers[id] = WorkerRecord(id: id, name: name, address: address, slots: max(0, slots), formats: formats, lastHeartbeat: now)
+        return (id, dispatch(now: now))
+    }
+
+    /// Renews the leases of the current attempts the worker lists, and forgets given-up attempts it no longer holds.
+    public mutating func heartbeat(worker id: WorkerID, tasks: [Heartbeat.HeldTask], now: NIODeadline) -> [ClusterAction] {
+        guard var worker = workers[id] else { return [] }
+        worker.lastHeartbeat = now
+        let listed = Set(tasks.map { "\($0.taskID)/\($0.attempt)" })
+        for (jobID, attempt) in worker.held {
+            let current = jobs[jobID].map { $0.state == .running && $0.worker == id && $0.attempt == attempt } ?? false
+            if current {
+                if listed.contains("\(jobID)/\(attempt)") { jobs[jobID]!.leaseExpiry = now + settings.lease }
+            } else if !listed.contains("\(jobID)/\(attempt)") {
+                worker.held[jobID] = nil
+            }
+        }
+        workers[id] = worker
+        return dispatch(now: now)
+    }
+
+    /// The worker takes no new tasks (DRAIN); what it holds finishes normally.
+    public mutating func drain(worker id: WorkerID) {
+        workers[id]?.draining = true
+    }
+
+    /// The worker's connection closed: every job it was running goes back to the queue at once.
+    public mutating func workerLost(_ id: WorkerID, now: NIODeadline) -> [ClusterAction] {
+        guard let worker = workers.removeValue(forKey: id) else { return [] }
+        for (jobID, attempt) in worker.held where jobs[jobID].map({ $0.worker == id && $0.attempt == attempt }) ?? false {
+            requeue(jobID)
+        }
+        return dispatch(now: now)
+    }
+
+    public var workerCount: Int { workers.count }
+
+    /// True while some worker could take a task: what `/readyz` reports.
+    public var hasCapacity: Bool { workers.values.contains { $0.slots > 0 && !$0.draining } }
+
+    public func workerList(now: NIODeadline) -> [WorkerList.Worker] {
+        workers.values.sorted { $0.id < $1.id }.map { worker in
+            WorkerList.Worker(
+                name: worker.name, address: worker.address, slots: UInt16(clamping: worker.slots),
+                busy: UInt16(clamping: worker.held.count), done: worker.done, failed: worker.failed,
+                lastHeartbeatMillisecondsAgo: UInt32(clamping: max(0, (now - worker.lastHeartbeat).nanoseconds) / 1_000_000))
+        }
+    }
+
+    public var stats: Stats {
+        var total = totals
+        total.queued = UInt32(clamping: waitingJobs)
+        total.running = UInt32(clamping: tenants.values.reduce(0) { $0 + $1.running })
+        let perTenant = tenants.values.sorted { $0.policy.keyID < $1.policy.keyID }.map { tenant in
+            var counters = tenant.counters
+            counters.queued = UInt32(clamping: tenant.waiting)
+            counters.running = UInt32(clamping: tenant.running)
+            return Stats.Tenant(name: tenant.policy.keyID, counters: counters)
+        }
+        return Stats(total: total, workers: UInt16(clamping: workers.count), tenants: perTenant)
+    }
+}

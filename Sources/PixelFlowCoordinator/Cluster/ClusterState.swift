@@ -1,0 +1,174 @@
+import NIOCore
+import PixelFlowProtocol
+
+/// The coordinator's whole scheduling state as one pure state machine: admission (token buckets, queue caps),
+/// fair dispatch onto workers' free slots, leases and fencing, retries, and job outcomes. Every method takes
+/// the time as an argument and returns actions; the server runs them outside its lock.
+public struct ClusterState: Sendable {
+    public let settings: CoordinatorSettings
+    var tenants: [String: TenantState] = [:]
+    var jobs: [JobID: JobRecord] = [:]
+    var queue = FairQueue<JobID>()
+    /// Jobs waiting out a retry backoff.
+    var delayed: Set<JobID> = []
+    var workers: [WorkerID: WorkerRecord] = [:]
+    var finished: any FinishedJobStore
+    var heldSourceBytes: UInt64 = 0
+    var nextJobID: JobID = 1
+    var nextWorkerID: WorkerID = 1
+    var totals = Stats.Counters()
+    /// Results dropped by fencing (old attempts) or because an earlier attempt delivered them.
+    public internal(set) var discardedResults: UInt64 = 0
+
+    public init(settings: CoordinatorSettings, tenants: [TenantPolicy], now: NIODeadline, finished: (any FinishedJobStore)? = nil) {
+        self.settings = settings
+        self.finished = finished ?? InMemoryFinishedJobs(capacity: settings.maxFinishedJobs)
+        for policy in tenants {
+            self.tenants[policy.keyID] = TenantState(policy: policy, now: now, rememberedKeys: settings.maxFinishedJobs)
+        }
+    }
+
+    // MARK: Admission
+
+    public enum Admission: Sendable, Hashable {
+        /// A new job: receive its source, then call `sourceReceived`.
+        case admitted(JobID)
+        /// The idempotency key names an earlier job; no source is needed.
+        case duplicate(JobID)
+        case rejected(ProtocolError)
+    }
+
+    /// Decides on a SUBMIT before its source arrives: idempotency, size, queue caps, then the token bucket.
+    /// Caps are checked before the bucket so a rejected job does not spend a token.
+    public mutating func admit(tenant name: String, submit: Submit, variantCount: Int, subscriber: Subscriber?, now: NIODeadline) -> Admission {
+        guard var tenant = tenants[name] else {
+            return .rejected(ProtocolError(.unauthorized, "unknown tenant '\(name)'"))
+        }
+        defer { tenants[name] = tenant }
+        if !submit.idempotencyKey.isEmpty, let earlier = tenant.idempotencyKeys[submit.idempotencyKey] {
+            if let subscriber, jobs[earlier] != nil { jobs[earlier]!.subscribers.append(subscriber) }
+            return .duplicate(earlier)
+        }
+        let rejection: ProtocolError?
+        if submit.sourceSize > settings.limits.maxSourceBytes {
+            rejection = ProtocolError(.sourceTooLarge, "source of \(submit.sourceSize) bytes is over the limit of \(settings.limits.maxSourceBytes)")
+        } else if tenant.waiting >= tenant.policy.maxQueued {
+            rejection = ProtocolError(.queueFull, "tenant '\(name)' has \(tenant.waiting) jobs waiting, its limit", retryAfterMilliseconds: settings.queueFullRetryAfter.milliseconds)
+        } else if waitingJobs >= settings.maxQueuedJobs || heldSourceBytes + submit.sourceSize > settings.maxHeldSourceBytes {
+            rejection = ProtocolError(.queueFull, "the cluster's queue is full", retryAfterMilliseconds: settings.queueFullRetryAfter.milliseconds)
+        } else if case .rejected(let wait) = tenant.bucket.take(now: now) {
+            rejection = ProtocolError(.rateLimited, "tenant '\(name)' is over its rate of \(tenant.policy.rate) jobs/s", retryAfterMilliseconds: wait.milliseconds)
+        } else {
+            rejection = nil
+        }
+        if let rejection {
+            tenant.counters.rejected += 1
+            totals.rejected += 1
+            return .rejected(rejection)
+        }
+        let id = nextJobID
+        nextJobID += 1
+        tenant.waiting += 1
+        tenant.counters.admitted += 1
+        totals.admitted += 1
+        if !submit.idempotencyKey.isEmpty { tenant.idempotencyKeys.insert(id, for: submit.idempotencyKey) }
+        heldSourceBytes += submit.sourceSize
+        jobs[id] = JobRecord(
+            id: id, tenant: name, priority: submit.priority, pipeline: submit.pipeline, variantCount: variantCount,
+            source: [], sourceSize: submit.sourceSize, admittedAt: now,
+            deadline: submit.deadlineMilliseconds == 0 ? nil : now + .milliseconds(Int64(submit.deadlineMilliseconds)),
+            keepsRunningUnwatched: submit.mode == .async, subscribers: subscriber.map { [$0] } ?? [])
+        return .admitted(id)
+    }
+
+    /// The job's source is complete: queue it and dispatch what can be.
+    public mutating func sourceReceived(_ id: JobID, source: [Chunk], now: NIODeadline) -> [ClusterAction] {
+        guard jobs[id] != nil else { return [] }
+        jobs[id]!.source = source
+        jobs[id]!.sourceComplete = true
+        queue.enqueue(id, tenant: jobs[id]!.tenant, priority: jobs[id]!.priority)
+        return dispatch(now: now)
+    }
+
+    var waitingJobs: Int { tenants.values.reduce(0) { $0 + $1.waiting } }
+
+    // MARK: Dispatch
+
+    /// Hands queued jobs to workers with free slots, tenants in turn, least-loaded worker first.
+    mutating func dispatch(now: NIODeadline) -> [ClusterAction] {
+        var actions: [ClusterAction] = []
+        while !queue.isEmpty, let workerID = leastLoadedWorker() {
+            guard let (_, id) = queue.dequeue(), var job = jobs[id] else { continue }
+            if let deadline = job.deadline, deadline <= now {
+                actions += finish(id, outcome: .failure(.deadlineExceeded, "the deadline passed before a worker was free"), now: now)
+                continue
+            }
+            job.attempt += 1
+            job.state = .running
+            job.worker = workerID
+            job.leaseExpiry = now + settings.lease
+            jobs[id] = job
+            workers[workerID]!.held[id] = job.attempt
+            tenants[job.tenant]!.waiting -= 1
+            tenants[job.tenant]!.running += 1
+            let assign = Assign(
+                taskID: id, attempt: job.attempt, leaseMilliseconds: settings.lease.milliseconds,
+                timeLimitMilliseconds: settings.taskTimeLimit.milliseconds, sourceSize: job.sourceSize, pipeline: job.pipeline)
+            actions.append(.assign(worker: workerID, assign: assign, source: job.source))
+        }
+        return actions
+    }
+
+    private func leastLoadedWorker() -> WorkerID? {
+        var best: (id: WorkerID, free: Int)?
+        for worker in workers.values where worker.freeSlots > 0 {
+            if best == nil || worker.freeSlots > best!.free || (worker.freeSlots == best!.free && worker.id < best!.id) {
+                best = (worker.id, worker.freeSlots)
+            }
+        }
+        return best?.id
+    }
+
+    /// Puts a running job back in the queue for another attempt, ahead of its tenant's other jobs.
+    mutating func requeue(_ id: JobID) {
+        guard var job = jobs[id], job.state == .running else { return }
+        job.state = .queued
+        job.worker = nil
+        job.leaseExpiry = nil
+        jobs[id] = job
+        tenants[job.tenant]!.running -= 1
+        tenants[job.tenant]!.waiting += 1
+        queue.requeueAtFront(id, tenant: job.tenant, priority: job.priority)
+    }
+
+    // MARK: Time
+
+    /// Expires leases, releases retries whose backoff is over, fails queued jobs past their deadline, dispatches.
+    public mutating func tick(now: NIODeadline) -> [ClusterAction] {
+        var actions: [ClusterAction] = []
+        for (id, job) in jobs where job.state == .running {
+            guard let expiry = job.leaseExpiry, expiry <= now, let worker = job.worker else { continue }
+            requeue(id)
+            actions.append(.cancelTask(worker: worker, job: id, attempt: job.attempt))
+        }
+        for id in delayed where jobs[id].map({ $0.retryAt.map { $0 <= now } ?? true }) ?? true {
+            delayed.remove(id)
+            guard var job = jobs[id] else { continue }
+            job.retryAt = nil
+            jobs[id] = job
+            queue.requeueAtFront(id, tenant: job.tenant, priority: job.priority)
+        }
+        let expired = queue.removeAll { id in jobs[id]?.deadline.map { $0 <= now } ?? false }
+        for id in expired {
+            actions += finish(id, outcome: .failure(.deadlineExceeded, "the deadline passed before a worker was free"), now: now)
+        }
+        return actions + dispatch(now: now)
+    }
+}
+
+extension TimeAmount {
+    /// Whole milliseconds, rounded up, clamped to the u32 the wire carries.
+    var milliseconds: UInt32 {
+        UInt32(clamping: (nanoseconds + 999_999) / 1_000_000)
+    }
+}

@@ -1,0 +1,48 @@
+import NIOCore
+import PixelFlowProtocol
+
+public typealias JobID = UInt64
+public typealias WorkerID = UInt64
+
+/// Where a job's results go: a request stream on a client connection.
+public struct Subscriber: Sendable, Hashable {
+    public var connection: UInt64
+    public var stream: UInt32
+    public init(connection: UInt64, stream: UInt32) {
+        self.connection = connection
+        self.stream = stream
+    }
+}
+
+/// A job the coordinator holds: what to run, where it stands, and who waits for it.
+public struct JobRecord: Sendable {
+    public var id: JobID
+    public var tenant: String
+    public var priority: UInt8
+    public var pipeline: ByteBuffer
+    public var variantCount: Int
+    /// The source as it arrived, chunk by chunk (still compressed): relayed to workers unchanged.
+    public var source: [Chunk]
+    public var sourceSize: UInt64
+    public var sourceComplete = false
+    public var admittedAt: NIODeadline
+    public var deadline: NIODeadline?
+    /// Async jobs run to the end even when nobody watches; stream jobs are cancelled when their client leaves.
+    public var keepsRunningUnwatched: Bool
+    public var state: JobStatus.State = .queued
+    /// The current attempt; 0 until first assigned. Results of any other attempt are discarded.
+    public var attempt: UInt16 = 0
+    public var worker: WorkerID?
+    public var leaseExpiry: NIODeadline?
+    public var retryAt: NIODeadline?
+    /// Variant ids already delivered to subscribers: a retried attempt never delivers one twice.
+    public var delivered: Set<String> = []
+    public var subscribers: [Subscriber] = []
+    public var failure: (code: ErrorCode, message: String)?
+
+    public var status: JobStatus {
+        JobStatus(
+            jobID: id, state: state, attempts: attempt, variantsDone: UInt16(clamping: delivered.count),
+            code: failure?.code ?? .none, message: failure?.message ?? "")
+    }
+}
