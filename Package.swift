@@ -32,13 +32,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "PixelFlowImaging", dependencies: ["CVipsShim"]),
+        // The variant/pipeline model and its validation: pure Swift, so the coordinator and client can validate jobs without libvips.
+        .target(name: "PixelFlowPipeline"),
+        .target(name: "PixelFlowImaging", dependencies: ["CVipsShim", "PixelFlowPipeline"]),
 
         .executableTarget(
             name: "pixelflow",
             dependencies: [
                 "PixelFlowProtocol",
                 "PixelFlowImaging",
+                "PixelFlowPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,6 +59,7 @@ let package = Package(
                 "PixelFlowProtocol",
                 "PixelFlowCompression",
                 "PixelFlowImaging",
+                "PixelFlowPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -70,7 +74,8 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "PixelFlowImagingTests", dependencies: ["PixelFlowImaging"]),
+        .testTarget(name: "PixelFlowImagingTests", dependencies: ["PixelFlowImaging", "PixelFlowPipeline", "CVipsShim"]),
+        .testTarget(name: "PixelFlowPipelineTests", dependencies: ["PixelFlowPipeline"]),
     ],
     swiftLanguageModes: [.v6]
 )
