@@ -10,9 +10,9 @@ int pf_image_new_from_buffer(const void *buf, size_t len, int fail_on, VipsImage
 }
 
 int pf_thumbnail_buffer(const void *buf, size_t len, VipsImage **out, int width, int height, int size,
-                        const char *option_string) {
+                        const char *option_string, const char *export_profile) {
     return vips_thumbnail_buffer((void *) buf, len, out, width, "height", height, "size", size,
-                                 "option_string", option_string, NULL);
+                                 "option_string", option_string, "export_profile", export_profile, NULL);
 }
 
 int pf_thumbnail_image(VipsImage *in, VipsImage **out, int width, int height, int size, int crop) {

@@ -28,7 +28,7 @@ enum JobRunner {
 
         let decodeStart = ContinuousClock.now
         let plan = DecodePlan(pipeline: pipeline, sourceWidth: header.orientedWidth, sourceHeight: header.orientedHeight)
-        let base = try SourceDecoder.decode(bytes, plan: plan, control: control)
+        let base = try SourceDecoder.decode(bytes, header: header, plan: plan, control: control)
         emit(.decoded(header, width: base.width, height: base.height, milliseconds: (ContinuousClock.now - decodeStart).milliseconds))
 
         let renderer = VariantRenderer(base: base, header: header)

@@ -35,6 +35,9 @@ public struct SourceHeader: Sendable, Equatable {
     public let frames: Int
     /// EXIF orientation 1–8 (1 when absent).
     public let orientation: Int
+    /// The source embeds an ICC profile.
+    public let hasProfile: Bool
+    public let isCMYK: Bool
 
     /// Dimensions after EXIF orientation, the ones variant sizes and crop rectangles refer to.
     public var orientedWidth: Int { (5...8).contains(orientation) ? height : width }
@@ -71,7 +74,9 @@ enum SourceInspector {
         let frames = max(1, Int(vips_image_get_n_pages(header.pointer)))
         let result = SourceHeader(
             format: format, width: header.width, height: header.height, frames: frames,
-            orientation: Int(vips_image_get_orientation(header.pointer))
+            orientation: Int(vips_image_get_orientation(header.pointer)),
+            hasProfile: header.hasField("icc-profile-data"),
+            isCMYK: header.interpretation == VIPS_INTERPRETATION_CMYK
         )
         try check(result, limits: limits)
         return result

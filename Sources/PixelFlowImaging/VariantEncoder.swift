@@ -16,10 +16,10 @@ enum VariantEncoder {
         case .png:
             return try save("pngsave") { buffer, length in pf_pngsave_buffer(image.pointer, buffer, length, strip) }
         case .webp:
-            let prepared = try withoutMetadataIfStripping(image, strip: spec.strip)
-            return try save("webpsave") { buffer, length in
-                pf_webpsave_buffer(prepared.pointer, buffer, length, quality, spec.lossless ? 1 : 0, effort, strip)
+            let encoded = try save("webpsave") { buffer, length in
+                pf_webpsave_buffer(image.pointer, buffer, length, quality, spec.lossless ? 1 : 0, effort, strip)
             }
+            return spec.strip ? WebPMetadata.stripped(encoded) : encoded
         case .avif:
             return try save("heifsave") { buffer, length in
                 pf_heifsave_buffer(image.pointer, buffer, length, quality, effort,
@@ -43,15 +43,6 @@ enum VariantEncoder {
             : [(Double(colour.red) + Double(colour.green) + Double(colour.blue)) / 3]
         let flat = try image.apply("flatten") { input, out in pf_flatten(input, out, background, Int32(background.count)) }
         return try SourceDecoder.toEightBitDisplaySpace(flat)
-    }
-
-    /// libvips 8.14 ignores `strip` for WebP (libvips#3340), so drop the fields before saving.
-    private static func withoutMetadataIfStripping(_ image: VipsImageRef, strip: Bool) throws(VipsFailure) -> VipsImageRef {
-        guard strip else { return image }
-        // A shallow copy, so the base image other variants read keeps its fields.
-        let copy = try image.apply("copy") { input, out in pf_copy(input, out) }
-        copy.removeMetadata()
-        return copy
     }
 
     private static func save(_ operation: String, _ body: (UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafeMutablePointer<Int>) -> Int32) throws(VipsFailure) -> [UInt8] {

@@ -21,6 +21,8 @@ final class VipsImageRef {
     var interpretation: VipsInterpretation { vips_image_get_interpretation(pointer) }
     var bandFormat: VipsBandFormat { vips_image_get_format(pointer) }
 
+    func hasField(_ name: String) -> Bool { vips_image_get_typeof(pointer, name) != 0 }
+
     /// Runs a libvips operation that writes a new image into its out-parameter.
     static func make(_ operation: String, _ body: (UnsafeMutablePointer<UnsafeMutablePointer<VipsImage>?>) -> Int32) throws(VipsFailure) -> VipsImageRef {
         var out: UnsafeMutablePointer<VipsImage>?

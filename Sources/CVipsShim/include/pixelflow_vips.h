@@ -11,9 +11,10 @@ int pf_vips_init(const char *argv0);
 // Loading.
 /// Opens `buf` lazily (header only until pixels are read); `fail_on` is a VipsFailOn.
 int pf_image_new_from_buffer(const void *buf, size_t len, int fail_on, VipsImage **out);
-/// `size` is a VipsSize; `option_string` is passed to the loader (e.g. "fail_on=truncated").
+/// `size` is a VipsSize; `option_string` is passed to the loader (e.g. "fail_on=truncated");
+/// `export_profile` (e.g. "srgb") converts images that carry an ICC profile.
 int pf_thumbnail_buffer(const void *buf, size_t len, VipsImage **out, int width, int height, int size,
-                        const char *option_string);
+                        const char *option_string, const char *export_profile);
 /// `crop` is a VipsInteresting (VIPS_INTERESTING_NONE = fit inside the box).
 int pf_thumbnail_image(VipsImage *in, VipsImage **out, int width, int height, int size, int crop);
 
