@@ -4,6 +4,13 @@ int pf_vips_init(const char *argv0) {
     return VIPS_INIT(argv0);
 }
 
+static void pf_drop_log(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data) {
+}
+
+void pf_vips_silence_warnings(void) {
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, pf_drop_log, NULL);
+}
+
 int pf_image_new_from_buffer(const void *buf, size_t len, int fail_on, VipsImage **out) {
     *out = vips_image_new_from_buffer(buf, len, "", "access", VIPS_ACCESS_SEQUENTIAL, "fail_on", fail_on, NULL);
     return *out ? 0 : -1;

@@ -56,8 +56,10 @@ public final class ImagingEngine: Sendable {
                 try await onVariant(variant)
             }
         }
-        guard let (header, width, height, decodeMilliseconds) = decoded else {
-            throw ImagingError(.internal, "the job ended without decoding its source")
+        // A cancelled consumer sees the stream end early rather than throw.
+        if Task.isCancelled { throw ImagingError(.cancelled, "the job was cancelled") }
+        guard let (header, width, height, decodeMilliseconds) = decoded, variants.count == pipeline.variants.count else {
+            throw ImagingError(.internal, "the job ended before delivering every variant")
         }
         return JobReport(source: header, decodedWidth: width, decodedHeight: height, decodeMilliseconds: decodeMilliseconds,
                          variants: variants, totalMilliseconds: (ContinuousClock.now - start).milliseconds)

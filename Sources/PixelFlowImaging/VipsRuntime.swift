@@ -1,4 +1,5 @@
 import CVipsShim
+import Foundation
 
 /// libvips, configured once per process for untrusted input served by a worker.
 public enum VipsRuntime {
@@ -7,6 +8,9 @@ public enum VipsRuntime {
         guard pf_vips_init("pixelflow") == 0 else {
             fatalError("libvips failed to start: \(VipsErrorBuffer.take())")
         }
+        // Hostile input makes libvips log a warning per failed tile; the error buffer already says why.
+        // PIXELFLOW_VIPS_WARNINGS=1 keeps them, for debugging.
+        if getenv("PIXELFLOW_VIPS_WARNINGS") == nil { pf_vips_silence_warnings() }
         // Operation cache off: every job has new input, a cache only holds memory.
         vips_cache_set_max(0)
         // One libvips thread per job: the engine parallelises across jobs instead.

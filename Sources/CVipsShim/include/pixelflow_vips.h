@@ -7,6 +7,8 @@
 // No logic lives here: policy is in PixelFlowImaging.
 
 int pf_vips_init(const char *argv0);
+/// Drops libvips' GLib warnings ("error in tile ..."): failures reach callers through the error buffer.
+void pf_vips_silence_warnings(void);
 
 // Loading.
 /// Opens `buf` lazily (header only until pixels are read); `fail_on` is a VipsFailOn.
