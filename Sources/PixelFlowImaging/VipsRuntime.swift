@@ -41,3 +41,4 @@ public enum VipsRuntime {
         return vips_tracked_get_mem()
     }
 }
+
