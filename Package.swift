@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "PixelFlowProtocol", targets: ["PixelFlowProtocol"]),
         .library(name: "PixelFlowImaging", targets: ["PixelFlowImaging"]),
+        .library(name: "PixelFlowPipeline", targets: ["PixelFlowPipeline"]),
         .executable(name: "pixelflow", targets: ["pixelflow"]),
         .executable(name: "pfctl", targets: ["pfctl"]),
     ],
@@ -32,7 +33,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "PixelFlowImaging", dependencies: ["CVipsShim"]),
+        // The variant/pipeline model and its validation: pure Swift, so the coordinator and client can validate jobs without libvips.
+        .target(name: "PixelFlowPipeline"),
+        .target(name: "PixelFlowImaging", dependencies: ["CVipsShim", "PixelFlowPipeline"]),
         .target(
             name: "PixelFlowCoordinator",
             dependencies: [
@@ -42,12 +45,27 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .target(
+            name: "PixelFlowWorker",
+            dependencies: [
+                "PixelFlowProtocol",
+                "PixelFlowCompression",
+                "PixelFlowPipeline",
+                "PixelFlowImaging",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
 
         .executableTarget(
             name: "pixelflow",
             dependencies: [
                 "PixelFlowProtocol",
                 "PixelFlowImaging",
+                "PixelFlowPipeline",
+                "PixelFlowCoordinator",
+                "PixelFlowWorker",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,6 +83,7 @@ let package = Package(
                 "PixelFlowProtocol",
                 "PixelFlowCompression",
                 "PixelFlowImaging",
+                "PixelFlowPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -79,7 +98,8 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "PixelFlowImagingTests", dependencies: ["PixelFlowImaging"]),
+        .testTarget(name: "PixelFlowImagingTests", dependencies: ["PixelFlowImaging", "PixelFlowPipeline", "CVipsShim"]),
+        .testTarget(name: "PixelFlowPipelineTests", dependencies: ["PixelFlowPipeline"]),
         .testTarget(name: "PixelFlowCoordinatorTests", dependencies: ["PixelFlowCoordinator"]),
     ],
     swiftLanguageModes: [.v6]
