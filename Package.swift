@@ -101,6 +101,14 @@ let package = Package(
         .testTarget(name: "PixelFlowImagingTests", dependencies: ["PixelFlowImaging", "PixelFlowPipeline", "CVipsShim"]),
         .testTarget(name: "PixelFlowPipelineTests", dependencies: ["PixelFlowPipeline"]),
         .testTarget(name: "PixelFlowCoordinatorTests", dependencies: ["PixelFlowCoordinator"]),
+        // Live cluster: real `pixelflow` processes on loopback ports.
+        .testTarget(
+            name: "PixelFlowClusterTests",
+            dependencies: [
+                "PixelFlowProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
