@@ -106,6 +106,8 @@ let package = Package(
             name: "PixelFlowClusterTests",
             dependencies: [
                 "PixelFlowProtocol",
+                "PixelFlowImaging",
+                "CVipsShim",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
