@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "PixelFlowProtocol", targets: ["PixelFlowProtocol"]),
         .library(name: "PixelFlowImaging", targets: ["PixelFlowImaging"]),
+        .library(name: "PixelFlowClient", targets: ["PixelFlowClient"]),
         .executable(name: "pixelflow", targets: ["pixelflow"]),
         .executable(name: "pfctl", targets: ["pfctl"]),
     ],
@@ -41,6 +42,16 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The public async client: never links libvips, so pfctl and applications stay light.
+        .target(
+            name: "PixelFlowClient",
+            dependencies: [
+                "PixelFlowProtocol",
+                "PixelFlowCompression",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
 
         .executableTarget(
             name: "pixelflow",
@@ -54,6 +65,7 @@ let package = Package(
             name: "pfctl",
             dependencies: [
                 "PixelFlowProtocol",
+                "PixelFlowClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -80,6 +92,15 @@ let package = Package(
         ),
         .testTarget(name: "PixelFlowImagingTests", dependencies: ["PixelFlowImaging"]),
         .testTarget(name: "PixelFlowCoordinatorTests", dependencies: ["PixelFlowCoordinator"]),
+        .testTarget(
+            name: "PixelFlowClientTests",
+            dependencies: [
+                "PixelFlowClient",
+                "PixelFlowProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
