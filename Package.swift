@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "PixelFlowProtocol", targets: ["PixelFlowProtocol"]),
         .library(name: "PixelFlowImaging", targets: ["PixelFlowImaging"]),
+        .library(name: "PixelFlowPipeline", targets: ["PixelFlowPipeline"]),
         .library(name: "PixelFlowClient", targets: ["PixelFlowClient"]),
         .executable(name: "pixelflow", targets: ["pixelflow"]),
         .executable(name: "pfctl", targets: ["pfctl"]),
@@ -33,11 +34,25 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "PixelFlowImaging", dependencies: ["CVipsShim"]),
+        // The variant/pipeline model and its validation: pure Swift, so the coordinator and client can validate jobs without libvips.
+        .target(name: "PixelFlowPipeline"),
+        .target(name: "PixelFlowImaging", dependencies: ["CVipsShim", "PixelFlowPipeline"]),
         .target(
             name: "PixelFlowCoordinator",
             dependencies: [
                 "PixelFlowProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "PixelFlowWorker",
+            dependencies: [
+                "PixelFlowProtocol",
+                "PixelFlowCompression",
+                "PixelFlowPipeline",
+                "PixelFlowImaging",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -58,6 +73,10 @@ let package = Package(
             dependencies: [
                 "PixelFlowProtocol",
                 "PixelFlowImaging",
+                "PixelFlowPipeline",
+                "PixelFlowCoordinator",
+                "PixelFlowWorker",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -76,6 +95,7 @@ let package = Package(
                 "PixelFlowProtocol",
                 "PixelFlowCompression",
                 "PixelFlowImaging",
+                "PixelFlowPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -90,7 +110,8 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "PixelFlowImagingTests", dependencies: ["PixelFlowImaging"]),
+        .testTarget(name: "PixelFlowImagingTests", dependencies: ["PixelFlowImaging", "PixelFlowPipeline", "CVipsShim"]),
+        .testTarget(name: "PixelFlowPipelineTests", dependencies: ["PixelFlowPipeline"]),
         .testTarget(name: "PixelFlowCoordinatorTests", dependencies: ["PixelFlowCoordinator"]),
         .testTarget(
             name: "PixelFlowClientTests",
@@ -99,6 +120,16 @@ let package = Package(
                 "PixelFlowProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Live cluster: real `pixelflow` processes on loopback ports.
+        .testTarget(
+            name: "PixelFlowClusterTests",
+            dependencies: [
+                "PixelFlowProtocol",
+                "PixelFlowImaging",
+                "CVipsShim",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
     ],

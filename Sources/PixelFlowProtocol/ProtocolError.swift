@@ -17,5 +17,5 @@ public struct ProtocolError: Error, Hashable, Sendable, CustomStringConvertible 
         return text
     }
 
-    static func malformed(_ message: String) -> ProtocolError { ProtocolError(.protocolError, message) }
+    public static func malformed(_ message: String) -> ProtocolError { ProtocolError(.protocolError, message) }
 }

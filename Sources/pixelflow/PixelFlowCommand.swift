@@ -5,6 +5,6 @@ struct PixelFlowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pixelflow",
         abstract: "PixelFlow: an image-processing cluster.",
-        subcommands: []
+        subcommands: [CoordinatorCommand.self, WorkerCommand.self, DevCommand.self, ProcessCommand.self]
     )
 }

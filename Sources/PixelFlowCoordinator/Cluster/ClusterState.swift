@@ -46,8 +46,7 @@ public struct ClusterState: Sendable {
         }
         defer { tenants[name] = tenant }
         if !submit.idempotencyKey.isEmpty, let earlier = tenant.idempotencyKeys[submit.idempotencyKey] {
-            if let subscriber, jobs[earlier] != nil { jobs[earlier]!.subscribers.append(subscriber) }
-            return .duplicate(earlier)
+            return .duplicate(earlier)  // a stream-mode caller then WATCHes it
         }
         let rejection: ProtocolError?
         if submit.sourceSize > settings.limits.maxSourceBytes {

@@ -12,13 +12,16 @@ public struct TenantPolicy: Sendable, Hashable {
     public var burst: Double
     /// Jobs of this tenant waiting for a worker, at most.
     public var maxQueued: Int
+    /// An operator key: STATS shows every tenant, not only this one.
+    public var isAdmin: Bool
 
-    public init(keyID: String, secret: [UInt8], rate: Double = 100, burst: Double = 200, maxQueued: Int = 1_000) {
+    public init(keyID: String, secret: [UInt8], rate: Double = 100, burst: Double = 200, maxQueued: Int = 1_000, isAdmin: Bool = false) {
         self.keyID = keyID
         self.secret = secret
         self.rate = rate
         self.burst = burst
         self.maxQueued = maxQueued
+        self.isAdmin = isAdmin
     }
 }
 

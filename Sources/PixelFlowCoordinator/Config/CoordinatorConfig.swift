@@ -1,0 +1,148 @@
+import Foundation
+import NIOCore
+import PixelFlowProtocol
+
+/// The coordinator's configuration: a JSON file (example in the README), overridden by `PIXELFLOW_*`
+/// environment variables, overridden by flags. Every key has a default except the secrets.
+public struct CoordinatorConfig: Sendable {
+    public var listen = "127.0.0.1:7400"
+    public var http = "127.0.0.1:7401"
+    /// The key id and secret workers join with (`join.key_id`, `join.secret`).
+    public var joinKeyID = "worker"
+    public var joinSecret: [UInt8]?
+    public var tenants: [TenantPolicy] = []
+    public var settings = CoordinatorSettings()
+
+    public init() {}
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// Reads `json` (may be nil: defaults only), then applies `environment` overrides.
+    public init(json: Data?, environment: [String: String]) throws {
+        var root: [String: Any] = [:]
+        if let json {
+            guard let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
+                throw Invalid("the config file is not a JSON object")
+            }
+            root = object
+        }
+        var reader = ConfigReader(root: root, environment: environment)
+        listen = try reader.string("listen") ?? listen
+        http = try reader.string("http") ?? http
+        joinKeyID = try reader.string("join.key_id") ?? joinKeyID
+        joinSecret = try reader.string("join.secret").map { Array($0.utf8) }
+
+        var limits = ProtocolLimits.default
+        limits.maxControlPayload = try reader.integer("limits.max_control_frame_bytes", in: 1024...16 << 20) ?? limits.maxControlPayload
+        limits.maxChunkData = try reader.integer("limits.max_chunk_bytes", in: 1024...16 << 20) ?? limits.maxChunkData
+        limits.maxSourceBytes = try reader.integer("limits.max_source_bytes", in: 1...(1 << 40)) ?? limits.maxSourceBytes
+        limits.maxVariantBytes = try reader.integer("limits.max_variant_bytes", in: 1...(1 << 40)) ?? limits.maxVariantBytes
+        limits.maxVariants = try reader.integer("limits.max_variants", in: 1...256) ?? limits.maxVariants
+        limits.maxInFlight = try reader.integer("limits.max_in_flight", in: 1...65535) ?? limits.maxInFlight
+        limits.handshakeTimeoutMilliseconds = try reader.integer("limits.handshake_timeout_ms", in: 100...600_000) ?? limits.handshakeTimeoutMilliseconds
+        settings.limits = limits
+
+        settings.maxQueuedJobs = try reader.integer("queue.max_jobs", in: 1...10_000_000) ?? settings.maxQueuedJobs
+        settings.maxHeldSourceBytes = try reader.integer("queue.max_source_bytes", in: 1...(1 << 44)) ?? settings.maxHeldSourceBytes
+        settings.queueFullRetryAfter = try reader.milliseconds("queue.full_retry_after_ms") ?? settings.queueFullRetryAfter
+        settings.lease = try reader.milliseconds("workers.lease_ms") ?? settings.lease
+        settings.heartbeatInterval = try reader.milliseconds("workers.heartbeat_interval_ms") ?? settings.heartbeatInterval
+        settings.maxAttempts = try reader.integer("jobs.max_attempts", in: 1...100) ?? settings.maxAttempts
+        settings.retryBackoff = try reader.milliseconds("jobs.retry_backoff_ms") ?? settings.retryBackoff
+        settings.retryBackoffMax = try reader.milliseconds("jobs.retry_backoff_max_ms") ?? settings.retryBackoffMax
+        settings.taskTimeLimit = try reader.milliseconds("jobs.time_limit_ms") ?? settings.taskTimeLimit
+        settings.maxFinishedJobs = try reader.integer("jobs.max_finished", in: 1...100_000_000) ?? settings.maxFinishedJobs
+        guard settings.heartbeatInterval < settings.lease else {
+            throw Invalid("workers.heartbeat_interval_ms must be shorter than workers.lease_ms")
+        }
+
+        tenants = try (root["tenants"] as? [Any] ?? []).enumerated().map { index, item in
+            guard let tenant = item as? [String: Any] else { throw Invalid("tenants[\(index)] is not an object") }
+            var fields = ConfigReader(root: tenant, environment: [:])
+            guard let keyID = try fields.string("key_id"), !keyID.isEmpty else { throw Invalid("tenants[\(index)].key_id is missing") }
+            guard let secret = try fields.string("secret"), secret.utf8.count >= 16 else {
+                throw Invalid("tenants[\(index)].secret is missing or shorter than 16 bytes")
+            }
+            let rate: Double = try fields.number("rate") ?? 100
+            let burst: Double = try fields.number("burst") ?? max(1, rate * 2)
+            guard rate > 0, burst >= 1 else { throw Invalid("tenants[\(index)]: rate must be > 0 and burst >= 1") }
+            return TenantPolicy(
+                keyID: keyID, secret: Array(secret.utf8), rate: rate, burst: burst,
+                maxQueued: try fields.integer("max_queued", in: 1...10_000_000) ?? 1_000,
+                isAdmin: try fields.bool("admin") ?? false)
+        }
+        let ids = tenants.map(\.keyID)
+        guard Set(ids).count == ids.count else { throw Invalid("two tenants share a key_id") }
+    }
+
+    /// `HOST:PORT` split; IPv6 hosts in brackets.
+    public static func hostAndPort(_ address: String) throws -> (String, Int) {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]), (0...65535).contains(port) else {
+            throw Invalid("'\(address)' is not HOST:PORT")
+        }
+        var host = String(address[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+}
+
+/// Reads dotted keys from the JSON tree, with `PIXELFLOW_<KEY>` environment variables taking precedence
+/// (`limits.max_source_bytes` → `PIXELFLOW_LIMITS_MAX_SOURCE_BYTES`).
+struct ConfigReader {
+    let root: [String: Any]
+    let environment: [String: String]
+
+    static func environmentName(_ key: String) -> String {
+        "PIXELFLOW_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
+    private func raw(_ key: String) -> Any? {
+        if let value = environment[Self.environmentName(key)] { return value }
+        var node: Any? = root
+        for part in key.split(separator: ".") { node = (node as? [String: Any])?[String(part)] }
+        return node
+    }
+
+    mutating func string(_ key: String) throws -> String? {
+        guard let value = raw(key) else { return nil }
+        guard let string = value as? String else { throw CoordinatorConfig.Invalid("\(key) must be a string") }
+        return string
+    }
+
+    mutating func number(_ key: String) throws -> Double? {
+        switch raw(key) {
+        case nil: return nil
+        case let number as NSNumber: return number.doubleValue
+        case let text as String:
+            guard let number = Double(text) else { throw CoordinatorConfig.Invalid("\(key) must be a number, got '\(text)'") }
+            return number
+        default: throw CoordinatorConfig.Invalid("\(key) must be a number")
+        }
+    }
+
+    mutating func integer<Integer: FixedWidthInteger>(_ key: String, in range: ClosedRange<Int64>) throws -> Integer? {
+        guard let number = try number(key) else { return nil }
+        guard number == number.rounded(), let value = Int64(exactly: number), range.contains(value), let result = Integer(exactly: value) else {
+            throw CoordinatorConfig.Invalid("\(key) must be a whole number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return result
+    }
+
+    mutating func bool(_ key: String) throws -> Bool? {
+        switch raw(key) {
+        case nil: return nil
+        case let text as String where ["true", "1", "yes"].contains(text.lowercased()): return true
+        case let text as String where ["false", "0", "no"].contains(text.lowercased()): return false
+        case let number as NSNumber: return number.boolValue
+        default: throw CoordinatorConfig.Invalid("\(key) must be true or false")
+        }
+    }
+
+    mutating func milliseconds(_ key: String) throws -> TimeAmount? {
+        let value: Int64? = try integer(key, in: 1...86_400_000)
+        return value.map { .milliseconds($0) }
+    }
+}

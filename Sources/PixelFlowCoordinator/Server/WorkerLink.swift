@@ -1,0 +1,84 @@
+import NIOCore
+import PixelFlowProtocol
+
+/// The task streams of one registered worker connection. Pure bookkeeping; the handler does the I/O.
+/// A class because deliveries may arrive re-entrantly while the handler is updating it (same event loop).
+final class WorkerLink {
+    /// A variant whose chunks are still arriving; relayed only once complete, so a client never sees half a
+    /// variant from a worker that died mid-way.
+    struct VariantInProgress {
+        var header: VariantHeader
+        var received: UInt64 = 0
+        var chunks: [Chunk] = []
+    }
+
+    struct Task {
+        var job: JobID
+        var attempt: UInt16
+        var variant: VariantInProgress?
+    }
+
+    let workerID: WorkerID
+    let maxVariantBytes: UInt64
+    var tasks: [UInt32: Task] = [:]
+    private var nextStreamID: UInt32 = 2
+
+    init(workerID: WorkerID, maxVariantBytes: UInt64) {
+        self.workerID = workerID
+        self.maxVariantBytes = maxVariantBytes
+    }
+
+    /// A new even stream for an ASSIGN.
+    func openTask(job: JobID, attempt: UInt16) -> UInt32 {
+        let streamID = nextStreamID
+        nextStreamID &+= 2
+        tasks[streamID] = Task(job: job, attempt: attempt)
+        return streamID
+    }
+
+    func stream(of job: JobID, attempt: UInt16) -> UInt32? {
+        tasks.first { $0.value.job == job && $0.value.attempt == attempt }?.key
+    }
+
+    func beginVariant(_ header: VariantHeader, on streamID: UInt32) throws(ProtocolError) {
+        guard var task = tasks[streamID], task.variant == nil, header.jobID == task.job, header.attempt == task.attempt else {
+            throw ProtocolError.malformedStream("VARIANT on stream \(streamID) does not match an open task")
+        }
+        guard header.size <= maxVariantBytes else {
+            throw ProtocolError.malformedStream("variant '\(header.variantID)' of \(header.size) bytes is over the limit of \(maxVariantBytes)")
+        }
+        task.variant = VariantInProgress(header: header)
+        tasks[streamID] = task
+    }
+
+    /// Adds a chunk to the stream's variant. Returns the variant when this was its last chunk.
+    func receiveChunk(_ chunk: Chunk, on streamID: UInt32) throws(ProtocolError) -> (Task, VariantInProgress)? {
+        guard var task = tasks[streamID], var variant = task.variant else {
+            throw ProtocolError.malformedStream("CHUNK on stream \(streamID), which has no variant open")
+        }
+        variant.received += UInt64(chunk.decodedSize)
+        guard variant.received <= variant.header.size else {
+            throw ProtocolError.malformedStream("variant '\(variant.header.variantID)' sent more than its declared \(variant.header.size) bytes")
+        }
+        variant.chunks.append(chunk)
+        if chunk.isLast {
+            guard variant.received == variant.header.size else {
+                throw ProtocolError.malformedStream("variant '\(variant.header.variantID)' ended at \(variant.received) of \(variant.header.size) bytes")
+            }
+            task.variant = nil
+            tasks[streamID] = task
+            return (task, variant)
+        }
+        task.variant = variant
+        tasks[streamID] = task
+        return nil
+    }
+
+    /// TASK_DONE or TASK_FAILED ends the task's stream.
+    func endTask(on streamID: UInt32, job: JobID, attempt: UInt16) throws(ProtocolError) {
+        guard let task = tasks[streamID], task.job == job, task.attempt == attempt else {
+            throw ProtocolError.malformedStream("task result on stream \(streamID) does not match an open task")
+        }
+        tasks[streamID] = nil
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import NIOCore
+import PixelFlowCompression
+import PixelFlowImaging
+import PixelFlowPipeline
+import PixelFlowProtocol
+
+/// One assigned task: decode the pipeline, run it, stream each variant as VARIANT + CHUNKs, end with
+/// TASK_DONE or TASK_FAILED. Stops early on CANCEL_TASK.
+struct TaskExecution: Sendable {
+    let stream: UInt32
+    let assign: Assign
+    let source: [UInt8]
+    let runner: any TaskRunner
+    let outbound: NIOAsyncChannelOutboundWriter<WireElement>
+    let chunkSize: Int
+    let maxVariantBytes: UInt64
+    let maxSourceBytes: UInt64
+
+    struct Failure: Error {
+        var code: ErrorCode
+        var permanent: Bool
+        var message: String
+    }
+
+    func run(cancelled: AsyncStream<Void>) async {
+        let start = ContinuousClock.now
+        let outcome: Result<Int, Failure> = await withTaskGroup(of: Result<Int, Failure>?.self) { group in
+            group.addTask { await execute() }
+            group.addTask {
+                for await _ in cancelled { return .failure(Failure(code: .cancelled, permanent: true, message: "cancelled by the coordinator")) }
+                return nil  // the stream ended without a cancel: let the task decide
+            }
+            var result: Result<Int, Failure>?
+            while result == nil, let next = await group.next() { result = next }
+            group.cancelAll()
+            return result ?? .failure(Failure(code: .internal, permanent: false, message: "the task ended without a result"))
+        }
+        let elapsed = UInt32(clamping: (ContinuousClock.now - start).components.seconds * 1000 + (ContinuousClock.now - start).components.attoseconds / 1_000_000_000_000_000)
+        let message: Message
+        switch outcome {
+        case .success(let variants):
+            message = .taskDone(TaskDone(taskID: assign.taskID, attempt: assign.attempt, variants: UInt16(clamping: variants), elapsedMilliseconds: elapsed))
+        case .failure(let failure):
+            message = .taskFailed(TaskFailed(taskID: assign.taskID, attempt: assign.attempt, code: failure.code, permanent: failure.permanent, message: failure.message))
+        }
+        try? await outbound.write(.frame(Frame(stream: stream, message)))
+    }
+
+    private func execute() async -> Result<Int, Failure> {
+        guard assign.sourceSize <= maxSourceBytes else {
+            return .failure(Failure(code: .sourceTooLarge, permanent: true, message: "source of \(assign.sourceSize) bytes is over this worker's limit of \(maxSourceBytes)"))
+        }
+        let pipeline: Pipeline
+        do {
+            pipeline = try PipelineDecoder.decode(wire: Data(assign.pipeline.readableBytesView))
+        } catch {
+            return .failure(Failure(code: .invalidPipeline, permanent: true, message: error.description))
+        }
+        let sent = SentCounter()
+        do {
+            try await runner.run(source: source, pipeline: pipeline) { variant in
+                try await send(variant)
+                sent.increment()
+            }
+            return .success(sent.value)
+        } catch let error as ImagingError {
+            let wire = error.wire
+            return .failure(Failure(code: wire.code, permanent: wire.permanent, message: error.message))
+        } catch let failure as Failure {
+            return .failure(failure)
+        } catch {
+            return .failure(Failure(code: .internal, permanent: false, message: "\(error)"))
+        }
+    }
+
+    /// VARIANT, then the bytes in chunks, compressed only where it pays; written together so they stay in order.
+    private func send(_ variant: ProducedVariant) async throws {
+        guard UInt64(variant.data.count) <= maxVariantBytes else {
+            throw Failure(code: .internal, permanent: true, message: "variant '\(variant.id)' is \(variant.data.count) bytes, over the limit of \(maxVariantBytes)")
+        }
+        let header = VariantHeader(
+            jobID: assign.taskID, attempt: assign.attempt, variantID: variant.id, format: variant.format.rawValue,
+            width: UInt32(clamping: variant.width), height: UInt32(clamping: variant.height), size: UInt64(variant.data.count),
+            elapsedMilliseconds: UInt32(clamping: Int(variant.milliseconds.rounded())))
+        var frames: [WireElement] = [.frame(Frame(stream: stream, .variant(header)))]
+        var compressor = PayloadCompressor()
+        let bytes = ByteBuffer(bytes: variant.data)
+        var offset = 0
+        repeat {
+            let length = min(chunkSize, bytes.readableBytes - offset)
+            let piece = bytes.getSlice(at: offset, length: length)!
+            offset += length
+            frames.append(.frame(Frame(stream: stream, .chunk(Chunk.encode(piece, isLast: offset == bytes.readableBytes, compressor: &compressor)))))
+        } while offset < bytes.readableBytes
+        try await outbound.write(contentsOf: frames)
+    }
+}
+
+/// Counts variants sent from the engine's callback.
+final class SentCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}

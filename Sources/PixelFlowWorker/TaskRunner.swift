@@ -1,0 +1,59 @@
+import Foundation
+import PixelFlowImaging
+import PixelFlowPipeline
+import PixelFlowProtocol
+
+/// A variant ready to send.
+struct ProducedVariant: Sendable {
+    var id: String
+    var format: OutputFormat
+    var width: Int
+    var height: Int
+    var data: [UInt8]
+    var milliseconds: Double
+}
+
+/// Runs one task's pipeline and reports each variant the moment it is encoded.
+protocol TaskRunner: Sendable {
+    func run(source: [UInt8], pipeline: Pipeline, onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void) async throws
+}
+
+/// The real engine: libvips on the worker's own threads.
+struct ImagingTaskRunner: TaskRunner {
+    let engine: ImagingEngine
+
+    func run(source: [UInt8], pipeline: Pipeline, onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void) async throws {
+        _ = try await engine.process(source: source, pipeline: pipeline) { variant in
+            try await onVariant(ProducedVariant(
+                id: variant.id, format: variant.format, width: variant.width, height: variant.height,
+                data: variant.data, milliseconds: variant.milliseconds))
+        }
+    }
+}
+
+/// Answers every variant with the same 16 bytes, without decoding: measures the coordinator, not libvips.
+struct NullTaskRunner: TaskRunner {
+    static let payload: [UInt8] = Array("pixelflow-null!\n".utf8)
+
+    func run(source: [UInt8], pipeline: Pipeline, onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void) async throws {
+        for spec in pipeline.variants {
+            try await onVariant(ProducedVariant(id: spec.id, format: spec.format, width: 1, height: 1, data: Self.payload, milliseconds: 0))
+        }
+    }
+}
+
+extension ImagingError {
+    /// The wire code, and whether retrying elsewhere could help.
+    var wire: (code: ErrorCode, permanent: Bool) {
+        switch code {
+        case .invalidPipeline: (.invalidPipeline, true)
+        case .undecodableImage: (.undecodableImage, true)
+        case .unsupportedFormat: (.unsupportedFormat, true)
+        case .sourceTooLarge: (.sourceTooLarge, true)
+        case .imageTooLarge, .tooManyFrames: (.imageTooLarge, true)
+        case .timeout: (.timeout, false)
+        case .cancelled: (.cancelled, true)
+        case .internal: (.internal, false)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import NIOCore
+import PixelFlowProtocol
+
+/// How a worker connects and how much it takes on.
+public struct WorkerConfig: Sendable {
+    public var coordinatorHost: String
+    public var coordinatorPort: Int
+    /// The join key (`join.key_id`, default "worker") and its secret (`PIXELFLOW_JOIN_SECRET`).
+    public var keyID: String
+    public var secret: [UInt8]
+    public var name: String
+    /// Tasks run at once; also the number of libvips threads.
+    public var slots: Int
+    /// Answer every task with a tiny fixed variant, without decoding (a benchmarking aid for the coordinator).
+    public var nullEngine = false
+    /// Reconnect delays: doubling from the first to the last, with jitter.
+    public var reconnectDelay: TimeAmount = .milliseconds(100)
+    public var maxReconnectDelay: TimeAmount = .seconds(5)
+    /// How long SIGTERM waits for running tasks before handing them back.
+    public var drainTimeout: TimeAmount = .seconds(30)
+    /// Largest source this worker accepts, whatever the coordinator allows.
+    public var maxSourceBytes: UInt64 = ProtocolLimits.default.maxSourceBytes
+
+    public init(coordinatorHost: String, coordinatorPort: Int, keyID: String = "worker", secret: [UInt8], name: String, slots: Int) {
+        self.coordinatorHost = coordinatorHost
+        self.coordinatorPort = coordinatorPort
+        self.keyID = keyID
+        self.secret = secret
+        self.name = name
+        self.slots = max(1, slots)
+    }
+}

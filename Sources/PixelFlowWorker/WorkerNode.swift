@@ -1,0 +1,50 @@
+import NIOCore
+import NIOPosix
+import PixelFlowImaging
+import PixelFlowProtocol
+
+/// A worker process's life: connect, serve, and on a lost connection reconnect with backoff, until drained.
+public struct WorkerNode: Sendable {
+    public let config: WorkerConfig
+    public let shutdown: ShutdownSignal
+    private let runner: any TaskRunner
+
+    public init(config: WorkerConfig, shutdown: ShutdownSignal = ShutdownSignal()) {
+        self.config = config
+        self.shutdown = shutdown
+        if config.nullEngine {
+            runner = NullTaskRunner()
+        } else {
+            runner = ImagingTaskRunner(engine: ImagingEngine(threads: config.slots))
+        }
+    }
+
+    /// Returns when the worker has drained after `shutdown` fired.
+    public func run(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, log: @Sendable (String) -> Void = { _ in }) async {
+        var delay = config.reconnectDelay
+        while !shutdown.isFired {
+            do {
+                try await WorkerSession(config: config, runner: runner, shutdown: shutdown).run(group: group)
+                delay = config.reconnectDelay
+            } catch WorkerSession.End.drained {
+                log("drained, exiting")
+                return
+            } catch {
+                log("connection to \(config.coordinatorHost):\(config.coordinatorPort) ended: \(error); retrying in \(delay.milliseconds) ms")
+            }
+            guard !shutdown.isFired else { return }
+            let jitter = Int64.random(in: 0...(delay.nanoseconds / 4))
+            await sleepUnlessShutdown(.nanoseconds(delay.nanoseconds + jitter))
+            delay = min(config.maxReconnectDelay, delay * 2)
+        }
+    }
+
+    private func sleepUnlessShutdown(_ delay: TimeAmount) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: .nanoseconds(delay.nanoseconds)) }
+            group.addTask { await shutdown.wait() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import PixelFlowCoordinator
+import PixelFlowWorker
+
+/// `pixelflow dev`: a coordinator and N workers on loopback, in one process, with a generated dev tenant.
+struct DevCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev",
+        abstract: "Run a local cluster: a coordinator and N workers on loopback, with a dev tenant; prints what pfctl needs.",
+        discussion: """
+            The dev tenant's key id is "dev"; its secret is PIXELFLOW_SECRET when set (so scripts can choose it), \
+            otherwise random. Stops on SIGTERM or SIGINT, draining the workers first.
+            """)
+
+    @Option(help: "Protocol port on 127.0.0.1 (the HTTP status port is this + 1).")
+    var port: Int = 7400
+
+    @Option(help: "Workers to start.")
+    var workers: Int = 1
+
+    @Option(help: "Slots per worker (default: the number of cores).")
+    var slots: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Configuration file (JSON) for limits and rates; its tenants are kept and the dev tenant added.")
+    var config: String?
+
+    @Flag(help: "Benchmarking aid: workers answer with a tiny fixed variant without decoding.")
+    var nullEngine = false
+
+    func validate() throws {
+        guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1...64") }
+        guard (1...1024).contains(slots) else { throw ValidationError("--slots must be 1...1024") }
+        guard (0...65534).contains(port) else { throw ValidationError("--port must be 0...65534") }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var config = try loadConfig(path: config, environment: environment.filter { $0.key != "PIXELFLOW_SECRET" })
+        let secret = environment["PIXELFLOW_SECRET"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.randomSecret()
+        let joinSecret = Array(Self.randomSecret().utf8)
+        config.joinSecret = joinSecret
+        config.tenants.removeAll { $0.keyID == "dev" }
+        config.tenants.append(TenantPolicy(keyID: "dev", secret: Array(secret.utf8), rate: 10_000, burst: 20_000, maxQueued: 100_000, isAdmin: true))
+        let running = try await RunningCoordinator.start(config, listen: "127.0.0.1:\(port)", http: "127.0.0.1:\(port == 0 ? 0 : port + 1)")
+        let address = running.protocolAddress
+        print("""
+            pixelflow dev: coordinator on \(address), HTTP status on \(running.httpAddress), \(workers) worker(s) × \(slots) slot(s)\(nullEngine ? ", null engine" : "")
+            export PIXELFLOW_COORDINATOR=\(address)
+            export PIXELFLOW_KEY_ID=dev
+            export PIXELFLOW_SECRET=\(secret)
+            """)
+        fflush(nil)
+
+        let (host, boundPort) = try CoordinatorConfig.hostAndPort(address)
+        let shutdown = ShutdownSignal()
+        await withTaskGroup(of: Void.self) { group in
+            for index in 1...workers {
+                var workerConfig = WorkerConfig(
+                    coordinatorHost: host, coordinatorPort: boundPort, keyID: config.joinKeyID, secret: joinSecret,
+                    name: "dev-worker-\(index)", slots: slots)
+                workerConfig.nullEngine = nullEngine
+                workerConfig.drainTimeout = .seconds(10)
+                let node = WorkerNode(config: workerConfig, shutdown: shutdown)
+                let name = workerConfig.name
+                group.addTask {
+                    await node.run { FileHandle.standardError.write(Data("pixelflow dev: \(name): \($0)\n".utf8)) }
+                }
+            }
+            group.addTask {
+                await SignalWaiter.waitForTermination()
+                shutdown.fire()
+            }
+            await group.waitForAll()
+        }
+        try await running.stop()
+    }
+
+    static func randomSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+}

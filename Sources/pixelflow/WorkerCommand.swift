@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import PixelFlowCoordinator
+import PixelFlowWorker
+
+/// `pixelflow worker`: connects out to the coordinator and runs jobs on the imaging engine.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run a worker: connect to the coordinator, run jobs with libvips, stream variants back.",
+        discussion: """
+            The join secret comes from the config file's join.secret or PIXELFLOW_JOIN_SECRET (key id: join.key_id, \
+            default "worker"). Reconnects with backoff when the coordinator is unreachable. On SIGTERM it takes no \
+            new work, finishes what it holds (up to --drain-timeout), hands back the rest, and exits.
+            """)
+
+    @Option(help: "The coordinator, HOST:PORT.")
+    var coordinator: String
+
+    @Option(help: "Tasks run at once (default: the number of cores).")
+    var slots: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Name shown in `pfctl workers` (default: the host name and process id).")
+    var name: String?
+
+    @Option(help: "Configuration file (JSON), for join.key_id and join.secret.")
+    var config: String?
+
+    @Option(help: "Seconds SIGTERM waits for running tasks before handing them back.")
+    var drainTimeout: Int = 30
+
+    @Flag(help: "Benchmarking aid: answer every task with a tiny fixed variant without decoding, to measure the coordinator alone.")
+    var nullEngine = false
+
+    func validate() throws {
+        guard slots >= 1 && slots <= 1024 else { throw ValidationError("--slots must be 1...1024") }
+    }
+
+    func run() async throws {
+        let settings = try loadConfig(path: config, environment: ProcessInfo.processInfo.environment)
+        guard let secret = settings.joinSecret else {
+            throw ValidationError("no join secret: set join.secret in --config or PIXELFLOW_JOIN_SECRET")
+        }
+        let (host, port) = try CoordinatorConfig.hostAndPort(coordinator)
+        var workerConfig = WorkerConfig(
+            coordinatorHost: host, coordinatorPort: port, keyID: settings.joinKeyID, secret: secret,
+            name: name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())", slots: slots)
+        workerConfig.nullEngine = nullEngine
+        workerConfig.drainTimeout = .seconds(Int64(drainTimeout))
+        let node = WorkerNode(config: workerConfig)
+        async let stop: Void = { await SignalWaiter.waitForTermination(); node.shutdown.fire() }()
+        print("pixelflow worker \(workerConfig.name): \(slots) slots, coordinator \(coordinator)\(nullEngine ? ", null engine" : "")")
+        fflush(nil)
+        await node.run { message in
+            FileHandle.standardError.write(Data("pixelflow worker: \(message)\n".utf8))
+        }
+        node.shutdown.fire()
+        _ = await stop
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// Real `pixelflow` processes on loopback ports: a coordinator and workers, started from a generated config
+/// and stopped by their PIDs when the test ends.
+final class ClusterProcesses: @unchecked Sendable {
+    static let tenantSecret = "tenant-secret-0123456789"
+    static let otherSecret = "other-secret-0123456789ab"
+    static let joinSecret = "join-secret-0123456789abcd"
+
+    let directory: URL
+    let configPath: String
+    private(set) var coordinator: Process?
+    private(set) var workers: [String: Process] = [:]
+    private(set) var protocolAddress = ""
+    private(set) var httpAddress = ""
+
+    static var binary: URL {
+        let beside = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("pixelflow")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/pixelflow")
+    }
+
+    /// `tenants` entries are merged over the default tenant "acme" (rate 1000/s) and "other".
+    init(extraConfig: [String: Any] = [:], tenants: [[String: Any]]? = nil) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("pixelflow-cluster-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var config: [String: Any] = [
+            "join": ["key_id": "worker", "secret": Self.joinSecret],
+            "tenants": tenants ?? [
+                ["key_id": "acme", "secret": Self.tenantSecret, "rate": 1000, "burst": 1000, "max_queued": 10_000, "admin": true],
+                ["key_id": "other", "secret": Self.otherSecret, "rate": 1000, "burst": 1000],
+            ],
+            "workers": ["lease_ms": 3000, "heartbeat_interval_ms": 300],
+            "jobs": ["retry_backoff_ms": 50, "max_attempts": 5],
+        ]
+        for (key, value) in extraConfig { config[key] = value }
+        configPath = directory.appendingPathComponent("coordinator.json").path
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configPath))
+    }
+
+    deinit {
+        stopAll()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Starts the coordinator on free ports and reads them from its first line.
+    func startCoordinator() throws {
+        let process = try launch(["coordinator", "--config", configPath, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"], log: "coordinator")
+        coordinator = process
+        let line = try readFirstLine(of: process, log: "coordinator")
+        // "pixelflow coordinator listening on 127.0.0.1:PORT (HTTP 127.0.0.1:PORT)"
+        let parts = line.split(separator: " ")
+        guard let on = parts.firstIndex(of: "on"), on + 3 < parts.count else { throw Failure("unexpected first line: \(line)") }
+        protocolAddress = String(parts[on + 1])
+        httpAddress = String(parts[on + 3].dropLast())
+    }
+
+    func startWorker(_ name: String, slots: Int = 2, extra: [String] = []) throws {
+        let process = try launch(["worker", "--coordinator", protocolAddress, "--slots", "\(slots)", "--name", name, "--config", configPath] + extra, log: name)
+        workers[name] = process
+        _ = try readFirstLine(of: process, log: name)
+    }
+
+    var port: Int { Int(protocolAddress.split(separator: ":").last!)! }
+
+    /// Waits until the coordinator reports `count` registered workers.
+    func waitForWorkers(_ count: Int, timeout: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let metrics = try? await http("/metrics"), metrics.contains("pixelflow_workers \(count)\n") { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw Failure("\(count) workers did not register within \(timeout)")
+    }
+
+    func http(_ path: String) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://\(httpAddress)\(path)")!)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func metric(_ name: String) async throws -> Double? {
+        let text = try await http("/metrics")
+        let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+        return line.flatMap { Double($0.split(separator: " ").last!) }
+    }
+
+    func signal(worker name: String, _ signal: Int32) {
+        guard let process = workers[name], process.isRunning else { return }
+        kill(process.processIdentifier, signal)
+    }
+
+    func waitForExit(worker name: String, timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if workers[name]?.isRunning != true { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    func stopAll() {
+        for process in Array(workers.values) + [coordinator].compactMap({ $0 }) where process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    func log(_ name: String) -> String {
+        (try? String(contentsOf: directory.appendingPathComponent("\(name).log"), encoding: .utf8)) ?? ""
+    }
+
+    private func launch(_ arguments: [String], log name: String) throws -> Process {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PIXELFLOW_") }
+        let logURL = directory.appendingPathComponent("\(name).log")
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: logURL)
+        process.standardError = process.standardOutput
+        try process.run()
+        return process
+    }
+
+    private func readFirstLine(of process: Process, log name: String, timeout: Duration = .seconds(20)) throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let text = log(name)
+            if let newline = text.firstIndex(of: "\n") { return String(text[..<newline]) }
+            guard process.isRunning else { throw Failure("\(name) exited: \(text)") }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        throw Failure("\(name) printed nothing within \(timeout)")
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+}
