@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "PixelFlowImaging", targets: ["PixelFlowImaging"]),
         .library(name: "PixelFlowPipeline", targets: ["PixelFlowPipeline"]),
         .library(name: "PixelFlowClient", targets: ["PixelFlowClient"]),
+        .library(name: "PixelFlowBatch", targets: ["PixelFlowBatch"]),
         .executable(name: "pixelflow", targets: ["pixelflow"]),
         .executable(name: "pfctl", targets: ["pfctl"]),
     ],
@@ -67,6 +68,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Batch commands' shared logic (inputs, output layout, JSON lines, progress, summary, exit codes), with a
+        // pluggable "process one source" step: the engine in-process (pixelflow) or the cluster (pfctl). No libvips.
+        .target(name: "PixelFlowBatch", dependencies: ["PixelFlowPipeline"]),
 
         .executableTarget(
             name: "pixelflow",
@@ -74,6 +78,7 @@ let package = Package(
                 "PixelFlowProtocol",
                 "PixelFlowImaging",
                 "PixelFlowPipeline",
+                "PixelFlowBatch",
                 "PixelFlowCoordinator",
                 "PixelFlowWorker",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -85,6 +90,8 @@ let package = Package(
             dependencies: [
                 "PixelFlowProtocol",
                 "PixelFlowClient",
+                "PixelFlowBatch",
+                "PixelFlowPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -122,6 +129,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "PixelFlowBatchTests", dependencies: ["PixelFlowBatch", "PixelFlowPipeline"]),
+        .testTarget(name: "pfctlTests", dependencies: ["pfctl", "PixelFlowClient", "PixelFlowBatch"]),
         // Live cluster: real `pixelflow` processes on loopback ports.
         .testTarget(
             name: "PixelFlowClusterTests",
