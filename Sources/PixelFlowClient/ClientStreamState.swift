@@ -18,12 +18,14 @@ struct ClientStreamState {
     private struct VariantInProgress {
         var header: VariantHeader
         var bytes: [UInt8]
+        /// False on a WATCH stream: the bytes are read (to keep the stream in step) and dropped.
+        var deliver: Bool
+        var received: UInt64 = 0
     }
 
     let kind: RequestKind
     let sink: StreamSink
     private var accepted = false
-    private var duplicate = false
     private var variant: VariantInProgress?
 
     init(kind: RequestKind, sink: StreamSink) {
@@ -44,16 +46,17 @@ struct ClientStreamState {
             return .finish(.success(.accepted(body)))
         case (.submitStream, .accepted(let body)) where !accepted:
             accepted = true
-            duplicate = body.duplicate
             return .deliver(.accepted(body))
 
-        case (.submitStream, .variant(let header)) where accepted && !duplicate:
+        // PROTOCOL.md §10.2 sends no VARIANT on a WATCH (or a duplicate SUBMIT, which continues as one), but a
+        // coordinator that relays them anyway stays compatible: duplicates deliver them, WATCH drops them.
+        case (.submitStream, .variant(let header)) where accepted, (.watch, .variant(let header)):
             guard header.size <= maxVariantBytes else {
                 return .violation("VARIANT \(header.variantID) declares \(header.size) bytes, over max_variant_bytes \(maxVariantBytes)")
             }
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(Int(header.size))
-            variant = VariantInProgress(header: header, bytes: bytes)
+            bytes.reserveCapacity(kind == .watch ? 0 : Int(header.size))
+            variant = VariantInProgress(header: header, bytes: bytes, deliver: kind != .watch)
             return .none
         case (.submitStream, .jobDone(let done)) where accepted, (.watch, .jobDone(let done)):
             return .finish(.success(.jobDone(done)))
@@ -79,18 +82,20 @@ struct ClientStreamState {
             return .violation("CHUNK on the stream of a \(kind) with no VARIANT payload in progress")
         }
         variant = nil  // keeps `bytes` uniquely referenced while appending
-        current.bytes.append(contentsOf: data.readableBytesView)
+        current.received += UInt64(data.readableBytes)
+        if current.deliver { current.bytes.append(contentsOf: data.readableBytesView) }
         let size = current.header.size
-        guard UInt64(current.bytes.count) <= size else {
+        guard current.received <= size else {
             return .violation("variant \(current.header.variantID): chunks add up to more than its \(size) bytes")
         }
         guard isLast else {
             variant = current
             return .none
         }
-        guard UInt64(current.bytes.count) == size else {
-            return .violation("variant \(current.header.variantID): END after \(current.bytes.count) of \(size) bytes")
+        guard current.received == size else {
+            return .violation("variant \(current.header.variantID): END after \(current.received) of \(size) bytes")
         }
+        guard current.deliver else { return .none }
         let header = current.header
         return .deliver(.variant(Variant(
             id: header.variantID, format: header.format, width: Int(header.width), height: Int(header.height),

@@ -242,6 +242,11 @@ struct ClientConnectionTests {
                 let outcome = try await client.wait(job)
                 #expect(outcome.jobID == job.rawValue && outcome.variants == 2)
 
+                // A coordinator that relays variants to watchers too is tolerated: the WATCH still ends with JOB_DONE.
+                let chatty = try await client.wait(JobID(FakeCoordinator.chattyJobID))
+                #expect(chatty.jobID == FakeCoordinator.chattyJobID)
+                #expect(client.requestsInFlight == 0)
+
                 let cancelled = try await client.cancel(job)
                 #expect(cancelled.state == .cancelled)
 

@@ -40,6 +40,8 @@ final class FakeCoordinator: Sendable {
     static let silentJobID: UInt64 = 999
     /// STATUS_REQUEST, WATCH and CANCEL of this job id get REJECTED(not_found).
     static let unknownJobID: UInt64 = 404
+    /// WATCH of this job id relays a VARIANT with its chunks before JOB_DONE, as some coordinators do.
+    static let chattyJobID: UInt64 = 555
 
     /// What the fake saw, for assertions.
     struct Record: Sendable {
@@ -201,6 +203,9 @@ final class FakeCoordinator: Sendable {
                         if request.jobID == Self.unknownJobID {
                             try await outbound.write(frameOf(stream, .rejected(Rejected(code: .notFound, message: "no job \(request.jobID)"))))
                         } else {
+                            if request.jobID == Self.chattyJobID {
+                                try await outbound.write(contentsOf: Self.variantFrames(stream: stream, jobID: request.jobID, id: "late", format: "webp", bytes: Self.pattern(count: 300_000)))
+                            }
                             try await outbound.write(frameOf(stream, .jobDone(JobDone(jobID: request.jobID, variants: 2, attempts: 1, elapsedMilliseconds: 12))))
                         }
                     case .workersRequest:
