@@ -18,7 +18,7 @@ public final class BatchProgress: @unchecked Sendable {
         done += 1
         if didFail { failed += 1 }
         guard enabled else { return }
-        FileHandle.standardError.write(Data(line(elapsed: ContinuousClock.now - start).utf8))
+        StandardStreams.write(line(elapsed: ContinuousClock.now - start), to: .standardError)
     }
 
     /// The bar as drawn after `done` of `total` sources.
@@ -33,6 +33,6 @@ public final class BatchProgress: @unchecked Sendable {
 
     public func finish() {
         guard enabled, done > 0 else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        StandardStreams.write("\r\u{1B}[K", to: .standardError)
     }
 }

@@ -32,14 +32,14 @@ public struct BatchRunner: Sendable {
             for _ in 0..<concurrency { startNext() }
             while let result = await group.next() {
                 summary.add(result)
-                if json { FileHandle.standardOutput.write(Data((BatchJSONLine.render(result) + "\n").utf8)) }
+                if json { StandardStreams.write(BatchJSONLine.render(result) + "\n", to: .standardOutput) }
                 progress.advance(failed: result.failure != nil)
                 startNext()
             }
         }
         progress.finish()
         summary.elapsed = ContinuousClock.now - clock
-        (json ? FileHandle.standardError : FileHandle.standardOutput).write(Data(summary.text.utf8))
+        StandardStreams.write(summary.text, to: json ? .standardError : .standardOutput)
         return summary
     }
 }
@@ -81,5 +81,16 @@ public enum VariantFiles {
             throw WriteError(message: "cannot write \(url.path): \(error.localizedDescription)")
         }
         return url.path
+    }
+}
+
+/// Writes that survive a closed pipe (`pfctl process --json | head -1`): FileHandle.write(_: Data) traps on
+/// EPIPE, the throwing variant reports it and the batch carries on.
+public enum StandardStreams {
+    public enum Stream: Sendable { case standardOutput, standardError }
+
+    public static func write(_ text: String, to stream: Stream) {
+        let handle = stream == .standardOutput ? FileHandle.standardOutput : FileHandle.standardError
+        try? handle.write(contentsOf: Data(text.utf8))
     }
 }
