@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "PixelFlowProtocol", targets: ["PixelFlowProtocol"]),
         .library(name: "PixelFlowImaging", targets: ["PixelFlowImaging"]),
         .library(name: "PixelFlowPipeline", targets: ["PixelFlowPipeline"]),
+        .library(name: "PixelFlowClient", targets: ["PixelFlowClient"]),
+        .library(name: "PixelFlowBatch", targets: ["PixelFlowBatch"]),
         .executable(name: "pixelflow", targets: ["pixelflow"]),
         .executable(name: "pfctl", targets: ["pfctl"]),
     ],
@@ -56,6 +58,19 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The public async client: never links libvips, so pfctl and applications stay light.
+        .target(
+            name: "PixelFlowClient",
+            dependencies: [
+                "PixelFlowProtocol",
+                "PixelFlowCompression",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Batch commands' shared logic (inputs, output layout, JSON lines, progress, summary, exit codes), with a
+        // pluggable "process one source" step: the engine in-process (pixelflow) or the cluster (pfctl). No libvips.
+        .target(name: "PixelFlowBatch", dependencies: ["PixelFlowPipeline"]),
 
         .executableTarget(
             name: "pixelflow",
@@ -63,6 +78,7 @@ let package = Package(
                 "PixelFlowProtocol",
                 "PixelFlowImaging",
                 "PixelFlowPipeline",
+                "PixelFlowBatch",
                 "PixelFlowCoordinator",
                 "PixelFlowWorker",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -73,6 +89,9 @@ let package = Package(
             name: "pfctl",
             dependencies: [
                 "PixelFlowProtocol",
+                "PixelFlowClient",
+                "PixelFlowBatch",
+                "PixelFlowPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -101,6 +120,17 @@ let package = Package(
         .testTarget(name: "PixelFlowImagingTests", dependencies: ["PixelFlowImaging", "PixelFlowPipeline", "CVipsShim"]),
         .testTarget(name: "PixelFlowPipelineTests", dependencies: ["PixelFlowPipeline"]),
         .testTarget(name: "PixelFlowCoordinatorTests", dependencies: ["PixelFlowCoordinator"]),
+        .testTarget(
+            name: "PixelFlowClientTests",
+            dependencies: [
+                "PixelFlowClient",
+                "PixelFlowProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "PixelFlowBatchTests", dependencies: ["PixelFlowBatch", "PixelFlowPipeline"]),
+        .testTarget(name: "pfctlTests", dependencies: ["pfctl", "PixelFlowClient", "PixelFlowBatch"]),
         // Live cluster: real `pixelflow` processes on loopback ports.
         .testTarget(
             name: "PixelFlowClusterTests",

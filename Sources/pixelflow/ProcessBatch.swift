@@ -1,42 +1,21 @@
 import Foundation
+import PixelFlowBatch
 import PixelFlowImaging
 import PixelFlowPipeline
 
-/// Runs every source through the engine, `threads` at a time, writing variants as they arrive.
+/// Runs every source through the in-process engine, `threads` at a time, writing variants as they arrive.
+/// Inputs, layout, JSON lines, progress and summary are PixelFlowBatch's, shared with `pfctl process`.
 struct ProcessBatch {
     let setup: ProcessSetup
 
-    struct Outcome {
-        var failures: [(source: String, error: SourceResult.Failure)] = []
-    }
-
-    func run() async -> Outcome {
+    func run() async -> BatchSummary {
         let engine = ImagingEngine(threads: setup.threads, limits: setup.limits)
-        let progress = ProcessProgress(total: setup.sources.count)
-        var summary = ProcessSummary()
-        let clock = ContinuousClock.now
-
-        await withTaskGroup(of: SourceResult.self) { group in
-            var pending = setup.sources.makeIterator()
-            func startNext() {
-                guard let source = pending.next() else { return }
-                group.addTask { await Self.process(source, pipeline: setup.pipeline, engine: engine) }
-            }
-            for _ in 0..<setup.threads { startNext() }
-            while let result = await group.next() {
-                summary.add(result)
-                if setup.json { ProcessOutput.printLine(result) }
-                progress.advance(failed: result.failure != nil)
-                startNext()
-            }
-        }
-        progress.finish()
-        summary.elapsed = ContinuousClock.now - clock
-        ProcessOutput.printSummary(summary, toStandardError: setup.json)
-        return Outcome(failures: summary.failures)
+        let pipeline = setup.pipeline
+        let runner = BatchRunner(sources: setup.sources, concurrency: setup.threads, json: setup.json)
+        return await runner.run { source in await Self.process(source, pipeline: pipeline, engine: engine) }
     }
 
-    static func process(_ source: ProcessSetup.Source, pipeline: Pipeline, engine: ImagingEngine) async -> SourceResult {
+    static func process(_ source: BatchSource, pipeline: Pipeline, engine: ImagingEngine) async -> SourceResult {
         let written = WrittenVariants()
         let bytes: Data
         do {
@@ -48,13 +27,16 @@ struct ProcessBatch {
         do {
             try FileManager.default.createDirectory(at: source.outputFolder, withIntermediateDirectories: true)
             _ = try await engine.process(source: bytes, pipeline: pipeline) { variant in
-                let url = source.outputFolder.appendingPathComponent("\(variant.id).\(variant.format.fileExtension)")
+                let path: String
                 do {
-                    try Data(variant.data).write(to: url)
-                } catch {
-                    throw ImagingError(.internal, "cannot write \(url.path): \(error.localizedDescription)")
+                    path = try VariantFiles.write(variant.data, for: source, variantID: variant.id, fileExtension: variant.format.fileExtension)
+                } catch let error as VariantFiles.WriteError {
+                    throw ImagingError(.internal, error.message)
                 }
-                await written.add(SourceResult.Variant(report: variant.report, path: url.path))
+                let report = variant.report
+                await written.add(SourceResult.Variant(
+                    id: report.id, path: path, width: report.width, height: report.height, format: report.format.rawValue,
+                    bytes: report.bytes, milliseconds: report.milliseconds))
             }
             return SourceResult(source: source.path, bytesIn: bytes.count, variants: await written.all, failure: nil)
         } catch let error as ImagingError {
@@ -72,22 +54,4 @@ struct ProcessBatch {
 actor WrittenVariants {
     private(set) var all: [SourceResult.Variant] = []
     func add(_ variant: SourceResult.Variant) { all.append(variant) }
-}
-
-/// One source's outcome, as printed by `--json`.
-struct SourceResult: Sendable {
-    struct Variant: Sendable {
-        let report: VariantReport
-        let path: String
-    }
-
-    struct Failure: Sendable {
-        let code: String
-        let message: String
-    }
-
-    let source: String
-    let bytesIn: Int
-    let variants: [Variant]
-    let failure: Failure?
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PixelFlowBatch
 import PixelFlowImaging
 import PixelFlowPipeline
 
@@ -53,10 +54,10 @@ struct ProcessCommand: AsyncParsableCommand {
             setup = try ProcessSetup(command: self)
         } catch {
             FileHandle.standardError.write(Data("pixelflow process: \(error.message)\nSee 'pixelflow process --help'.\n".utf8))
-            throw ExitCode(2)
+            throw ExitCode(BatchExitStatus.usage)
         }
-        let outcome = await ProcessBatch(setup: setup).run()
-        throw ExitCode(outcome.failures.isEmpty ? 0 : 1)
+        let summary = await ProcessBatch(setup: setup).run()
+        throw ExitCode(BatchExitStatus.of(summary))
     }
 }
 

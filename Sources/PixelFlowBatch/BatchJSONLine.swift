@@ -1,15 +1,13 @@
 import Foundation
-import PixelFlowImaging
 
 /// One `--json` line, written by hand so the keys keep the documented order:
 /// `{"source", "ok", "variants": [{"id","path","width","height","format","bytes","ms"}], "error": {"code","message"} | null}`.
-enum ProcessJSONLine {
-    static func render(_ result: SourceResult) -> String {
+public enum BatchJSONLine {
+    public static func render(_ result: SourceResult) -> String {
         let variants = result.variants.map { variant in
-            let report = variant.report
-            let ms = (report.milliseconds * 10).rounded() / 10
-            return "{\"id\":\(quoted(report.id)),\"path\":\(quoted(variant.path)),\"width\":\(report.width),"
-                + "\"height\":\(report.height),\"format\":\(quoted(report.format.rawValue)),\"bytes\":\(report.bytes),\"ms\":\(ms)}"
+            let ms = (variant.milliseconds * 10).rounded() / 10
+            return "{\"id\":\(quoted(variant.id)),\"path\":\(quoted(variant.path)),\"width\":\(variant.width),"
+                + "\"height\":\(variant.height),\"format\":\(quoted(variant.format)),\"bytes\":\(variant.bytes),\"ms\":\(ms)}"
         }
         let error = result.failure.map { "{\"code\":\(quoted($0.code)),\"message\":\(quoted($0.message))}" } ?? "null"
         return "{\"source\":\(quoted(result.source)),\"ok\":\(result.failure == nil),"
@@ -17,7 +15,7 @@ enum ProcessJSONLine {
     }
 
     /// A JSON string literal (RFC 8259 escaping).
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -1,0 +1,106 @@
+import NIOCore
+import NIOPosix
+import PixelFlowProtocol
+
+extension PixelFlowClient {
+    /// How a connection is opened.
+    public struct Configuration: Sendable {
+        /// Time allowed for the TCP connection to open.
+        public var connectTimeout: Duration = .seconds(10)
+        /// Time allowed from the TCP connection to a verified AUTH_OK.
+        public var handshakeTimeout: Duration = .seconds(10)
+        /// The largest frames this client accepts. A coordinator whose AUTH_OK states larger limits is refused
+        /// (raise these to talk to it), so nothing it may legitimately send is ever cut off mid-stream.
+        public var receiveLimits: ProtocolLimits = .default
+        public var eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+
+        public init() {}
+    }
+
+    /// Connects to a coordinator, authenticates with `keyID` and `secret` (HMAC handshake: the secret never
+    /// crosses the wire), runs `body` with the connected client, then closes the connection.
+    ///
+    /// The connection's inbound loop (which demultiplexes frames by stream to the waiting requests) and its writer
+    /// run as child tasks of this call: nothing outlives it. Every request still pending when `body` returns or
+    /// throws fails with `connectionLost`. One connection carries many concurrent requests: call the client from
+    /// as many tasks as you like inside `body`.
+    ///
+    /// - Throws: `PixelFlowClientError` (`connectionLost` if the coordinator cannot be reached, `unauthorized`
+    ///   for a wrong key id or secret, `timeout` if the handshake is too slow), or whatever `body` throws.
+    public static func withConnection<Result: Sendable>(
+        to host: String, port: Int, keyID: String, secret: String, configuration: Configuration = Configuration(),
+        _ body: (PixelFlowClient) async throws -> Result
+    ) async throws -> Result {
+        let channel = try await connectChannel(host: host, port: port, configuration: configuration)
+        let queue = OutboundQueue()
+        let (established, establishedSink) = AsyncThrowingStream<ClientConnection, any Error>.makeStream()
+        let handshake = ClientHandshakeStateMachine(role: .client, keyID: keyID, secret: Array(secret.utf8))
+
+        return try await channel.executeThenClose { inbound, outbound in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    await ConnectionLoops.write(queue, to: outbound, channel: channel.channel)
+                }
+                group.addTask {
+                    await ConnectionLoops.read(
+                        inbound, queue: queue, handshake: handshake, configuration: configuration,
+                        channel: channel.channel, established: establishedSink)
+                }
+                let connection: ClientConnection
+                do {
+                    connection = try await Self.first(established)
+                } catch {
+                    queue.close(PixelFlowClientError.connectionLost("handshake failed"), discardPending: true)
+                    channel.channel.close(promise: nil)
+                    try await group.waitForAll()
+                    throw ClientConnection.typed(error)
+                }
+                let client = PixelFlowClient(connection: connection)
+                let result: Swift.Result<Result, any Error>
+                do {
+                    result = .success(try await body(client))
+                } catch {
+                    result = .failure(error)
+                }
+                connection.close(
+                    .connectionLost("the connection was closed by the client"),
+                    goAway: GoAway(code: .none, message: "client closing"))
+                // If the coordinator stops reading, do not wait for the GOAWAY forever.
+                let forceClose = channel.channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.channel.close(promise: nil) }
+                try await group.waitForAll()
+                forceClose.cancel()
+                return try result.get()
+            }
+        }
+    }
+
+    private static func first(_ stream: AsyncThrowingStream<ClientConnection, any Error>) async throws -> ClientConnection {
+        for try await connection in stream { return connection }
+        throw PixelFlowClientError.connectionLost("the connection closed during the handshake")
+    }
+
+    private static func connectChannel(host: String, port: Int, configuration: Configuration) async throws(PixelFlowClientError) -> NIOAsyncChannel<WireElement, WireElement> {
+        let receiveLimits = configuration.receiveLimits
+        do {
+            return try await ClientBootstrap(group: configuration.eventLoopGroup)
+                .connectTimeout(TimeAmount(configuration.connectTimeout))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connect(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(limits: receiveLimits, from: [.coordinator])))
+                        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
+                        return try NIOAsyncChannel<WireElement, WireElement>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw .connectionLost("cannot connect to \(host):\(port): \(error)")
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
