@@ -77,11 +77,12 @@ case "$action" in
       [[ -z "${role:-}" || $role == \#* ]] && continue
       copy "$bin" "$host"
       copy "$PIXELFLOW_CONFIG" "$host"
-    done < "$hosts_file"
+    done < <(cat "$hosts_file"; echo)
     config=$(basename "$PIXELFLOW_CONFIG")
     start "$coordinator_host" coordinator coordinator --config "$config" --listen "0.0.0.0:$port" --http "0.0.0.0:$http"
+    # Workers retry with backoff anyway; waiting for the coordinator's first line just makes startup tidy.
     for _ in $(seq 1 100); do
-      on "$coordinator_host" "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && break
+      on "$coordinator_host" "grep -q listening $(dir_of "$coordinator_host")/coordinator.log" 2>/dev/null && break
       sleep 0.1
     done
     index=0
@@ -93,7 +94,7 @@ case "$action" in
       # shellcheck disable=SC2086
       name=$(option name "worker$index-$host" $rest)
       start "$host" "worker$index" worker --coordinator "$coordinator_address:$port" --slots "$slots" --name "$name" --config "$config"
-    done < "$hosts_file"
+    done < <(cat "$hosts_file"; echo)
     echo "coordinator: $coordinator_address:$port (HTTP $coordinator_address:$http)"
     ;;
   down)
@@ -102,7 +103,7 @@ case "$action" in
       [ "${role:-}" = worker ] || continue
       index=$((index + 1))
       on "$host" "cd $(dir_of "$host") && [ -f worker$index.pid ] && kill -TERM \$(cat worker$index.pid) 2>/dev/null; rm -f worker$index.pid" || true
-    done < "$hosts_file"
+    done < <(cat "$hosts_file"; echo)
     on "$coordinator_host" "cd $(dir_of "$coordinator_host") && [ -f coordinator.pid ] && kill -TERM \$(cat coordinator.pid) 2>/dev/null; rm -f coordinator.pid" || true
     echo "stopped"
     ;;
@@ -110,7 +111,7 @@ case "$action" in
     while read -r role host _; do
       [[ -z "${role:-}" || $role == \#* ]] && continue
       on "$host" "cd $(dir_of "$host") && for f in *.pid; do [ -f \"\$f\" ] && { kill -0 \$(cat \"\$f\") 2>/dev/null && echo \"$host \${f%.pid} running\" || echo \"$host \${f%.pid} stopped\"; }; done" || true
-    done < "$hosts_file"
+    done < <(cat "$hosts_file"; echo)
     ;;
   *)
     echo "usage: cluster.sh up|down|status HOSTS_FILE" >&2

@@ -33,6 +33,9 @@ case "${1:-}" in
       ip netns pids "$ns" | xargs -r kill 2>/dev/null || true
       ip netns delete "$ns"
     done
+    for link in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^${prefix}-v" || true); do
+      ip link delete "$link" 2>/dev/null || true
+    done
     ip link delete "$bridge" 2>/dev/null || true
     ;;
   *)

@@ -41,8 +41,8 @@ struct RunningCoordinator {
     let httpChannel: any Channel
     let coordinator: Coordinator
 
-    var protocolAddress: String { protocolChannel.localAddress.map(Self.describe) ?? "?" }
-    var httpAddress: String { httpChannel.localAddress.map(Self.describe) ?? "?" }
+    var protocolAddress: String { protocolChannel.localAddress?.hostAndPort ?? "?" }
+    var httpAddress: String { httpChannel.localAddress?.hostAndPort ?? "?" }
 
     static func start(_ config: CoordinatorConfig, listen: String?, http: String?) async throws -> RunningCoordinator {
         var workerKeys: [String: [UInt8]] = [:]
@@ -58,13 +58,6 @@ struct RunningCoordinator {
     func stop() async throws {
         try? await protocolChannel.close()
         try? await httpChannel.close()
-    }
-
-    static func describe(_ address: SocketAddress) -> String {
-        switch address {
-        case .v6: "[\(address.ipAddress ?? "::")]:\(address.port ?? 0)"
-        default: "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
-        }
     }
 }
 

@@ -266,7 +266,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             guard case .register(let register) = frame.message else {
                 throw ProtocolError.malformed("a worker's first frame after AUTH_OK must be REGISTER, got \(frame.message.frameType)")
             }
-            let address = context?.channel.remoteAddress?.description ?? "unknown"
+            let address = context?.channel.remoteAddress?.hostAndPort ?? "unknown"
             let (id, actions) = coordinator.registerWorker(connection: connectionID, register: register, address: address)
             link = .worker(WorkerLink(workerID: id, maxVariantBytes: limits.maxVariantBytes))
             write(.frame(Frame(.registered(Registered(workerID: id)))))
