@@ -26,6 +26,9 @@ struct ImagingBenchCommand: AsyncParsableCommand {
     @Option(help: "Pipelines: canonical, avif or both.")
     var pipelines: String = "both"
 
+    @Option(help: "Run each measurement under flock on this file (e.g. the shared build lock), so no build runs during it.")
+    var lock: String?
+
     @Option(help: .hidden)
     var child: String?
 
@@ -47,7 +50,7 @@ struct ImagingBenchCommand: AsyncParsableCommand {
                 var results: [String: [ImagingMeasurement]] = ["engine": [], "naive": []]
                 for run in 0..<runs {
                     for path in ["engine", "naive"] {
-                        let measurement = try ImagingBenchChild.spawn(corpus: corpus, spec: "\(path),\(pipeline),\(threadCount)")
+                        let measurement = try ImagingBenchChild.spawn(corpus: corpus, spec: "\(path),\(pipeline),\(threadCount)", lock: lock)
                         results[path, default: []].append(measurement)
                         FileHandle.standardError.write(Data("run \(run + 1)/\(runs) \(pipeline) \(path) t=\(threadCount): \(String(format: "%.2f", measurement.imagesPerSecond)) images/s\n".utf8))
                     }
