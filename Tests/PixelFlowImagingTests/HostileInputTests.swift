@@ -98,7 +98,7 @@ extension ImagingTests {
             let task = Task { try await sharedEngine.process(source: source, pipeline: pipeline) }
             try await Task.sleep(for: .milliseconds(50))
             task.cancel()
-            await #expect(throws: (any Error).self) { try await task.value }
+            await #expect { try await task.value } throws: { ($0 as? ImagingError)?.code == .cancelled }
         }
     }
 }
