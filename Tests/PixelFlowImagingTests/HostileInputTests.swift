@@ -57,9 +57,8 @@ extension ImagingTests {
         @Test func pixelBombIsRejectedFromItsHeader() async {
             let bomb = PNGBytes.declaring(width: 65535, height: 65535)
             #expect(bomb.count < 100)
-            let memoryBefore = VipsRuntime.trackedMemory
+            // That nothing is allocated for it is checked in LeakTests, in a process of its own.
             #expect(await failureCode(sharedEngine, bomb) == .imageTooLarge)
-            #expect(VipsRuntime.trackedMemory - memoryBefore < 1_000_000, "nothing was decoded")
         }
 
         @Test func pixelLimitIsConfigurable() async {
