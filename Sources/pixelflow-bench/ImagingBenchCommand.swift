@@ -11,11 +11,13 @@ struct ImagingBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imaging",
         abstract: "Imaging throughput: decode-once engine vs naive per-variant thumbnailing, canonical and AVIF pipelines.",
-        discussion: "Build the corpus with: bash ../shared/corpus.sh DIR (53 photos; never commit it)."
+        discussion: "Build the corpus with: bash ../shared/corpus.sh DIR (53 photos; never commit it).",
+        subcommands: [ImagingLeakCheckCommand.self]
     )
 
-    @Option(help: "Directory of source images (searched recursively).")
-    var corpus: String
+    /// Optional only so `imaging leaks` parses without it; `run` requires it.
+    @Option(help: "Directory of source images (searched recursively). Required.")
+    var corpus: String?
 
     @Option(help: "Threads to measure at; repeat the flag for several (default: 1 and 2).")
     var threads: [Int] = []
@@ -33,6 +35,7 @@ struct ImagingBenchCommand: AsyncParsableCommand {
     var child: String?
 
     func run() async throws {
+        guard let corpus else { throw ValidationError("--corpus DIR is required (build it with ../shared/corpus.sh DIR)") }
         let sources = try ImagingCorpus.load(corpus)
         if let child {
             let measurement = try await ImagingBenchChild.measure(spec: child, sources: sources)

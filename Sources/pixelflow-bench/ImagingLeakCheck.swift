@@ -3,12 +3,12 @@ import Foundation
 import PixelFlowImaging
 import PixelFlowPipeline
 
-/// `pixelflow-bench imaging-leaks`: libvips' object and memory counters around a batch, in a process of its
+/// `pixelflow-bench imaging leaks`: libvips' object and memory counters around a batch, in a process of its
 /// own (the counters are process-wide, so a test process running other libvips work could not read them
 /// exactly). Prints one JSON object; the imaging tests run it and check the numbers.
 struct ImagingLeakCheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "imaging-leaks",
+        commandName: "leaks",
         abstract: "Run a batch twice and print libvips' live objects and tracked memory before and after (JSON)."
     )
 

@@ -5,7 +5,7 @@ import PixelFlowPipeline
 
 extension ImagingTests {
     /// libvips' counters are process-wide and other suites in this test process use libvips too, so the batch
-    /// runs in a child process of its own (`pixelflow-bench imaging-leaks`) and the test checks its numbers.
+    /// runs in a child process of its own (`pixelflow-bench imaging leaks`) and the test checks its numbers.
     @Suite struct LeakTests {
         static var benchBinary: URL {
             ProcessCommandTests.binary.deletingLastPathComponent().appendingPathComponent("pixelflow-bench")
@@ -26,7 +26,7 @@ extension ImagingTests {
 
             let process = Process()
             process.executableURL = Self.benchBinary
-            process.arguments = ["imaging-leaks", "--bomb", bomb.path, "--jobs", "24"] + files.map { folder.appendingPathComponent($0.0).path }
+            process.arguments = ["imaging", "leaks", "--bomb", bomb.path, "--jobs", "24"] + files.map { folder.appendingPathComponent($0.0).path }
             let out = Pipe()
             process.standardOutput = out
             try process.run()
