@@ -1,3 +1,4 @@
+import CVipsShim
 import Foundation
 import PixelFlowPipeline
 
@@ -14,7 +15,8 @@ public final class ImagingEngine: Sendable {
         VipsRuntime.start()
         self.limits = limits
         self.threads = max(1, threads)
-        self.pool = VipsThreadPool(threads: self.threads)
+        // libvips keeps per-thread buffers; a thread that leaves must hand them back.
+        self.pool = VipsThreadPool(threads: self.threads, onExit: { vips_thread_shutdown() })
     }
 
     /// The job's events as they happen: `decoded`, then each variant. The stream ends with an

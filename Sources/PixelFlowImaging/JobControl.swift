@@ -47,6 +47,15 @@ final class JobControl: @unchecked Sendable {
         if outcome != .running { vips_image_set_kill(image.pointer, 1) }
     }
 
+    /// Stops watching `image` and drops the reference `watch` took, so its memory can go before the job ends.
+    func unwatch(_ image: VipsImageRef) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let index = watched.firstIndex(of: image.pointer) else { return }
+        watched.remove(at: index)
+        g_object_unref(UnsafeMutableRawPointer(image.pointer))
+    }
+
     /// Drops the references taken by `watch`. Call once, when the job ends.
     func finish() {
         lock.lock()

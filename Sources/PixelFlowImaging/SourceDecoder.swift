@@ -19,6 +19,8 @@ enum SourceDecoder {
             // The thumbnail is a sequential pipeline over the source bytes: it can be read only once
             // (DESIGN §9), so render it to memory before deriving several variants from it.
             let base = try normalised.copiedToMemory()
+            // The decode pipeline (and the loader's buffers, e.g. a whole decoded HEIF) can go now.
+            control.unwatch(decoded)
             // Pixels are sRGB now; a leftover profile would make every variant convert sRGB to sRGB again.
             base.removeMetadata()
             control.watch(base)

@@ -35,6 +35,12 @@ public enum VipsRuntime {
         return Int(pf_object_count())
     }
 
+    /// The most pixel memory libvips has tracked at once since the process started.
+    public static var trackedMemoryHighWater: Int {
+        start()
+        return vips_tracked_get_mem_highwater()
+    }
+
     /// Bytes of pixel memory libvips is tracking right now.
     public static var trackedMemory: Int {
         start()

@@ -2,8 +2,9 @@ import Foundation
 
 /// Dedicated threads for blocking libvips calls, so they never occupy the Swift cooperative pool.
 ///
-/// A fixed number of `Thread`s take closures from one FIFO queue. Async callers suspend on a
-/// continuation that the thread resumes. The threads exit when the pool is released.
+/// A fixed number of `Thread`s take closures from one FIFO queue; callers hand results back through a
+/// continuation (the engine uses an `AsyncThrowingStream`'s). The threads exit when the pool is released,
+/// running `onExit` last.
 final class VipsThreadPool: Sendable {
     private final class Queue: @unchecked Sendable {
         private let condition = NSCondition()
@@ -36,12 +37,13 @@ final class VipsThreadPool: Sendable {
     private let queue = Queue()
     let threadCount: Int
 
-    init(threads: Int, name: String = "pixelflow-vips") {
+    init(threads: Int, name: String = "pixelflow-vips", onExit: @escaping @Sendable () -> Void = {}) {
         threadCount = max(1, threads)
         for index in 0..<threadCount {
             let queue = self.queue
             let thread = Thread {
                 while let item = queue.pop() { item() }
+                onExit()
             }
             thread.name = "\(name)-\(index)"
             thread.start()
@@ -55,12 +57,5 @@ final class VipsThreadPool: Sendable {
     /// Runs `body` on a pool thread without waiting for it.
     func submit(_ body: @escaping @Sendable () -> Void) {
         queue.push(body)
-    }
-
-    /// Runs `body` on a pool thread and returns its result to the async caller.
-    func run<Result: Sendable>(_ body: @escaping @Sendable () -> Result) async -> Result {
-        await withCheckedContinuation { continuation in
-            queue.push { continuation.resume(returning: body()) }
-        }
     }
 }

@@ -4,13 +4,17 @@ import PixelFlowPipeline
 
 /// One measurement: one path, one pipeline, one thread count, the whole corpus once, in this process.
 enum ImagingBenchChild {
-    static func spawn(corpus: String, spec: String) throws -> ImagingMeasurement {
+    static func spawn(corpus: String, spec: String, lock: String?) throws -> ImagingMeasurement {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        if !FileManager.default.isExecutableFile(atPath: process.executableURL!.path) {
-            process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let arguments = ["imaging", "--corpus", corpus, "--child", spec]
+        if let lock {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+            process.arguments = [lock, executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
         }
-        process.arguments = ["imaging", "--corpus", corpus, "--child", spec]
         let out = Pipe()
         process.standardOutput = out
         try process.run()

@@ -11,11 +11,13 @@ struct ImagingBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imaging",
         abstract: "Imaging throughput: decode-once engine vs naive per-variant thumbnailing, canonical and AVIF pipelines.",
-        discussion: "Build the corpus with: bash ../shared/corpus.sh DIR (53 photos; never commit it)."
+        discussion: "Build the corpus with: bash ../shared/corpus.sh DIR (53 photos; never commit it).",
+        subcommands: [ImagingLeakCheckCommand.self]
     )
 
-    @Option(help: "Directory of source images (searched recursively).")
-    var corpus: String
+    /// Optional only so `imaging leaks` parses without it; `run` requires it.
+    @Option(help: "Directory of source images (searched recursively). Required.")
+    var corpus: String?
 
     @Option(help: "Threads to measure at; repeat the flag for several (default: 1 and 2).")
     var threads: [Int] = []
@@ -26,10 +28,14 @@ struct ImagingBenchCommand: AsyncParsableCommand {
     @Option(help: "Pipelines: canonical, avif or both.")
     var pipelines: String = "both"
 
+    @Option(help: "Run each measurement under flock on this file (e.g. the shared build lock), so no build runs during it.")
+    var lock: String?
+
     @Option(help: .hidden)
     var child: String?
 
     func run() async throws {
+        guard let corpus else { throw ValidationError("--corpus DIR is required (build it with ../shared/corpus.sh DIR)") }
         let sources = try ImagingCorpus.load(corpus)
         if let child {
             let measurement = try await ImagingBenchChild.measure(spec: child, sources: sources)
@@ -47,7 +53,7 @@ struct ImagingBenchCommand: AsyncParsableCommand {
                 var results: [String: [ImagingMeasurement]] = ["engine": [], "naive": []]
                 for run in 0..<runs {
                     for path in ["engine", "naive"] {
-                        let measurement = try ImagingBenchChild.spawn(corpus: corpus, spec: "\(path),\(pipeline),\(threadCount)")
+                        let measurement = try ImagingBenchChild.spawn(corpus: corpus, spec: "\(path),\(pipeline),\(threadCount)", lock: lock)
                         results[path, default: []].append(measurement)
                         FileHandle.standardError.write(Data("run \(run + 1)/\(runs) \(pipeline) \(path) t=\(threadCount): \(String(format: "%.2f", measurement.imagesPerSecond)) images/s\n".utf8))
                     }

@@ -1,49 +1,45 @@
+import Foundation
 import Testing
 @testable import PixelFlowImaging
 import PixelFlowPipeline
 
 extension ImagingTests {
-    /// After a batch of jobs, successful and failed, libvips holds no more objects or pixel memory than before.
+    /// libvips' counters are process-wide and other suites in this test process use libvips too, so the batch
+    /// runs in a child process of its own (`pixelflow-bench imaging leaks`) and the test checks its numbers.
     @Suite struct LeakTests {
-        @Test func batchReturnsToBaseline() async throws {
-            let good = Fixtures.encode(Fixtures.noise(width: 300, height: 200), as: .jpeg)
-            let truncated = Array(good.prefix(good.count / 2))
-            let pipeline = try PipelineDecoder.decode(compact: [
-                "a:resize:150:webp", "b:cover:64x64:jpeg:gravity=attention", "c:contain:80x80:png", "d:crop:40:avif:crop=10,10,100,100",
-            ])
-            func batch() async throws {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for index in 0..<24 {
-                        group.addTask {
-                            let source = index % 3 == 2 ? truncated : good
-                            _ = try? await sharedEngine.process(source: source, pipeline: pipeline)
-                        }
-                    }
-                    try await group.waitForAll()
-                }
-                _ = await failureCode(sharedEngine, PNGBytes.declaring(width: 65535, height: 65535))
-            }
-            // libvips frees a killed job's per-thread regions and buffers only when that thread next
-            // evaluates something (an earlier test cancels a job), so warm every thread up first.
-            try await batch()
-            let (objectsBefore, memoryBefore) = await Self.settledCounters()
-
-            try await batch()
-
-            #expect(VipsRuntime.liveObjectCount == objectsBefore)
-            #expect(VipsRuntime.trackedMemory == memoryBefore)
+        static var benchBinary: URL {
+            ProcessCommandTests.binary.deletingLastPathComponent().appendingPathComponent("pixelflow-bench")
         }
 
-        /// The counters once they have not moved for 100 ms (or after 5 s).
-        static func settledCounters() async -> (objects: Int, memory: Int) {
-            var last = (VipsRuntime.liveObjectCount, VipsRuntime.trackedMemory)
-            for _ in 0..<50 {
-                try? await Task.sleep(for: .milliseconds(100))
-                let now = (VipsRuntime.liveObjectCount, VipsRuntime.trackedMemory)
-                if now == last { return now }
-                last = now
-            }
-            return last
+        @Test func batchReturnsToBaselineAndBombsAllocateNothing() throws {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pixelflow-leaks-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let good = Fixtures.encode(Fixtures.noise(width: 300, height: 200), as: .jpeg)
+            let files = [
+                ("good.jpg", good), ("good.png", Fixtures.encode(Fixtures.quadrants(width: 200, height: 120), as: .png)),
+                ("truncated.jpg", Array(good.prefix(good.count / 2))), ("text.jpg", Array("not an image".utf8)),
+            ]
+            for (name, bytes) in files { try Data(bytes).write(to: folder.appendingPathComponent(name)) }
+            let bomb = folder.appendingPathComponent("bomb.png")
+            try Data(PNGBytes.declaring(width: 65535, height: 65535)).write(to: bomb)
+
+            let process = Process()
+            process.executableURL = Self.benchBinary
+            process.arguments = ["imaging", "leaks", "--bomb", bomb.path, "--jobs", "24"] + files.map { folder.appendingPathComponent($0.0).path }
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+
+            #expect(report["bomb_code"] as? String == "image_too_large")
+            #expect((report["bomb_high_water"] as? Int ?? .max) < 1_000_000, "the bomb's pixels were never allocated")
+            #expect(report["failures"] as? Int == 12, "half the sources fail, the batch goes on")
+            #expect(report["objects_after"] as? Int == report["objects_before"] as? Int)
+            #expect(report["memory_after"] as? Int == report["memory_before"] as? Int)
         }
     }
 }

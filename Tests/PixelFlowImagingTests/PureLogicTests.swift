@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import PixelFlowImaging
 import PixelFlowPipeline
@@ -52,5 +53,19 @@ import PixelFlowPipeline
         let truncated = Array(Self.riff([Self.chunk("VP8 ", [1, 2, 3, 4])]).dropLast(2))
         #expect(WebPMetadata.stripped(truncated) == truncated)
         #expect(WebPMetadata.stripped([1, 2, 3]) == [1, 2, 3])
+    }
+}
+
+@Suite struct ImagingLimitsConfigTests {
+    @Test func missingKeysKeepTheirDefaults() throws {
+        let limits = try JSONDecoder().decode(ImagingLimits.self, from: Data(#"{"max_pixels": 80000000, "job_timeout_ms": 1500}"#.utf8))
+        #expect(limits.maxPixels == 80_000_000 && limits.jobTimeout == .milliseconds(1500))
+        #expect(limits.maxSourceBytes == ImagingLimits.default.maxSourceBytes && limits.maxFrames == 1000 && limits.maxSide == 32_768)
+    }
+
+    @Test func roundTripsAndRejectsNonPositive() throws {
+        let limits = ImagingLimits(maxSourceBytes: 10, maxPixels: 20, maxSide: 30, maxFrames: 40, jobTimeout: .milliseconds(50))
+        #expect(try JSONDecoder().decode(ImagingLimits.self, from: JSONEncoder().encode(limits)) == limits)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(ImagingLimits.self, from: Data(#"{"max_frames": 0}"#.utf8)) }
     }
 }
