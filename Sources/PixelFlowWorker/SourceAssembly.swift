@@ -6,9 +6,10 @@ struct SourceAssembly {
     let assign: Assign
     private(set) var bytes: [UInt8] = []
 
-    init(assign: Assign) {
+    /// Reserves the declared size up front, but never more than `reserveLimit` on the word of a header.
+    init(assign: Assign, reserveLimit: Int) {
         self.assign = assign
-        bytes.reserveCapacity(Int(clamping: assign.sourceSize))
+        bytes.reserveCapacity(min(Int(clamping: assign.sourceSize), reserveLimit))
     }
 
     /// Adds a chunk; returns true when the source is complete.

@@ -1,4 +1,5 @@
 import NIOCore
+import PixelFlowImaging
 import PixelFlowProtocol
 
 /// How a worker connects and how much it takes on.
@@ -18,8 +19,8 @@ public struct WorkerConfig: Sendable {
     public var maxReconnectDelay: TimeAmount = .seconds(5)
     /// How long SIGTERM waits for running tasks before handing them back.
     public var drainTimeout: TimeAmount = .seconds(30)
-    /// Largest source this worker accepts, whatever the coordinator allows.
-    public var maxSourceBytes: UInt64 = ProtocolLimits.default.maxSourceBytes
+    /// What the imaging engine accepts (source bytes, pixels, sides, frames, time per job).
+    public var imagingLimits = ImagingLimits.default
 
     public init(coordinatorHost: String, coordinatorPort: Int, keyID: String = "worker", secret: [UInt8], name: String, slots: Int) {
         self.coordinatorHost = coordinatorHost

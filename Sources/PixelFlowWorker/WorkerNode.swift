@@ -15,7 +15,7 @@ public struct WorkerNode: Sendable {
         if config.nullEngine {
             runner = NullTaskRunner()
         } else {
-            runner = ImagingTaskRunner(engine: ImagingEngine(threads: config.slots))
+            runner = ImagingTaskRunner(engine: ImagingEngine(threads: config.slots, limits: config.imagingLimits))
         }
     }
 

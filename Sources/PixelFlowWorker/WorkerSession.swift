@@ -81,7 +81,7 @@ struct WorkerSession {
                 guard case .frame(let frame) = element else { throw ProtocolError.malformed("second preface") }
                 switch frame.message {
                 case .assign(let assign):
-                    assemblies[frame.streamID] = SourceAssembly(assign: assign)
+                    assemblies[frame.streamID] = SourceAssembly(assign: assign, reserveLimit: config.imagingLimits.maxSourceBytes)
                 case .chunk(let chunk):
                     guard var assembly = assemblies[frame.streamID] else {
                         throw ProtocolError.malformed("CHUNK on stream \(frame.streamID), which has no task")
@@ -94,7 +94,7 @@ struct WorkerSession {
                         state.start(stream: stream, task: .init(taskID: assembly.assign.taskID, attempt: assembly.assign.attempt), cancel: cancel)
                         let task = TaskExecution(
                             stream: stream, assign: assembly.assign, source: assembly.bytes, runner: runner, outbound: outbound,
-                            chunkSize: chunkSize, maxVariantBytes: min(maxVariantBytes, UInt64(Int.max)), maxSourceBytes: config.maxSourceBytes)
+                            chunkSize: chunkSize, maxVariantBytes: min(maxVariantBytes, UInt64(Int.max)), maxSourceBytes: UInt64(config.imagingLimits.maxSourceBytes))
                         group.addTask {
                             await task.run(cancelled: cancelled)
                             state.finish(stream: stream)

@@ -47,7 +47,9 @@ struct RunningCoordinator {
     static func start(_ config: CoordinatorConfig, listen: String?, http: String?) async throws -> RunningCoordinator {
         var workerKeys: [String: [UInt8]] = [:]
         if let secret = config.joinSecret { workerKeys[config.joinKeyID] = secret }
-        let coordinator = Coordinator(settings: config.settings, tenants: config.tenants, workerKeys: workerKeys, validatePipeline: validatePipeline)
+        let coordinator = Coordinator(
+            settings: config.settings, tenants: config.tenants, workerKeys: workerKeys, validatePipeline: validatePipeline,
+            log: { FileHandle.standardError.write(Data("pixelflow coordinator: \($0)\n".utf8)) })
         let (host, port) = try CoordinatorConfig.hostAndPort(listen ?? config.listen)
         let (httpHost, httpPort) = try CoordinatorConfig.hostAndPort(http ?? config.http)
         let protocolChannel = try await CoordinatorServer(coordinator: coordinator).bind(host: host, port: port)

@@ -39,6 +39,7 @@ struct DevCommand: AsyncParsableCommand {
         var config = try loadConfig(path: config, environment: environment.filter { $0.key != "PIXELFLOW_SECRET" })
         let secret = environment["PIXELFLOW_SECRET"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.randomSecret()
         let joinSecret = Array(Self.randomSecret().utf8)
+        let imagingLimits = try loadImagingLimits(path: self.config, environment: environment)
         config.joinSecret = joinSecret
         config.tenants.removeAll { $0.keyID == "dev" }
         config.tenants.append(TenantPolicy(keyID: "dev", secret: Array(secret.utf8), rate: 10_000, burst: 20_000, maxQueued: 100_000, isAdmin: true))
@@ -60,6 +61,7 @@ struct DevCommand: AsyncParsableCommand {
                     coordinatorHost: host, coordinatorPort: boundPort, keyID: config.joinKeyID, secret: joinSecret,
                     name: "dev-worker-\(index)", slots: slots)
                 workerConfig.nullEngine = nullEngine
+                workerConfig.imagingLimits = imagingLimits
                 workerConfig.drainTimeout = .seconds(10)
                 let node = WorkerNode(config: workerConfig, shutdown: shutdown)
                 let name = workerConfig.name

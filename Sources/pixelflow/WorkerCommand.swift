@@ -46,6 +46,7 @@ struct WorkerCommand: AsyncParsableCommand {
             coordinatorHost: host, coordinatorPort: port, keyID: settings.joinKeyID, secret: secret,
             name: name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())", slots: slots)
         workerConfig.nullEngine = nullEngine
+        workerConfig.imagingLimits = try loadImagingLimits(path: config, environment: ProcessInfo.processInfo.environment)
         workerConfig.drainTimeout = .seconds(Int64(drainTimeout))
         let node = WorkerNode(config: workerConfig)
         async let stop: Void = { await SignalWaiter.waitForTermination(); node.shutdown.fire() }()

@@ -17,8 +17,15 @@ public final class Coordinator: Sendable {
     let metrics = CoordinatorMetrics()
     private let tenantPolicies: [String: TenantPolicy]
 
-    public init(settings: CoordinatorSettings, tenants: [TenantPolicy], workerKeys: [String: [UInt8]], validatePipeline: @escaping PipelineValidator) {
+    /// Where connection-level events go (refused handshakes, protocol errors, workers joining and leaving).
+    let log: @Sendable (String) -> Void
+
+    public init(
+        settings: CoordinatorSettings, tenants: [TenantPolicy], workerKeys: [String: [UInt8]],
+        validatePipeline: @escaping PipelineValidator, log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.settings = settings
+        self.log = log
         self.validatePipeline = validatePipeline
         self.tenantPolicies = Dictionary(tenants.map { ($0.keyID, $0) }, uniquingKeysWith: { first, _ in first })
         var table: [StaticSecrets.Key: [UInt8]] = [:]

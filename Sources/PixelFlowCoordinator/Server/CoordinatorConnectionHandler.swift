@@ -23,6 +23,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     private var deadline: Scheduled<Void>?
     private var flushScheduled = false
     private var limits: ProtocolLimits { coordinator.settings.limits }
+    private var peerAddress: String { context?.channel.remoteAddress?.hostAndPort ?? "unknown" }
 
     init(coordinator: Coordinator) {
         self.coordinator = coordinator
@@ -96,6 +97,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
                 return state.clientLost(connection: connection, now: .now())
             }
         case .worker(let worker?):
+            coordinator.log("worker \(worker.workerID) at \(peerAddress) disconnected; its tasks are requeued")
             coordinator.workerLost(worker.workerID)
         case .worker(nil), .handshaking, .closed:
             break
@@ -119,8 +121,8 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             }
         case .fail(let error, let elements):
             coordinator.metrics.handshakeFailures.add(1, ordering: .relaxed)
+            coordinator.log("handshake with \(peerAddress) refused: \(error)")
             elements.forEach(write)
-            _ = error
             close()
         case .none:
             break
@@ -266,8 +268,8 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             guard case .register(let register) = frame.message else {
                 throw ProtocolError.malformed("a worker's first frame after AUTH_OK must be REGISTER, got \(frame.message.frameType)")
             }
-            let address = context?.channel.remoteAddress?.hostAndPort ?? "unknown"
-            let (id, actions) = coordinator.registerWorker(connection: connectionID, register: register, address: address)
+            let (id, actions) = coordinator.registerWorker(connection: connectionID, register: register, address: peerAddress)
+            coordinator.log("worker \(register.name) (\(peerAddress), \(register.slots) slots) registered as \(id)")
             link = .worker(WorkerLink(workerID: id, maxVariantBytes: limits.maxVariantBytes))
             write(.frame(Frame(.registered(Registered(workerID: id)))))
             coordinator.run(actions)
@@ -357,6 +359,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     }
 
     private func fail(_ error: ProtocolError) {
+        coordinator.log("closing the connection from \(peerAddress): \(error)")
         guard case .closed = link else {
             write(.frame(Frame(.goAway(GoAway(error)))))
             close()
