@@ -136,6 +136,7 @@ let package = Package(
             name: "PixelFlowClusterTests",
             dependencies: [
                 "PixelFlowProtocol",
+                "PixelFlowClient",
                 "PixelFlowImaging",
                 "CVipsShim",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -53,7 +53,7 @@ struct TaskExecution: Sendable {
         }
         let pipeline: Pipeline
         do {
-            pipeline = try PipelineDecoder.decode(wire: Data(assign.pipeline.readableBytesView))
+            pipeline = try PipelineCache.shared.decode(wire: Data(assign.pipeline.readableBytesView))
         } catch {
             return .failure(Failure(code: .invalidPipeline, permanent: true, message: error.description))
         }

@@ -116,6 +116,8 @@ struct WorkerSession {
             }
             group.cancelAll()
         }
+        // The coordinator closes the connection after our GOAWAY; that close is the end of a drain, not a failure.
+        if state.isDraining { throw End.drained }
     }
 
     /// Takes no new tasks, lets the running ones finish (up to the drain timeout), then says goodbye.

@@ -71,7 +71,7 @@ struct RunningCoordinator {
 /// The imaging engine's validation rules, applied before a job is queued (no libvips involved).
 @Sendable func validatePipeline(_ json: ByteBuffer) -> Result<Int, ProtocolError> {
     do throws(PipelineError) {
-        return .success(try PipelineDecoder.decode(wire: Data(json.readableBytesView)).variants.count)
+        return .success(try PipelineCache.shared.decode(wire: Data(json.readableBytesView)).variants.count)
     } catch {
         return .failure(ProtocolError(.invalidPipeline, error.description))
     }

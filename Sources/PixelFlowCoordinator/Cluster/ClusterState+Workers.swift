@@ -13,12 +13,13 @@ extension ClusterState {
     public mutating func heartbeat(worker id: WorkerID, tasks: [Heartbeat.HeldTask], now: NIODeadline) -> [ClusterAction] {
         guard var worker = workers[id] else { return [] }
         worker.lastHeartbeat = now
-        let listed = Set(tasks.map { "\($0.taskID)/\($0.attempt)" })
+        let listed = Set(tasks)
         for (jobID, attempt) in worker.held {
+            let isListed = listed.contains(Heartbeat.HeldTask(taskID: jobID, attempt: attempt))
             let current = jobs[jobID].map { $0.state == .running && $0.worker == id && $0.attempt == attempt } ?? false
             if current {
-                if listed.contains("\(jobID)/\(attempt)") { jobs[jobID]!.leaseExpiry = now + settings.lease }
-            } else if !listed.contains("\(jobID)/\(attempt)") {
+                if isListed { jobs[jobID]!.leaseExpiry = now + settings.lease }
+            } else if !isListed {
                 worker.held[jobID] = nil
             }
         }

@@ -196,28 +196,31 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
 
     private func submitReceived(_ submit: Submit, stream: UInt32, _ client: ClientLink) throws(ProtocolError) {
         let isStreamMode = submit.mode == .stream
-        // The client sends its source right after SUBMIT: a refused stream still swallows it up to END.
-        func refuse(_ error: ProtocolError, awaiting: JobID? = nil) {
+        // The client sends its source right after SUBMIT: a stream that will not use it still swallows it up to END.
+        func discardUpload(awaiting: JobID?) {
             client.streams[stream] = ClientLink.Stream(
                 upload: .init(job: nil, expected: submit.sourceSize, isStreamMode: isStreamMode), awaiting: awaiting)
-            if awaiting == nil { send(stream, .rejected(Rejected(error))) }
+        }
+        func reject(_ error: ProtocolError) {
+            discardUpload(awaiting: nil)
+            send(stream, .rejected(Rejected(error)))
         }
         guard client.streams.count < 2 * client.maxInFlight else {
             throw ProtocolError(.tooManyInFlight, "more than \(2 * client.maxInFlight) open streams: the client ignores max_in_flight")
         }
         if client.isAtInFlightLimit {
-            return refuse(ProtocolError(.tooManyInFlight, "\(client.maxInFlight) requests are already in flight on this connection", retryAfterMilliseconds: 100))
+            return reject(ProtocolError(.tooManyInFlight, "\(client.maxInFlight) requests are already in flight on this connection", retryAfterMilliseconds: 100))
         }
         if submit.sourceSize == 0 {
-            return refuse(ProtocolError(.undecodableImage, "the source is empty"))
+            return reject(ProtocolError(.undecodableImage, "the source is empty"))
         }
         let variantCount: Int
         switch coordinator.validatePipeline(submit.pipeline) {
         case .success(let count): variantCount = count
-        case .failure(let error): return refuse(error)
+        case .failure(let error): return reject(error)
         }
         guard variantCount <= Int(limits.maxVariants) else {
-            return refuse(ProtocolError(.invalidPipeline, "pipeline: \(variantCount) variants, at most \(limits.maxVariants)"))
+            return reject(ProtocolError(.invalidPipeline, "pipeline: \(variantCount) variants, at most \(limits.maxVariants)"))
         }
         let subscriber = Subscriber(connection: connectionID, stream: stream)
         let tenant = client.tenant
@@ -228,15 +231,16 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         case .admitted(let job):
             client.streams[stream] = ClientLink.Stream(upload: .init(job: job, expected: submit.sourceSize, isStreamMode: isStreamMode))
         case .duplicate(let job):
+            // The earlier job answers for this one; in stream mode its results come back here as for a WATCH.
             send(stream, .accepted(Accepted(jobID: job, duplicate: true)))
-            refuse(ProtocolError(.none, ""), awaiting: isStreamMode ? job : nil)
-            if isStreamMode { try watchJob(job, stream: stream, client, reopening: true) }
+            discardUpload(awaiting: isStreamMode ? job : nil)
+            if isStreamMode { try watchJob(job, stream: stream, client) }
         case .rejected(let error):
-            refuse(error)
+            reject(error)
         }
     }
 
-    private func watchJob(_ job: JobID, stream: UInt32, _ client: ClientLink, reopening: Bool = false) throws(ProtocolError) {
+    private func watchJob(_ job: JobID, stream: UInt32, _ client: ClientLink) throws(ProtocolError) {
         let subscriber = Subscriber(connection: connectionID, stream: stream)
         let tenant = client.tenant
         switch coordinator.withState({ $0.watch(job, tenant: tenant, subscriber: subscriber) }) {
