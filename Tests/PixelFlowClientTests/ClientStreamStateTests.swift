@@ -109,6 +109,23 @@ import Testing
     }
 }
 
+@Suite struct SubmitFrameTests {
+    @Test func submitFrameSizeIsCheckedExactly() throws {
+        let pipeline = String(repeating: "x", count: 50)
+        let options = SubmitOptions(idempotencyKey: "key-1", webhookURL: "https://h/")
+        let encoded = Frame(stream: 1, .submit(Submit(idempotencyKey: "key-1", webhookURL: "https://h/", sourceSize: 3, pipeline: ByteBuffer(string: pipeline))))
+        var limits = ProtocolLimits.default
+        limits.maxControlPayload = UInt32(encoded.bytes.readableBytes - 12)
+        let submit = try PixelFlowClient.makeSubmit(mode: .async, source: [1, 2, 3], pipeline: pipeline, options: options, limits: limits)
+        #expect(submit.mode == .async && submit.sourceSize == 3 && submit.idempotencyKey == "key-1")
+        limits.maxControlPayload -= 1
+        let error = #expect(throws: PixelFlowClientError.self) {
+            _ = try PixelFlowClient.makeSubmit(mode: .async, source: [1, 2, 3], pipeline: pipeline, options: options, limits: limits)
+        }
+        #expect(error?.code == .invalidPipeline)
+    }
+}
+
 @Suite struct PixelFlowClientErrorTests {
     @Test func wireCodesMapToTypedCodes() {
         let cases: [(ErrorCode, PixelFlowClientError.Code)] = [
