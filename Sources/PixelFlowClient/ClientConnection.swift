@@ -27,6 +27,21 @@ final class ClientConnection: Sendable {
     func open(_ kind: RequestKind, frames: [Message]) async throws(PixelFlowClientError) -> (UInt32, AsyncThrowingStream<StreamEvent, any Error>) {
         let (events, sink) = AsyncThrowingStream<StreamEvent, any Error>.makeStream()
         let request = ConnectionStateMachine.Request(kind: kind, frames: frames, sink: sink)
+        // Fast path: a free slot, so no continuation or cancellation handler is needed.
+        let immediate = state.withLock { machine in
+            let action = machine.openIfFree(request)
+            if case .opened(let opening) = action { enqueue(opening) }
+            return action
+        }
+        switch immediate {
+        case .opened(let opening):
+            return (opening.streamID, events)
+        case .fail(let error):
+            sink.finish()
+            throw error
+        case .wait, nil:
+            break
+        }
         let token = tokens.wrappingAdd(1, ordering: .relaxed).newValue
         do {
             let streamID = try await withTaskCancellationHandler {

@@ -82,19 +82,23 @@ struct ConnectionStateMachine {
 
     // MARK: Opening streams
 
-    /// Opens a stream now if a slot is free, else queues the request (FIFO) until one is.
-    mutating func open(_ request: Request, token: UInt64, continuation: CheckedContinuation<UInt32, any Error>, isCancelled: Bool) -> OpenAction {
+    /// Opens a stream if a slot is free and nobody is queued for one; nil when the request has to wait.
+    mutating func openIfFree(_ request: Request) -> OpenAction? {
         switch phase {
         case .draining(let error), .closed(let error):
             return .fail(error)
         case .active:
             break
         }
+        guard streams.count < maxInFlight && waiters.count == waitersHead else { return nil }
+        guard let opening = allocate(request) else { return .fail(Self.idsExhausted) }
+        return .opened(opening)
+    }
+
+    /// Opens a stream now if a slot is free, else queues the request (FIFO) until one is.
+    mutating func open(_ request: Request, token: UInt64, continuation: CheckedContinuation<UInt32, any Error>, isCancelled: Bool) -> OpenAction {
         if isCancelled { return .fail(.cancelledByTask) }
-        if streams.count < maxInFlight && waiters.count == waitersHead {
-            guard let opening = allocate(request) else { return .fail(Self.idsExhausted) }
-            return .opened(opening)
-        }
+        if let action = openIfFree(request) { return action }
         waiters.append(Waiter(token: token, request: request, continuation: continuation))
         return .wait
     }

@@ -103,7 +103,8 @@ public final class PixelFlowClient: Sendable {
             mode: mode, priority: options.priority, deadlineMilliseconds: options.deadlineMilliseconds,
             idempotencyKey: options.idempotencyKey ?? "", webhookURL: options.webhookURL ?? "",
             sourceSize: UInt64(source.count), pipeline: ByteBuffer(string: pipeline))
-        let frameSize = Frame(stream: 1, .submit(submit)).bytes.readableBytes - 12
+        // mode, priority, deadline_ms, two str lengths, source_size, blob length: 1+1+4+2+2+8+4 bytes around the text.
+        let frameSize = 22 + submit.idempotencyKey.utf8.count + submit.webhookURL.utf8.count + submit.pipeline.readableBytes
         guard frameSize <= Int(limits.maxControlPayload) else {
             throw PixelFlowClientError(.invalidPipeline, "pipeline: the SUBMIT frame would be \(frameSize) bytes, over max_control_payload \(limits.maxControlPayload)", underlying: .invalidPipeline)
         }

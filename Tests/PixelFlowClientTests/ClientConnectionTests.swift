@@ -230,6 +230,39 @@ struct ClientConnectionTests {
         #expect(seen.violations.isEmpty, "\(seen.violations)")
     }
 
+    @Test func requestWaitingForASlotCanBeCancelled() async throws {
+        var limits = ProtocolLimits.default
+        limits.maxInFlight = 1
+        try await FakeCoordinator.run(limits: limits, script: { _ in .succeed() }) { fake in
+            try await Self.connect(fake) { client in
+                try await withThrowingTaskGroup(of: PixelFlowClientError?.self) { group in
+                    // Takes the only slot and never gets an answer.
+                    group.addTask {
+                        do throws(PixelFlowClientError) { _ = try await client.wait(JobID(FakeCoordinator.silentJobID)) } catch { return error }
+                        return nil
+                    }
+                    var attempts = 0
+                    while client.requestsInFlight == 0 && attempts < 200 {
+                        try await Task.sleep(for: .milliseconds(5))
+                        attempts += 1
+                    }
+                    #expect(client.requestsInFlight == 1)
+                    let waiting = Task { () -> PixelFlowClientError? in
+                        do throws(PixelFlowClientError) { _ = try await client.stats() } catch { return error }
+                        return nil
+                    }
+                    try await Task.sleep(for: .milliseconds(50))
+                    #expect(client.requestsInFlight == 1, "the second request waits for the slot")
+                    waiting.cancel()
+                    let cancelled = await waiting.value
+                    #expect(cancelled?.code == .cancelled)
+                    group.cancelAll()
+                    for try await _ in group {}
+                }
+            }
+        }
+    }
+
     @Test func requestsAndAnswers() async throws {
         try await FakeCoordinator.run(script: { _ in .succeed() }) { fake in
             try await Self.connect(fake) { client in
