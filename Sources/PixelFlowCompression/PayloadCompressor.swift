@@ -1,7 +1,7 @@
 /// Decides, chunk by chunk, whether compressing a payload pays, and compresses the chunks that shrink.
 ///
 /// Already-compressed image formats (PNG, WebP, GIF, HEIF/AVIF) are recognised by their first bytes and never
-/// touched. Anything else (JPEG, TIFF, raw bytes) is probed on its first chunk: if the codec saves less than
+/// touched, nor are payloads whose first chunk is under `minimumSize` (a codec's setup costs more than it saves). Anything else (JPEG, TIFF, raw bytes) is probed on its first chunk: if the codec saves less than
 /// `minimumSaving`, the rest of the payload travels as is, so the CPU is spent only where it pays.
 public struct PayloadCompressor: Sendable {
     public enum Mode: String, Sendable, CaseIterable {
@@ -17,14 +17,16 @@ public struct PayloadCompressor: Sendable {
     public let mode: Mode
     public let minimumSaving: Double
     public let level: Int32
+    public let minimumSize: Int
     private var decided: Bool = false
     private var compressing: Bool = false
 
-    public init(codec: PayloadCodec = .zstd, mode: Mode = .auto, minimumSaving: Double = 0.05, level: Int32 = 1) {
+    public init(codec: PayloadCodec = .zstd, mode: Mode = .auto, minimumSaving: Double = 0.05, level: Int32 = 1, minimumSize: Int = 4096) {
         self.codec = codec
         self.mode = codec == .none ? .never : mode
         self.minimumSaving = minimumSaving
         self.level = level
+        self.minimumSize = minimumSize
     }
 
     /// A chunk as it goes on the wire: the codec used and the bytes (compressed or not).
@@ -41,7 +43,7 @@ public struct PayloadCompressor: Sendable {
             switch mode {
             case .never: compressing = false
             case .always: compressing = true
-            case .auto: compressing = !ContentSniffer.isAlreadyCompressed(chunk)
+            case .auto: compressing = chunk.count >= minimumSize && !ContentSniffer.isAlreadyCompressed(chunk)
             }
             guard compressing else { return raw }
             guard let compressed = try? codec.compress(chunk, level: level) else {

@@ -157,6 +157,10 @@ struct CompressionTests {
         // Once the probe found nothing to gain, later chunks are not even tried.
         #expect(text.withUnsafeBytes { forNoise.encode($0) }.codec == .none)
 
+        var forTiny = PayloadCompressor()
+        let tiny = sampleBytes(1000)
+        #expect(tiny.withUnsafeBytes { forTiny.encode($0) }.codec == .none, "a 1 KB payload is not worth a codec")
+
         var never = PayloadCompressor(mode: .never)
         #expect(text.withUnsafeBytes { never.encode($0) }.codec == .none)
     }
