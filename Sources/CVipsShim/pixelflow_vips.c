@@ -1,4 +1,5 @@
 #include "pixelflow_vips.h"
+#include <malloc.h>
 
 int pf_vips_init(const char *argv0) {
     return VIPS_INIT(argv0);
@@ -133,4 +134,8 @@ int pf_object_count(void) {
     int count = 0;
     vips_object_map((VipsSListMap2Fn) count_object, &count, NULL);
     return count;
+}
+
+int pf_malloc_arena_max(int arenas) {
+    return mallopt(M_ARENA_MAX, arenas);
 }

@@ -88,7 +88,7 @@ extension PixelFlowClient {
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(limits: receiveLimits, from: [.coordinator])))
-                        try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
+                        try channel.pipeline.syncOperations.addHandler(BatchingFrameEncoder())
                         return try NIOAsyncChannel<WireElement, WireElement>(wrappingChannelSynchronously: channel)
                     }
                 }

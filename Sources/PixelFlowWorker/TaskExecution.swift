@@ -4,6 +4,7 @@ import PixelFlowCompression
 import PixelFlowImaging
 import PixelFlowPipeline
 import PixelFlowProtocol
+import Synchronization
 
 /// One assigned task: decode the pipeline, run it, stream each variant as VARIANT + CHUNKs, end with
 /// TASK_DONE or TASK_FAILED. Stops early on CANCEL_TASK.
@@ -25,8 +26,9 @@ struct TaskExecution: Sendable {
 
     func run(cancelled: AsyncStream<Void>) async {
         let start = ContinuousClock.now
+        let progress = TaskProgress()
         let outcome: Result<Int, Failure> = await withTaskGroup(of: Result<Int, Failure>?.self) { group in
-            group.addTask { await execute() }
+            group.addTask { await execute(progress) }
             group.addTask {
                 for await _ in cancelled { return .failure(Failure(code: .cancelled, permanent: true, message: "cancelled by the coordinator")) }
                 return nil  // the stream ended without a cancel: let the task decide
@@ -44,10 +46,11 @@ struct TaskExecution: Sendable {
         case .failure(let failure):
             message = .taskFailed(TaskFailed(taskID: assign.taskID, attempt: assign.attempt, code: failure.code, permanent: failure.permanent, message: failure.message))
         }
-        try? await outbound.write(.frame(Frame(stream: stream, message)))
+        // The last variant goes out with the outcome: one write instead of two, and no later than it would have.
+        try? await outbound.write(contentsOf: progress.takeHeld() + [.frame(Frame(stream: stream, message))])
     }
 
-    private func execute() async -> Result<Int, Failure> {
+    private func execute(_ progress: TaskProgress) async -> Result<Int, Failure> {
         guard assign.sourceSize <= maxSourceBytes else {
             return .failure(Failure(code: .sourceTooLarge, permanent: true, message: "source of \(assign.sourceSize) bytes is over this worker's limit of \(maxSourceBytes)"))
         }
@@ -57,13 +60,18 @@ struct TaskExecution: Sendable {
         } catch {
             return .failure(Failure(code: .invalidPipeline, permanent: true, message: error.description))
         }
-        let sent = SentCounter()
+        let total = pipeline.variants.count
         do {
             try await runner.run(source: source, pipeline: pipeline) { variant in
-                try await send(variant)
-                sent.increment()
+                let frames = try frames(for: variant)
+                if progress.count + 1 == total {
+                    progress.hold(frames)
+                } else {
+                    try await outbound.write(contentsOf: frames)
+                }
+                progress.increment()
             }
-            return .success(sent.value)
+            return .success(progress.count)
         } catch let error as ImagingError {
             let wire = error.wire
             return .failure(Failure(code: wire.code, permanent: wire.permanent, message: error.message))
@@ -75,7 +83,7 @@ struct TaskExecution: Sendable {
     }
 
     /// VARIANT, then the bytes in chunks, compressed only where it pays; written together so they stay in order.
-    private func send(_ variant: ProducedVariant) async throws {
+    private func frames(for variant: ProducedVariant) throws -> [WireElement] {
         guard UInt64(variant.data.count) <= maxVariantBytes else {
             throw Failure(code: .internal, permanent: true, message: "variant '\(variant.id)' is \(variant.data.count) bytes, over the limit of \(maxVariantBytes)")
         }
@@ -93,14 +101,21 @@ struct TaskExecution: Sendable {
             offset += length
             frames.append(.frame(Frame(stream: stream, .chunk(Chunk.encode(piece, isLast: offset == bytes.readableBytes, compressor: &compressor)))))
         } while offset < bytes.readableBytes
-        try await outbound.write(contentsOf: frames)
+        return frames
     }
 }
 
-/// Counts variants sent from the engine's callback.
-final class SentCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func increment() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
+/// Variants produced so far, and the last one's frames, held back to travel with TASK_DONE.
+final class TaskProgress: Sendable {
+    private struct State {
+        var count = 0
+        var held: [WireElement] = []
+    }
+
+    private let state = Mutex(State())
+
+    var count: Int { state.withLock { $0.count } }
+    func increment() { state.withLock { $0.count += 1 } }
+    func hold(_ frames: [WireElement]) { state.withLock { $0.held = frames } }
+    func takeHeld() -> [WireElement] { state.withLock { state in defer { state.held = [] }; return state.held } }
 }

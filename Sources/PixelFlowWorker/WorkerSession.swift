@@ -28,7 +28,7 @@ struct WorkerSession {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(FrameDecoder(from: [.coordinator])),
-                        MessageToByteHandler(FrameEncoder()),
+                        BatchingFrameEncoder(),
                     ])
                     return try NIOAsyncChannel<WireElement, WireElement>(wrappingChannelSynchronously: channel)
                 }

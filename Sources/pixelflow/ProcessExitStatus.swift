@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
+import PixelFlowImaging
 
 extension PixelFlowCommand {
     /// ArgumentParser reports usage errors with status 64; `pixelflow process` promises 2 (as most
     /// command-line tools do), so map that one status and leave the rest to ArgumentParser.
     static func main() async {
+        MemoryTuning.limitMallocArenas()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

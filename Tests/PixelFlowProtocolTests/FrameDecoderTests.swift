@@ -121,6 +121,26 @@ struct FrameDecoderTests {
         #expect(throws: ProtocolError.self) { try channel.finish() }
     }
 
+    @Test("the batching encoder writes one buffer per flush, holding every frame written since the last")
+    func batchingEncoder() throws {
+        let channel = EmbeddedChannel(handler: BatchingFrameEncoder())
+        let frames = GoldenFrames.frames.prefix(5).map(\.frame)
+        var expected = ByteBuffer()
+        for frame in frames {
+            frame.write(to: &expected)
+            channel.write(WireElement.frame(frame), promise: nil)
+        }
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "nothing before the flush")
+        channel.flush()
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == expected)
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        channel.write(WireElement.preface(.supported), promise: promise)
+        channel.flush()
+        #expect(throws: Never.self) { try promise.futureResult.wait() }
+        #expect(try channel.finish().isClean == false)
+    }
+
     @Test("encoder and decoder agree through a channel pipeline")
     func pipelineRoundTrip() throws {
         let channel = EmbeddedChannel()

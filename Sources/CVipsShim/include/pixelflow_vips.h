@@ -57,4 +57,7 @@ VipsImage *pf_image_from_pixels(const unsigned char *pixels, int width, int heig
 // Counters (leak checks).
 int pf_object_count(void);
 
+// glibc's malloc arena cap (mallopt M_ARENA_MAX): libvips' threads otherwise get an arena each.
+int pf_malloc_arena_max(int arenas);
+
 #endif

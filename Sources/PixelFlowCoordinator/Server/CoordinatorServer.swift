@@ -28,7 +28,7 @@ public final class CoordinatorServer: Sendable {
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteCountingHandler(metrics: coordinator.metrics),
                         ByteToMessageHandler(FrameDecoder(limits: limits, from: [.client, .worker])),
-                        MessageToByteHandler(FrameEncoder()),
+                        BatchingFrameEncoder(),
                         CoordinatorConnectionHandler(coordinator: coordinator),
                     ])
                 }
