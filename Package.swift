@@ -70,7 +70,11 @@ let package = Package(
         ),
         // Batch commands' shared logic (inputs, output layout, JSON lines, progress, summary, exit codes), with a
         // pluggable "process one source" step: the engine in-process (pixelflow) or the cluster (pfctl). No libvips.
-        .target(name: "PixelFlowBatch", dependencies: ["PixelFlowPipeline"]),
+        // Command-line batch plumbing shared by `pixelflow process` and `pfctl process` (no libvips).
+        .target(
+            name: "PixelFlowBatch",
+            dependencies: ["PixelFlowPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
 
         .executableTarget(
             name: "pixelflow",

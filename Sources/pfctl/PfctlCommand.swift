@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PixelFlowBatch
 
 @main
 struct PfctlCommand: AsyncParsableCommand {
@@ -16,21 +17,8 @@ struct PfctlCommand: AsyncParsableCommand {
         ]
     )
 
-    /// ArgumentParser reports usage errors with status 64; pfctl promises 2, like `pixelflow process`.
+    /// Usage errors exit with 2, like `pixelflow process`.
     static func main() async {
-        do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
-            }
-            exit(withError: error)
-        }
+        await runExitingTwoOnUsageError()
     }
 }

@@ -185,14 +185,10 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         case .statsRequest:
             try client.open(stream)
             send(stream, .stats(coordinator.stats(for: client.tenant)))
-        case .ping(let ping):
-            write(.frame(Frame(.pong(Pong(opaque: ping.opaque)))))
-        case .pong:
-            break
-        case .goAway:
-            close()
         default:
-            throw ProtocolError.malformed("\(frame.message.frameType) is not expected from a client after the handshake")
+            guard handleConnectionFrame(frame) else {
+                throw ProtocolError.malformed("\(frame.message.frameType) is not expected from a client after the handshake")
+            }
         }
     }
 
@@ -301,15 +297,22 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             }
         case .drain:
             coordinator.withState { $0.drain(worker: workerID) }
-        case .ping(let ping):
-            write(.frame(Frame(.pong(Pong(opaque: ping.opaque)))))
-        case .pong:
-            break
-        case .goAway:
-            close()
         default:
-            throw ProtocolError.malformed("\(frame.message.frameType) is not expected from a worker after REGISTER")
+            guard handleConnectionFrame(frame) else {
+                throw ProtocolError.malformed("\(frame.message.frameType) is not expected from a worker after REGISTER")
+            }
         }
+    }
+
+    /// PING, PONG and GOAWAY, the same on both links. Returns false for any other frame.
+    private func handleConnectionFrame(_ frame: Frame) -> Bool {
+        switch frame.message {
+        case .ping(let ping): write(.frame(Frame(.pong(Pong(opaque: ping.opaque)))))
+        case .pong: break
+        case .goAway: close()
+        default: return false
+        }
+        return true
     }
 
     // MARK: Deliveries from other connections

@@ -12,7 +12,9 @@ public final class BatchingFrameEncoder: ChannelOutboundHandler, RemovableChanne
     public init() {}
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // Take the buffer out first, so appending to it never copies (a second reference would force copy-on-write).
         var buffer = pending ?? context.channel.allocator.buffer(capacity: 4096)
+        pending = nil
         switch unwrapOutboundIn(data) {
         case .preface(let preface): preface.write(to: &buffer)
         case .frame(let frame): frame.write(to: &buffer)
