@@ -24,11 +24,11 @@ export PIXELFLOW_SECRET=${PIXELFLOW_SECRET:-$(head -c 16 /dev/urandom | od -An -
 "$bin"/pixelflow dev --port "$port" --workers 2 --slots 1 > out-dev.log 2>&1 &
 dev=$!
 trap 'kill "$dev" 2>/dev/null; wait "$dev" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$((port + 1))/readyz" >/dev/null 2>&1 && break
+export PIXELFLOW_COORDINATOR=127.0.0.1:$port PIXELFLOW_KEY_ID=dev
+for _ in $(seq 1 100); do  # until both workers have registered
+  [ "$("$bin"/pfctl workers --json 2>/dev/null | grep -o '"name"' | wc -l)" -ge 2 ] && break
   sleep 0.1
 done
-export PIXELFLOW_COORDINATOR=127.0.0.1:$port PIXELFLOW_KEY_ID=dev
 
 "$bin"/pfctl process -o out/quickstart "$samples"
 "$bin"/pfctl workers
