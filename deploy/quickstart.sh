@@ -13,6 +13,7 @@ bin=.build/release
 samples=.samples
 if ! ls "$samples"/*.jpg >/dev/null 2>&1; then
   work=$(mktemp -d)
+  chmod 755 "$work"  # apt downloads as its own user
   (cd "$work" && apt-get download -q lomiri-wallpapers-20.04 >/dev/null && dpkg-deb -x ./*.deb x)
   mkdir -p "$samples"
   cp "$work"/x/usr/share/backgrounds/*.jpg "$samples"/
