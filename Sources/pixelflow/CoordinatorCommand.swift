@@ -57,9 +57,12 @@ struct RunningCoordinator {
         return RunningCoordinator(protocolChannel: protocolChannel, httpChannel: httpChannel, coordinator: coordinator)
     }
 
+    /// Stops accepting, then tells every peer it is going away and closes its connection.
     func stop() async throws {
         try? await protocolChannel.close()
         try? await httpChannel.close()
+        coordinator.goAwayAll(message: "the coordinator is shutting down")
+        try? await Task.sleep(for: .milliseconds(100))  // let the GOAWAYs reach the wire
     }
 }
 

@@ -89,6 +89,11 @@ final class ClusterProcesses: @unchecked Sendable {
         return line.flatMap { Double($0.split(separator: " ").last!) }
     }
 
+    func signalCoordinator(_ signal: Int32) {
+        guard let coordinator, coordinator.isRunning else { return }
+        kill(coordinator.processIdentifier, signal)
+    }
+
     func signal(worker name: String, _ signal: Int32) {
         guard let process = workers[name], process.isRunning else { return }
         kill(process.processIdentifier, signal)

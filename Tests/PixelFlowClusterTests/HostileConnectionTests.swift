@@ -102,6 +102,16 @@ struct HostileConnectionTests {
         try assertStillServing()
     }
 
+    @Test("SIGTERM on the coordinator: connected peers get GOAWAY(shutting_down), not a silent reset")
+    func coordinatorShutdown() throws {
+        let raw = try RawConnection(port: cluster.port)
+        try raw.handshake(keyID: "acme", secret: ClusterProcesses.tenantSecret)
+        cluster.signalCoordinator(SIGTERM)
+        let result = try raw.drainUntilClosed()
+        #expect(result.closed)
+        #expect(Self.goAwayCode(result.elements) == .shuttingDown)
+    }
+
     @Test("/healthz answers, /readyz is 503 with no worker")
     func health() async throws {
         #expect(try await cluster.http("/healthz") == "ok\n")

@@ -103,6 +103,14 @@ public final class Coordinator: Sendable {
         }
     }
 
+    /// Says goodbye to every connection (GOAWAY shutting_down) and closes it: workers reconnect with backoff,
+    /// clients see their requests fail with a retryable code instead of a silent reset.
+    public func goAwayAll(message: String) {
+        for handle in connections.withLock({ Array($0.values) }) {
+            handle.deliver(.goAway(GoAway(code: .shuttingDown, message: message)))
+        }
+    }
+
     /// Relays a complete variant to the job's subscribers.
     func deliverVariant(_ header: VariantHeader, chunks: [Chunk], to subscribers: [Subscriber]) {
         for subscriber in subscribers {
@@ -132,6 +140,7 @@ enum Delivery: Sendable {
     case cancelTask(job: JobID, attempt: UInt16)
     case variant(stream: UInt32, VariantHeader, [Chunk])
     case outcome(stream: UInt32, Message)
+    case goAway(GoAway)
 }
 
 /// A live connection, reachable from any thread: deliveries hop onto its event loop.

@@ -318,6 +318,11 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     // MARK: Deliveries from other connections
 
     func deliver(_ delivery: Delivery) {
+        if case .goAway(let goAway) = delivery {
+            if case .client = link { write(.frame(Frame(.goAway(goAway)))) }
+            if case .worker = link { write(.frame(Frame(.goAway(goAway)))) }
+            return close()
+        }
         switch (delivery, link) {
         case (.assign(let assign, let source), .worker(let worker?)):
             let stream = worker.openTask(job: assign.taskID, attempt: assign.attempt)
