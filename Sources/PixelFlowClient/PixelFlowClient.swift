@@ -1,5 +1,6 @@
 import NIOCore
 import PixelFlowProtocol
+import Synchronization
 
 /// A connection to a PixelFlow coordinator, shared by any number of concurrent requests.
 ///
@@ -15,9 +16,15 @@ import PixelFlowProtocol
 /// rejected. Errors are `PixelFlowClientError`.
 public final class PixelFlowClient: Sendable {
     let connection: ClientConnection
+    /// Finished by `close()`: ends the scope that keeps a `connect`ed client's connection open.
+    let closeRequested: AsyncStream<Void>
+    let closeRequestedSink: AsyncStream<Void>.Continuation
+    /// The task that owns a `connect`ed client's connection (nil inside `withConnection`).
+    let lifetime = Mutex<Task<Void, Never>?>(nil)
 
     init(connection: ClientConnection) {
         self.connection = connection
+        (closeRequested, closeRequestedSink) = AsyncStream<Void>.makeStream()
     }
 
     /// The limits the coordinator stated in AUTH_OK (chunk size, source size, variants, requests in flight).

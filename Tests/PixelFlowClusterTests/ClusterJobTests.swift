@@ -69,6 +69,24 @@ struct ClusterJobTests {
         }
     }
 
+    @Test("a long-lived client: connect, use from several tasks, close")
+    func connectAndClose() async throws {
+        let cluster = try await Self.startCluster(workers: 1)
+        let client = try await PixelFlowClient.connect(to: "127.0.0.1", port: cluster.port, keyID: "acme", secret: ClusterProcesses.tenantSecret)
+        let source = TestImages.jpeg(width: 320, height: 240)
+        let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<4 { group.addTask { try await Self.run(client, source: source).variants.count } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(counts == [3, 3, 3, 3])
+        #expect(try await client.workers().count == 1)
+        await client.close()
+        await #expect(throws: PixelFlowClientError.self) { try await client.stats() }
+        await #expect(throws: PixelFlowClientError.self) {
+            try await PixelFlowClient.connect(to: "127.0.0.1", port: cluster.port, keyID: "acme", secret: "wrong-secret-wrong-secret")
+        }
+    }
+
     @Test("kill -9 of a worker with 100 jobs in flight: 100/100 complete, none lost, no variant delivered twice")
     func workerKilled() async throws {
         let cluster = try await Self.startCluster()
