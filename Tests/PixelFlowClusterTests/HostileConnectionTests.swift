@@ -102,6 +102,20 @@ struct HostileConnectionTests {
         try assertStillServing()
     }
 
+    @Test("a source chunk that does not decode: GOAWAY(compression_error) at the coordinator, never passed on")
+    func corruptChunk() throws {
+        let raw = try RawConnection(port: cluster.port)
+        try raw.handshake(keyID: "acme", secret: ClusterProcesses.tenantSecret)
+        let pipeline = ByteBuffer(string: #"[{"id":"t","action":"resize","width":10,"format":"png"}]"#)
+        raw.send(.frame(Frame(stream: 1, .submit(Submit(mode: .async, sourceSize: 100, pipeline: pipeline)))))
+        let garbage = ByteBuffer(bytes: [0x28, 0xB5, 0x2F, 0xFD] + [UInt8](repeating: 0x55, count: 40))
+        raw.send(.frame(Frame(stream: 1, .chunk(Chunk(encoded: garbage, codec: .zstd, decodedSize: 100, isLast: true)))))
+        let result = try raw.drainUntilClosed()
+        #expect(result.closed)
+        #expect(Self.goAwayCode(result.elements) == .compressionError)
+        try assertStillServing()
+    }
+
     @Test("SIGTERM on the coordinator: connected peers get GOAWAY(shutting_down), not a silent reset")
     func coordinatorShutdown() throws {
         let raw = try RawConnection(port: cluster.port)

@@ -217,4 +217,57 @@ struct ClusterStateTests {
         #expect(state.status(of: streamJob, tenant: "acme")?.state == .cancelled)
         #expect(state.status(of: asyncJob, tenant: "acme")?.state == .running)
     }
+
+    @Test("a job whose workers keep dying fails with retries_exhausted instead of cycling forever")
+    mutating func workersKeepDying() throws {
+        var (worker, _) = state.registerWorker(name: "w1", address: "a", slots: 1, formats: [], now: now)
+        let (job, _) = try admitAndQueue()
+        var outcome: [Message] = []
+        for _ in 0..<5 where outcome.isEmpty {
+            outcome = Self.notifications(state.workerLost(worker, now: now))
+            (worker, _) = state.registerWorker(name: "w", address: "a", slots: 1, formats: [], now: now)
+        }
+        guard case .jobFailed(let failed) = outcome.first else {
+            Issue.record("the job never failed")
+            return
+        }
+        #expect(failed.jobID == job && failed.code == .retriesExhausted && failed.attempts == 3)
+    }
+
+    @Test("an abandoned upload fails its job, tells watchers, and frees its idempotency key")
+    mutating func abandonedUpload() throws {
+        guard case .admitted(let job) = state.admit(tenant: "acme", submit: submit(.async, key: "k9"), variantCount: 1, subscriber: nil, now: now) else {
+            Issue.record("not admitted")
+            return
+        }
+        let watcher = Subscriber(connection: 7, stream: 3)
+        guard case .subscribed = state.watch(job, tenant: "acme", subscriber: watcher) else {
+            Issue.record("watch failed")
+            return
+        }
+        let actions = state.abandon(job, reason: "the client left", now: now)
+        guard case .notify(let subscribers, .jobFailed(let failure)) = actions.first else {
+            Issue.record("the watcher was not told")
+            return
+        }
+        #expect(subscribers == [watcher] && failure.code == .cancelled)
+        #expect(state.stats.total.queued == 0)
+        guard case .admitted(let again) = state.admit(tenant: "acme", submit: submit(.async, key: "k9"), variantCount: 1, subscriber: nil, now: now) else {
+            Issue.record("the key still pointed at the abandoned job")
+            return
+        }
+        #expect(again != job)
+    }
+
+    @Test("after a lease expires, the same worker's slot stays taken by the old attempt until it lets go")
+    mutating func reassignedToSameWorker() throws {
+        let (worker, _) = state.registerWorker(name: "w1", address: "a", slots: 1, formats: [], now: now)
+        let (job, _) = try admitAndQueue()
+        now = now + .seconds(11)
+        let expired = state.tick(now: now)
+        #expect(Self.assignments(expired).isEmpty, "the only slot is still held by attempt 1")
+        #expect(state.workerList(now: now).first?.busy == 1)
+        let released = state.taskFailed(worker: worker, job: job, attempt: 1, code: .cancelled, permanent: true, message: "cancelled", now: now)
+        #expect(Self.assignments(released).map(\.attempt) == [2], "attempt 2 runs once attempt 1 is gone")
+    }
 }

@@ -34,12 +34,12 @@ extension ClusterState {
         return (status(of: id, tenant: tenant), actions + dispatch(now: now))
     }
 
-    /// A job's source never completed (its client left or broke the stream): forget it.
-    public mutating func abandon(_ id: JobID, now: NIODeadline) {
-        guard let job = jobs[id], !job.sourceComplete else { return }
-        jobs[id] = nil
-        tenants[job.tenant]!.waiting -= 1
-        heldSourceBytes -= job.sourceSize
+    /// A job's source never completed (its client left, broke the stream, or stalled): it fails, watchers are
+    /// told, and its idempotency key is freed so a resubmission starts afresh.
+    public mutating func abandon(_ id: JobID, reason: String, now: NIODeadline) -> [ClusterAction] {
+        guard let job = jobs[id], !job.sourceComplete else { return [] }
+        if !job.idempotencyKey.isEmpty { tenants[job.tenant]!.idempotencyKeys.remove(job.idempotencyKey) }
+        return finish(id, outcome: .failure(.cancelled, reason), now: now)
     }
 
     /// A client connection closed: it no longer receives anything; its stream-mode jobs are cancelled.
@@ -49,7 +49,7 @@ extension ClusterState {
             jobs[id]!.subscribers.removeAll { $0.connection == connection }
             guard jobs[id]!.subscribers.isEmpty, !job.keepsRunningUnwatched else { continue }
             if !job.sourceComplete {
-                abandon(id, now: now)
+                actions += abandon(id, reason: "the client left before its source was complete", now: now)
             } else {
                 _ = queue.removeAll { $0 == id }
                 actions += finish(id, outcome: .cancelled, now: now)

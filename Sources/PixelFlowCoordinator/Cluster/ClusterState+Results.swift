@@ -79,8 +79,7 @@ extension ClusterState {
 
     /// The worker no longer holds this attempt.
     private mutating func release(worker: WorkerID, job: JobID, attempt: UInt16, failed: Bool) {
-        guard workers[worker]?.held[job] == attempt else { return }
-        workers[worker]!.held[job] = nil
+        guard workers[worker]?.held.remove(Heartbeat.HeldTask(taskID: job, attempt: attempt)) != nil else { return }
         if failed { workers[worker]!.failed += 1 } else { workers[worker]!.done += 1 }
     }
 

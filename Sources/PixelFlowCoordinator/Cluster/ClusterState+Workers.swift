@@ -14,13 +14,12 @@ extension ClusterState {
         guard var worker = workers[id] else { return [] }
         worker.lastHeartbeat = now
         let listed = Set(tasks)
-        for (jobID, attempt) in worker.held {
-            let isListed = listed.contains(Heartbeat.HeldTask(taskID: jobID, attempt: attempt))
-            let current = jobs[jobID].map { $0.state == .running && $0.worker == id && $0.attempt == attempt } ?? false
+        for task in worker.held {
+            let current = jobs[task.taskID].map { $0.state == .running && $0.worker == id && $0.attempt == task.attempt } ?? false
             if current {
-                if isListed { jobs[jobID]!.leaseExpiry = now + settings.lease }
-            } else if !isListed {
-                worker.held[jobID] = nil
+                if listed.contains(task) { jobs[task.taskID]!.leaseExpiry = now + settings.lease }
+            } else if !listed.contains(task) {
+                worker.held.remove(task)
             }
         }
         workers[id] = worker
@@ -35,10 +34,11 @@ extension ClusterState {
     /// The worker's connection closed: every job it was running goes back to the queue at once.
     public mutating func workerLost(_ id: WorkerID, now: NIODeadline) -> [ClusterAction] {
         guard let worker = workers.removeValue(forKey: id) else { return [] }
-        for (jobID, attempt) in worker.held where jobs[jobID].map({ $0.worker == id && $0.attempt == attempt }) ?? false {
-            requeue(jobID)
+        var actions: [ClusterAction] = []
+        for task in worker.held where jobs[task.taskID].map({ $0.worker == id && $0.attempt == task.attempt }) ?? false {
+            actions += requeue(task.taskID, reason: "the worker's connection closed", now: now)
         }
-        return dispatch(now: now)
+        return actions + dispatch(now: now)
     }
 
     public var workerCount: Int { workers.count }

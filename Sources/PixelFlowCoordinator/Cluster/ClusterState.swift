@@ -73,7 +73,7 @@ public struct ClusterState: Sendable {
         if !submit.idempotencyKey.isEmpty { tenant.idempotencyKeys.insert(id, for: submit.idempotencyKey) }
         heldSourceBytes += submit.sourceSize
         jobs[id] = JobRecord(
-            id: id, tenant: name, priority: submit.priority, pipeline: submit.pipeline, variantCount: variantCount,
+            id: id, tenant: name, priority: submit.priority, idempotencyKey: submit.idempotencyKey, pipeline: submit.pipeline, variantCount: variantCount,
             source: [], sourceSize: submit.sourceSize, admittedAt: now,
             deadline: submit.deadlineMilliseconds == 0 ? nil : now + .milliseconds(Int64(submit.deadlineMilliseconds)),
             keepsRunningUnwatched: submit.mode == .async, subscribers: subscriber.map { [$0] } ?? [])
@@ -91,6 +91,9 @@ public struct ClusterState: Sendable {
 
     var waitingJobs: Int { tenants.values.reduce(0) { $0 + $1.waiting } }
 
+    /// The job has not ended (it may still be receiving its source).
+    public func isLive(_ id: JobID) -> Bool { jobs[id] != nil }
+
     // MARK: Dispatch
 
     /// Hands queued jobs to workers with free slots, tenants in turn, least-loaded worker first.
@@ -107,7 +110,7 @@ public struct ClusterState: Sendable {
             job.worker = workerID
             job.leaseExpiry = now + settings.lease
             jobs[id] = job
-            workers[workerID]!.held[id] = job.attempt
+            workers[workerID]!.held.insert(Heartbeat.HeldTask(taskID: id, attempt: job.attempt))
             tenants[job.tenant]!.waiting -= 1
             tenants[job.tenant]!.running += 1
             let assign = Assign(
@@ -128,9 +131,13 @@ public struct ClusterState: Sendable {
         return best?.id
     }
 
-    /// Puts a running job back in the queue for another attempt, ahead of its tenant's other jobs.
-    mutating func requeue(_ id: JobID) {
-        guard var job = jobs[id], job.state == .running else { return }
+    /// Puts a running job back in the queue for another attempt, ahead of its tenant's other jobs; a job that has
+    /// used all its attempts (its workers keep dying or going silent) fails instead.
+    mutating func requeue(_ id: JobID, reason: String, now: NIODeadline) -> [ClusterAction] {
+        guard var job = jobs[id], job.state == .running else { return [] }
+        guard job.attempt < settings.maxAttempts else {
+            return finish(id, outcome: .failure(.retriesExhausted, "\(job.attempt) attempts ended without a result; the last: \(reason)"), now: now)
+        }
         job.state = .queued
         job.worker = nil
         job.leaseExpiry = nil
@@ -138,6 +145,7 @@ public struct ClusterState: Sendable {
         tenants[job.tenant]!.running -= 1
         tenants[job.tenant]!.waiting += 1
         queue.requeueAtFront(id, tenant: job.tenant, priority: job.priority)
+        return []
     }
 
     // MARK: Time
@@ -147,8 +155,8 @@ public struct ClusterState: Sendable {
         var actions: [ClusterAction] = []
         for (id, job) in jobs where job.state == .running {
             guard let expiry = job.leaseExpiry, expiry <= now, let worker = job.worker else { continue }
-            requeue(id)
             actions.append(.cancelTask(worker: worker, job: id, attempt: job.attempt))
+            actions += requeue(id, reason: "the lease expired (no heartbeat from the worker)", now: now)
         }
         for id in delayed where jobs[id].map({ $0.retryAt.map { $0 <= now } ?? true }) ?? true {
             delayed.remove(id)

@@ -10,7 +10,7 @@ struct WorkerRecord: Sendable {
     var formats: OutputFormats
     /// Tasks the worker holds, with their attempt. Includes attempts the coordinator gave up on (lease expired,
     /// cancelled) until the worker reports them ended: they still occupy a slot on the worker.
-    var held: [JobID: UInt16] = [:]
+    var held: Set<Heartbeat.HeldTask> = []
     var draining = false
     var done: UInt64 = 0
     var failed: UInt64 = 0

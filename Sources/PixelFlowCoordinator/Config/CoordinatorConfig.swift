@@ -44,6 +44,7 @@ public struct CoordinatorConfig: Sendable {
         limits.maxInFlight = try reader.integer("limits.max_in_flight", in: 1...65535) ?? limits.maxInFlight
         limits.handshakeTimeoutMilliseconds = try reader.integer("limits.handshake_timeout_ms", in: 100...600_000) ?? limits.handshakeTimeoutMilliseconds
         settings.limits = limits
+        settings.uploadIdleTimeout = try reader.milliseconds("limits.upload_idle_timeout_ms") ?? settings.uploadIdleTimeout
 
         settings.maxQueuedJobs = try reader.integer("queue.max_jobs", in: 1...10_000_000) ?? settings.maxQueuedJobs
         settings.maxHeldSourceBytes = try reader.integer("queue.max_source_bytes", in: 1...(1 << 44)) ?? settings.maxHeldSourceBytes

@@ -30,6 +30,8 @@ public struct TenantPolicy: Sendable, Hashable {
 public struct CoordinatorSettings: Sendable {
     /// Wire limits, stated to peers in AUTH_OK (`limits.*`).
     public var limits = ProtocolLimits.default
+    /// An admitted job whose client sends no source bytes for this long fails (`limits.upload_idle_timeout_ms`).
+    public var uploadIdleTimeout: TimeAmount = .seconds(30)
     /// Jobs waiting for a worker across all tenants (`queue.max_jobs`).
     public var maxQueuedJobs = 10_000
     /// Source bytes held for waiting and running jobs (`queue.max_source_bytes`); bounds the coordinator's memory.

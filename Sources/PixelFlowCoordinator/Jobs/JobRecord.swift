@@ -19,6 +19,8 @@ public struct JobRecord: Sendable {
     public var id: JobID
     public var tenant: String
     public var priority: UInt8
+    /// Empty when none; forgotten again if the job never gets its source.
+    public var idempotencyKey: String
     public var pipeline: ByteBuffer
     public var variantCount: Int
     /// The source as it arrived, chunk by chunk (still compressed): relayed to workers unchanged.

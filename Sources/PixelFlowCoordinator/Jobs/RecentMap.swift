@@ -11,11 +11,20 @@ public struct RecentMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     public var count: Int { values.count }
 
+    /// Forgets a key (its slot in the eviction order is skipped when reached).
+    public mutating func remove(_ key: Key) {
+        values[key] = nil
+    }
+
     public mutating func insert(_ value: Value, for key: Key) {
         if values.updateValue(value, forKey: key) == nil { order.append(key) }
         while values.count > capacity {
             values[order[head]] = nil
             head += 1
+        }
+        if order.count > 2 * capacity + 1024 {  // removals leave stale keys in the order: drop them
+            order = order[head...].filter { values[$0] != nil }
+            head = 0
         }
         if head > 1024 && head * 2 > order.count {  // drop forgotten keys from the front now and then
             order.removeFirst(head)

@@ -8,9 +8,18 @@ final class ClientLink {
     struct Upload {
         var job: JobID?
         var expected: UInt64
-        var received: UInt64 = 0
-        var chunks: [Chunk] = []
+        /// Decodes and holds the source of an admitted job; a refused upload only counts what it swallows.
+        var payload: PayloadAssembler?
+        var discarded: UInt64 = 0
         var isStreamMode: Bool
+        var lastActivity: NIODeadline = .now()
+
+        init(job: JobID?, expected: UInt64, isStreamMode: Bool) {
+            self.job = job
+            self.expected = expected
+            self.isStreamMode = isStreamMode
+            self.payload = job == nil ? nil : PayloadAssembler(expected: Int(expected))
+        }
     }
 
     struct Stream {
@@ -45,18 +54,26 @@ final class ClientLink {
         guard var stream = streams[streamID], var upload = stream.upload else {
             throw ProtocolError.malformedStream("CHUNK on stream \(streamID), which has no source upload open")
         }
-        upload.received += UInt64(chunk.decodedSize)
-        guard upload.received <= upload.expected else {
-            throw ProtocolError.malformedStream("stream \(streamID) sent more than its declared \(upload.expected) source bytes")
-        }
-        if upload.job != nil { upload.chunks.append(chunk) }
-        guard chunk.isLast else {
-            stream.upload = upload
-            streams[streamID] = stream
-            return nil
-        }
-        guard upload.received == upload.expected || upload.job == nil else {
-            throw ProtocolError.malformedStream("stream \(streamID) ended its source at \(upload.received) of \(upload.expected) bytes")
+        upload.lastActivity = .now()
+        if var payload = upload.payload {
+            let complete = try payload.add(chunk)
+            upload.payload = payload
+            guard complete else {
+                stream.upload = upload
+                streams[streamID] = stream
+                return nil
+            }
+        } else {
+            // A refused upload is thrown away, but still held to its declared size and to well-formed chunks.
+            upload.discarded += UInt64(chunk.decodedSize)
+            guard upload.discarded <= upload.expected, chunk.isLast || chunk.decodedSize > 0 else {
+                throw ProtocolError.malformedStream("stream \(streamID) sent chunks beyond its declared \(upload.expected) bytes")
+            }
+            guard chunk.isLast else {
+                stream.upload = upload
+                streams[streamID] = stream
+                return nil
+            }
         }
         stream.upload = nil
         streams[streamID] = stream.isOpen ? stream : nil
@@ -70,8 +87,24 @@ final class ClientLink {
         streams[streamID] = stream.isOpen ? stream : nil
     }
 
+    /// Keeps swallowing the stream's source up to END, but for no job any more.
+    func discardUpload(on streamID: UInt32) {
+        guard let upload = streams[streamID]?.upload, let payload = upload.payload else { return }
+        var discarding = Upload(job: nil, expected: upload.expected, isStreamMode: upload.isStreamMode)
+        discarding.discarded = UInt64(payload.received)
+        streams[streamID]?.upload = discarding
+    }
+
     /// Jobs whose source upload never finished, to abandon when the connection closes.
     var unfinishedUploads: [JobID] { streams.values.compactMap { $0.upload?.job } }
+
+    /// Admitted uploads that have not moved since `deadline`: they hold queue room and source bytes for nothing.
+    func stalledUploads(since deadline: NIODeadline) -> [(stream: UInt32, job: JobID)] {
+        streams.compactMap { id, stream in
+            guard let upload = stream.upload, let job = upload.job, upload.lastActivity < deadline else { return nil }
+            return (id, job)
+        }
+    }
 }
 
 extension ProtocolError {

@@ -68,11 +68,15 @@ public final class Coordinator: Sendable {
 
     /// Registers a worker; the caller sets up its link, then runs the returned actions (its first assignments).
     func registerWorker(connection: UInt64, register: Register, address: String) -> (WorkerID, [ClusterAction]) {
-        let (id, actions) = state.withLock {
-            $0.registerWorker(name: register.name, address: address, slots: Int(register.slots), formats: register.formats, now: .now())
+        // The worker is mapped to its connection before any other thread can dispatch to it (lock order:
+        // workerConnections, then state; nothing takes them the other way round).
+        workerConnections.withLock { map in
+            let (id, actions) = state.withLock {
+                $0.registerWorker(name: register.name, address: address, slots: Int(register.slots), formats: register.formats, now: .now())
+            }
+            map[id] = connection
+            return (id, actions)
         }
-        workerConnections.withLock { $0[id] = connection }
-        return (id, actions)
     }
 
     func workerLost(_ worker: WorkerID) {

@@ -21,6 +21,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var connectionID: UInt64 = 0
     private var deadline: Scheduled<Void>?
+    private var stallSweep: RepeatedTask?
     private var flushScheduled = false
     private var limits: ProtocolLimits { coordinator.settings.limits }
     private var peerAddress: String { context?.channel.remoteAddress?.hostAndPort ?? "unknown" }
@@ -85,6 +86,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         deadline?.cancel()
+        stallSweep?.cancel()
         let ended = link
         link = .closed
         coordinator.unregister(connectionID)
@@ -93,8 +95,8 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             let abandoned = client.unfinishedUploads
             let connection = connectionID
             coordinator.transition { state in
-                for job in abandoned { state.abandon(job, now: .now()) }
-                return state.clientLost(connection: connection, now: .now())
+                let actions = abandoned.flatMap { state.abandon($0, reason: "the client left before its source was complete", now: .now()) }
+                return actions + state.clientLost(connection: connection, now: .now())
             }
         case .worker(let worker?):
             coordinator.log("worker \(worker.workerID) at \(peerAddress) disconnected; its tasks are requeued")
@@ -115,7 +117,9 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             deadline?.cancel()
             write(reply)
             switch peer.role {
-            case .client: link = .client(ClientLink(tenant: peer.keyID, maxInFlight: Int(limits.maxInFlight)))
+            case .client:
+                link = .client(ClientLink(tenant: peer.keyID, maxInFlight: Int(limits.maxInFlight)))
+                startStallSweep()
             case .worker: link = .worker(nil)
             case .coordinator: fail(ProtocolError(.wrongRole, "a coordinator cannot connect to a coordinator"))
             }
@@ -157,10 +161,16 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             try client.open(stream)
             try submitReceived(submit, stream: stream, client)
         case .chunk(let chunk):
-            guard let upload = try client.receiveChunk(chunk, on: stream), let job = upload.job else { return }
+            guard let upload = try client.receiveChunk(chunk, on: stream), let job = upload.job, let payload = upload.payload else { return }
+            // The job may have ended while its source arrived (cancelled): a stream-mode client already has its
+            // outcome; an async one, still waiting for ACCEPTED, is told instead.
+            guard coordinator.withState({ $0.isLive(job) }) else {
+                if !upload.isStreamMode { send(stream, .rejected(Rejected(code: .cancelled, message: "job \(job) was cancelled before its source was complete"))) }
+                return
+            }
             send(stream, .accepted(Accepted(jobID: job)))
-            if upload.isStreamMode { client.streams[stream] = ClientLink.Stream(upload: nil, awaiting: job) }
-            coordinator.transition { $0.sourceReceived(job, source: upload.chunks, now: .now()) }
+            let source = PayloadAssembler.chunks(of: payload.bytes, size: Int(limits.maxChunkData))
+            coordinator.transition { $0.sourceReceived(job, source: source, now: .now()) }
         case .cancel(let cancel):
             try client.open(stream)
             let tenant = client.tenant
@@ -178,6 +188,10 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             send(stream, status.map { .status($0) } ?? .rejected(notFound(request.jobID)))
         case .watch(let watch):
             try client.open(stream)
+            // A WATCH holds its stream until the job ends: it counts against max_in_flight like a SUBMIT.
+            guard !client.isAtInFlightLimit else {
+                return send(stream, .rejected(Rejected(code: .tooManyInFlight, retryAfterMilliseconds: 100, message: "\(client.maxInFlight) requests are already in flight on this connection")))
+            }
             try watchJob(watch.jobID, stream: stream, client)
         case .workersRequest:
             try client.open(stream)
@@ -227,7 +241,9 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         }
         switch admission {
         case .admitted(let job):
-            client.streams[stream] = ClientLink.Stream(upload: .init(job: job, expected: submit.sourceSize, isStreamMode: isStreamMode))
+            // A stream-mode submitter awaits the job from the start: an outcome reached during the upload is delivered.
+            client.streams[stream] = ClientLink.Stream(
+                upload: .init(job: job, expected: submit.sourceSize, isStreamMode: isStreamMode), awaiting: isStreamMode ? job : nil)
         case .duplicate(let job):
             // The earlier job answers for this one; in stream mode its results come back here as for a WATCH.
             send(stream, .accepted(Accepted(jobID: job, duplicate: true)))
@@ -284,7 +300,8 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
                 $0.variantFinished(worker: workerID, job: task.job, attempt: task.attempt, variantID: variant.header.variantID)
             }
             if case .deliver(let subscribers) = route {
-                coordinator.deliverVariant(variant.header, chunks: variant.chunks, to: subscribers)
+                let chunks = PayloadAssembler.chunks(of: variant.payload.bytes, size: Int(limits.maxChunkData))
+                coordinator.deliverVariant(variant.header, chunks: chunks, to: subscribers)
             }
         case .taskDone(let done):
             try worker.endTask(on: stream, job: done.taskID, attempt: done.attempt)
@@ -302,6 +319,29 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
                 throw ProtocolError.malformed("\(frame.message.frameType) is not expected from a worker after REGISTER")
             }
         }
+    }
+
+    /// Every second, fails admitted uploads that sent nothing for `uploadIdleTimeout`: a client that stops
+    /// mid-source must not hold queue room and source bytes that other tenants need.
+    private func startStallSweep() {
+        guard let context else { return }
+        let me = NIOLoopBound(self, eventLoop: context.eventLoop)
+        stallSweep = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            me.value.failStalledUploads()
+        }
+    }
+
+    private func failStalledUploads() {
+        guard case .client(let client) = link else { return }
+        let idle = coordinator.settings.uploadIdleTimeout
+        for (stream, job) in client.stalledUploads(since: .now() - idle) {
+            let isStreamMode = client.streams[stream]?.upload?.isStreamMode ?? false
+            client.discardUpload(on: stream)
+            let reason = "no source bytes for \(idle.milliseconds) ms"
+            coordinator.transition { $0.abandon(job, reason: reason, now: .now()) }
+            if !isStreamMode { send(stream, .rejected(Rejected(code: .timeout, message: reason))) }
+        }
+        context?.flush()
     }
 
     /// PING, PONG and GOAWAY, the same on both links. Returns false for any other frame.

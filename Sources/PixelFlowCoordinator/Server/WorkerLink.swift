@@ -8,8 +8,8 @@ final class WorkerLink {
     /// variant from a worker that died mid-way.
     struct VariantInProgress {
         var header: VariantHeader
-        var received: UInt64 = 0
-        var chunks: [Chunk] = []
+        /// Decoded as it arrives: a corrupt chunk stops here, not at the client.
+        var payload: PayloadAssembler
     }
 
     struct Task {
@@ -47,7 +47,7 @@ final class WorkerLink {
         guard header.size <= maxVariantBytes else {
             throw ProtocolError.malformedStream("variant '\(header.variantID)' of \(header.size) bytes is over the limit of \(maxVariantBytes)")
         }
-        task.variant = VariantInProgress(header: header)
+        task.variant = VariantInProgress(header: header, payload: PayloadAssembler(expected: Int(header.size)))
         tasks[streamID] = task
     }
 
@@ -56,15 +56,7 @@ final class WorkerLink {
         guard var task = tasks[streamID], var variant = task.variant else {
             throw ProtocolError.malformedStream("CHUNK on stream \(streamID), which has no variant open")
         }
-        variant.received += UInt64(chunk.decodedSize)
-        guard variant.received <= variant.header.size else {
-            throw ProtocolError.malformedStream("variant '\(variant.header.variantID)' sent more than its declared \(variant.header.size) bytes")
-        }
-        variant.chunks.append(chunk)
-        if chunk.isLast {
-            guard variant.received == variant.header.size else {
-                throw ProtocolError.malformedStream("variant '\(variant.header.variantID)' ended at \(variant.received) of \(variant.header.size) bytes")
-            }
+        if try variant.payload.add(chunk) {
             task.variant = nil
             tasks[streamID] = task
             return (task, variant)
