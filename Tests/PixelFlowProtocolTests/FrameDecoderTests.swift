@@ -141,6 +141,28 @@ struct FrameDecoderTests {
         #expect(try channel.finish().isClean == false)
     }
 
+    @Test("large chunk data is written as its own buffer, and the bytes are the same as a plain encoding")
+    func batchingEncoderLargeChunk() throws {
+        let channel = EmbeddedChannel(handler: BatchingFrameEncoder())
+        let big = Frame(stream: 1, .chunk(Chunk(raw: ByteBuffer(repeating: 7, count: 100_000), isLast: true)))
+        let small = Frame(stream: 1, .jobDone(JobDone(jobID: 1, variants: 1, attempts: 1, elapsedMilliseconds: 1)))
+        channel.write(WireElement.frame(small), promise: nil)
+        channel.write(WireElement.frame(big), promise: nil)
+        channel.write(WireElement.frame(small), promise: nil)
+        channel.flush()
+        var written = ByteBuffer()
+        var writes = 0
+        while var part = try channel.readOutbound(as: ByteBuffer.self) {
+            written.writeBuffer(&part)
+            writes += 1
+        }
+        var expected = ByteBuffer()
+        for frame in [small, big, small] { frame.write(to: &expected) }
+        #expect(written == expected)
+        #expect(writes == 3, "head batch, the data itself, the tail batch")
+        _ = try channel.finish()
+    }
+
     @Test("encoder and decoder agree through a channel pipeline")
     func pipelineRoundTrip() throws {
         let channel = EmbeddedChannel()

@@ -6,6 +6,8 @@ public final class BatchingFrameEncoder: ChannelOutboundHandler, RemovableChanne
     public typealias OutboundIn = WireElement
     public typealias OutboundOut = ByteBuffer
 
+    /// Chunk data at least this large is written as it is, not copied.
+    static let copyLimit = 16 * 1024
     private var pending: ByteBuffer?
     private var promises: [EventLoopPromise<Void>] = []
 
@@ -16,8 +18,18 @@ public final class BatchingFrameEncoder: ChannelOutboundHandler, RemovableChanne
         var buffer = pending ?? context.channel.allocator.buffer(capacity: 4096)
         pending = nil
         switch unwrapOutboundIn(data) {
-        case .preface(let preface): preface.write(to: &buffer)
-        case .frame(let frame): frame.write(to: &buffer)
+        case .preface(let preface):
+            preface.write(to: &buffer)
+        case .frame(let frame):
+            if case .chunk(let chunk) = frame.message, chunk.data.readableBytes >= Self.copyLimit {
+                // Large image bytes go out as their own buffer rather than being copied into the batch.
+                frame.writeHead(of: chunk, to: &buffer)
+                context.write(wrapOutboundOut(buffer), promise: nil)
+                context.write(wrapOutboundOut(chunk.data), promise: nil)
+                buffer = context.channel.allocator.buffer(capacity: 4096)
+            } else {
+                frame.write(to: &buffer)
+            }
         }
         pending = buffer
         if let promise { promises.append(promise) }

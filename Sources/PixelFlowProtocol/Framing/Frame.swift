@@ -25,6 +25,14 @@ public struct Frame: Sendable, Hashable {
         buffer.setInteger(UInt32(buffer.writerIndex - payloadStart), at: start)
     }
 
+    /// A CHUNK frame's header and decoded-size prefix, without its data: the data follows as its own buffer.
+    func writeHead(of chunk: Chunk, to buffer: inout ByteBuffer) {
+        let prefix = chunk.codec == .none ? 0 : Chunk.compressedPrefixSize
+        FrameHeader(length: UInt32(prefix + chunk.data.readableBytes), type: FrameType.chunk.rawValue, flags: chunk.flags, streamID: streamID)
+            .write(to: &buffer)
+        if chunk.codec != .none { buffer.writeInteger(UInt32(chunk.decodedSize)) }
+    }
+
     /// The frame's bytes, for tests, vectors and tools.
     public var bytes: ByteBuffer {
         var buffer = ByteBuffer()
