@@ -83,7 +83,8 @@ struct WorkerSession {
                 case .assign(let assign):
                     assemblies[frame.streamID] = SourceAssembly(assign: assign, reserveLimit: config.imagingLimits.maxSourceBytes)
                 case .chunk(let chunk):
-                    guard var assembly = assemblies[frame.streamID] else {
+                    // Taken out of the table so the source has one owner and appending never copies it.
+                    guard var assembly = assemblies.removeValue(forKey: frame.streamID) else {
                         throw ProtocolError.malformed("CHUNK on stream \(frame.streamID), which has no task")
                     }
                     let complete = try assembly.add(chunk)

@@ -51,11 +51,15 @@ final class ClientLink {
 
     /// Adds a chunk to the stream's upload. Returns the finished upload when this was its last chunk.
     func receiveChunk(_ chunk: Chunk, on streamID: UInt32) throws(ProtocolError) -> Upload? {
-        guard var stream = streams[streamID], var upload = stream.upload else {
+        // Taken out of the table (and the payload out of the upload) so the buffer has one owner and appending
+        // never copies it; a throw closes the connection anyway.
+        guard var stream = streams.removeValue(forKey: streamID), var upload = stream.upload else {
             throw ProtocolError.malformedStream("CHUNK on stream \(streamID), which has no source upload open")
         }
+        stream.upload = nil
         upload.lastActivity = .now()
         if var payload = upload.payload {
+            upload.payload = nil
             let complete = try payload.add(chunk)
             upload.payload = payload
             guard complete else {

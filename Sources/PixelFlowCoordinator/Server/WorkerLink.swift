@@ -53,9 +53,11 @@ final class WorkerLink {
 
     /// Adds a chunk to the stream's variant. Returns the variant when this was its last chunk.
     func receiveChunk(_ chunk: Chunk, on streamID: UInt32) throws(ProtocolError) -> (Task, VariantInProgress)? {
-        guard var task = tasks[streamID], var variant = task.variant else {
+        // Taken out of the table so the variant's buffer has one owner and appending never copies it.
+        guard var task = tasks.removeValue(forKey: streamID), var variant = task.variant else {
             throw ProtocolError.malformedStream("CHUNK on stream \(streamID), which has no variant open")
         }
+        task.variant = nil
         if try variant.payload.add(chunk) {
             task.variant = nil
             tasks[streamID] = task
