@@ -29,15 +29,15 @@ public struct PayloadCompressor: Sendable {
         self.minimumSize = minimumSize
     }
 
-    /// A chunk as it goes on the wire: the codec used and the bytes (compressed or not).
+    /// A compressed chunk: the codec used and its bytes.
     public struct EncodedChunk: Sendable, Hashable {
         public var codec: PayloadCodec
         public var bytes: [UInt8]
     }
 
-    /// Encodes the next chunk of the payload. Chunks must be passed in order.
-    public mutating func encode(_ chunk: UnsafeRawBufferPointer) -> EncodedChunk {
-        let raw = EncodedChunk(codec: .none, bytes: Array(chunk.bindMemory(to: UInt8.self)))
+    /// Compresses the next chunk of the payload if that pays; nil means "send it as it is" (no copy is made).
+    /// Chunks must be passed in order.
+    public mutating func encode(_ chunk: UnsafeRawBufferPointer) -> EncodedChunk? {
         if !decided {
             decided = true
             switch mode {
@@ -45,20 +45,19 @@ public struct PayloadCompressor: Sendable {
             case .always: compressing = true
             case .auto: compressing = chunk.count >= minimumSize && !ContentSniffer.isAlreadyCompressed(chunk)
             }
-            guard compressing else { return raw }
-            guard let compressed = try? codec.compress(chunk, level: level) else {
+            guard compressing, let compressed = try? codec.compress(chunk, level: level) else {
                 compressing = false
-                return raw
+                return nil
             }
             let saving = 1 - Double(compressed.count) / Double(max(chunk.count, 1))
             if mode == .auto && saving < minimumSaving {
                 compressing = false
-                return raw
+                return nil
             }
-            return compressed.count < chunk.count ? EncodedChunk(codec: codec, bytes: compressed) : raw
+            return compressed.count < chunk.count ? EncodedChunk(codec: codec, bytes: compressed) : nil
         }
         guard compressing, let compressed = try? codec.compress(chunk, level: level), compressed.count < chunk.count else {
-            return raw
+            return nil
         }
         return EncodedChunk(codec: codec, bytes: compressed)
     }
@@ -73,9 +72,9 @@ public enum ContentSniffer {
             return true
         }
         if starts(with: [0x89, 0x50, 0x4E, 0x47]) { return true }  // PNG (deflate)
-        if starts(with: Array("RIFF".utf8)) && starts(with: Array("WEBP".utf8), at: 8) { return true }
-        if starts(with: Array("GIF8".utf8)) { return true }  // GIF (LZW)
-        if starts(with: Array("ftyp".utf8), at: 4) { return true }  // HEIF, AVIF (ISO BMFF)
+        if starts(with: [0x52, 0x49, 0x46, 0x46]) && starts(with: [0x57, 0x45, 0x42, 0x50], at: 8) { return true }  // RIFF…WEBP
+        if starts(with: [0x47, 0x49, 0x46, 0x38]) { return true }  // GIF8 (LZW)
+        if starts(with: [0x66, 0x74, 0x79, 0x70], at: 4) { return true }  // ftyp: HEIF, AVIF (ISO BMFF)
         if starts(with: [0x28, 0xB5, 0x2F, 0xFD]) { return true }  // zstd
         if starts(with: [0x1F, 0x8B]) { return true }  // gzip
         return false

@@ -76,25 +76,25 @@ struct WorkerSession {
                 await shutdown.wait()
                 try await drain(state, outbound)
             }
-            var assemblies: [UInt32: SourceAssembly] = [:]
+            var assemblies: [UInt32: (assign: Assign, source: PayloadAssembler)] = [:]
             while let element = try await frames.next() {
                 guard case .frame(let frame) = element else { throw ProtocolError.malformed("second preface") }
                 switch frame.message {
                 case .assign(let assign):
-                    assemblies[frame.streamID] = SourceAssembly(assign: assign, reserveLimit: config.imagingLimits.maxSourceBytes)
+                    assemblies[frame.streamID] = (assign, PayloadAssembler(expected: Int(clamping: assign.sourceSize), reserveLimit: config.imagingLimits.maxSourceBytes))
                 case .chunk(let chunk):
                     // Taken out of the table so the source has one owner and appending never copies it.
                     guard var assembly = assemblies.removeValue(forKey: frame.streamID) else {
                         throw ProtocolError.malformed("CHUNK on stream \(frame.streamID), which has no task")
                     }
-                    let complete = try assembly.add(chunk)
+                    let complete = try assembly.source.add(chunk)
                     assemblies[frame.streamID] = complete ? nil : assembly
                     if complete {
                         let stream = frame.streamID
                         let (cancelled, cancel) = AsyncStream<Void>.makeStream()
                         state.start(stream: stream, task: .init(taskID: assembly.assign.taskID, attempt: assembly.assign.attempt), cancel: cancel)
                         let task = TaskExecution(
-                            stream: stream, assign: assembly.assign, source: assembly.bytes, runner: runner, outbound: outbound,
+                            stream: stream, assign: assembly.assign, source: Array(assembly.source.bytes.readableBytesView), runner: runner, outbound: outbound,
                             chunkSize: chunkSize, maxVariantBytes: min(maxVariantBytes, UInt64(Int.max)), maxSourceBytes: UInt64(config.imagingLimits.maxSourceBytes))
                         group.addTask {
                             await task.run(cancelled: cancelled)
@@ -137,8 +137,4 @@ struct WorkerSession {
         try await outbound.write(.frame(Frame(.goAway(GoAway(code: .shuttingDown, message: "worker \(config.name) drained")))))
         throw End.drained
     }
-}
-
-extension TimeAmount {
-    var milliseconds: UInt32 { UInt32(clamping: (nanoseconds + 999_999) / 1_000_000) }
 }

@@ -121,8 +121,8 @@ struct CodecBenchmark: ParsableCommand {
             for start in stride(from: 0, to: image.bytes.count, by: chunkSize) {
                 let chunk = Array(image.bytes[start..<min(start + chunkSize, image.bytes.count)])
                 let encoded = chunk.withUnsafeBytes { compressor.encode($0) }
-                usedCodec = usedCodec || encoded.codec != .none
-                wire += encoded.bytes.count
+                usedCodec = usedCodec || encoded != nil
+                wire += encoded?.bytes.count ?? chunk.count
                 raw += chunk.count
             }
             if usedCodec { compressedImages += 1 }

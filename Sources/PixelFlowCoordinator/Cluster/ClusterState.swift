@@ -172,10 +172,3 @@ public struct ClusterState: Sendable {
         return actions + dispatch(now: now)
     }
 }
-
-extension TimeAmount {
-    /// Whole milliseconds, rounded up, clamped to the u32 the wire carries.
-    var milliseconds: UInt32 {
-        UInt32(clamping: (nanoseconds + 999_999) / 1_000_000)
-    }
-}

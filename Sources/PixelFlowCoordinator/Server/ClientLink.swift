@@ -42,7 +42,7 @@ final class ClientLink {
     /// Checks a request opening a new stream: odd, increasing ids (PROTOCOL.md §10.1).
     func open(_ streamID: UInt32) throws(ProtocolError) {
         guard streamID % 2 == 1, streamID > lastStreamID else {
-            throw ProtocolError.malformedStream("a client request must open a new odd stream above \(lastStreamID), got \(streamID)")
+            throw ProtocolError.malformed("a client request must open a new odd stream above \(lastStreamID), got \(streamID)")
         }
         lastStreamID = streamID
     }
@@ -54,7 +54,7 @@ final class ClientLink {
         // Taken out of the table (and the payload out of the upload) so the buffer has one owner and appending
         // never copies it; a throw closes the connection anyway.
         guard var stream = streams.removeValue(forKey: streamID), var upload = stream.upload else {
-            throw ProtocolError.malformedStream("CHUNK on stream \(streamID), which has no source upload open")
+            throw ProtocolError.malformed("CHUNK on stream \(streamID), which has no source upload open")
         }
         stream.upload = nil
         upload.lastActivity = .now()
@@ -71,7 +71,7 @@ final class ClientLink {
             // A refused upload is thrown away, but still held to its declared size and to well-formed chunks.
             upload.discarded += UInt64(chunk.decodedSize)
             guard upload.discarded <= upload.expected, chunk.isLast || chunk.decodedSize > 0 else {
-                throw ProtocolError.malformedStream("stream \(streamID) sent chunks beyond its declared \(upload.expected) bytes")
+                throw ProtocolError.malformed("stream \(streamID) sent chunks beyond its declared \(upload.expected) bytes")
             }
             guard chunk.isLast else {
                 stream.upload = upload
@@ -109,8 +109,4 @@ final class ClientLink {
             return (id, job)
         }
     }
-}
-
-extension ProtocolError {
-    static func malformedStream(_ message: String) -> ProtocolError { ProtocolError(.protocolError, message) }
 }

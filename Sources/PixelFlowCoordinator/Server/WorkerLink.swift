@@ -42,10 +42,10 @@ final class WorkerLink {
 
     func beginVariant(_ header: VariantHeader, on streamID: UInt32) throws(ProtocolError) {
         guard var task = tasks[streamID], task.variant == nil, header.jobID == task.job, header.attempt == task.attempt else {
-            throw ProtocolError.malformedStream("VARIANT on stream \(streamID) does not match an open task")
+            throw ProtocolError.malformed("VARIANT on stream \(streamID) does not match an open task")
         }
         guard header.size <= maxVariantBytes else {
-            throw ProtocolError.malformedStream("variant '\(header.variantID)' of \(header.size) bytes is over the limit of \(maxVariantBytes)")
+            throw ProtocolError.malformed("variant '\(header.variantID)' of \(header.size) bytes is over the limit of \(maxVariantBytes)")
         }
         task.variant = VariantInProgress(header: header, payload: PayloadAssembler(expected: Int(header.size)))
         tasks[streamID] = task
@@ -55,7 +55,7 @@ final class WorkerLink {
     func receiveChunk(_ chunk: Chunk, on streamID: UInt32) throws(ProtocolError) -> (Task, VariantInProgress)? {
         // Taken out of the table so the variant's buffer has one owner and appending never copies it.
         guard var task = tasks.removeValue(forKey: streamID), var variant = task.variant else {
-            throw ProtocolError.malformedStream("CHUNK on stream \(streamID), which has no variant open")
+            throw ProtocolError.malformed("CHUNK on stream \(streamID), which has no variant open")
         }
         task.variant = nil
         if try variant.payload.add(chunk) {
@@ -71,7 +71,7 @@ final class WorkerLink {
     /// TASK_DONE or TASK_FAILED ends the task's stream.
     func endTask(on streamID: UInt32, job: JobID, attempt: UInt16) throws(ProtocolError) {
         guard let task = tasks[streamID], task.job == job, task.attempt == attempt else {
-            throw ProtocolError.malformedStream("task result on stream \(streamID) does not match an open task")
+            throw ProtocolError.malformed("task result on stream \(streamID) does not match an open task")
         }
         tasks[streamID] = nil
     }

@@ -77,8 +77,9 @@ public struct Chunk: Sendable, Hashable {
 
     /// Encodes the next piece of a payload, letting `compressor` decide whether compressing it pays.
     public static func encode(_ bytes: ByteBuffer, isLast: Bool, compressor: inout PayloadCompressor) -> Chunk {
-        let encoded = bytes.withUnsafeReadableBytes { compressor.encode($0) }
-        if encoded.codec == .none { return Chunk(raw: bytes, isLast: isLast) }
+        guard let encoded = bytes.withUnsafeReadableBytes({ compressor.encode($0) }) else {
+            return Chunk(raw: bytes, isLast: isLast)
+        }
         return Chunk(encoded: ByteBuffer(bytes: encoded.bytes), codec: encoded.codec, decodedSize: bytes.readableBytes, isLast: isLast)
     }
 }

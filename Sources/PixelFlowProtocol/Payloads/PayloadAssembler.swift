@@ -7,11 +7,12 @@ public struct PayloadAssembler: Sendable {
     public let expected: Int
     public private(set) var bytes: ByteBuffer
 
-    /// `expected` must already be within the receiver's limit for this kind of payload.
-    public init(expected: Int) {
+    /// `expected` must already be within the receiver's limit for this kind of payload; at most `reserveLimit`
+    /// bytes are allocated up front on the word of a header.
+    public init(expected: Int, reserveLimit: Int = .max) {
         self.expected = expected
         self.bytes = ByteBuffer()
-        bytes.reserveCapacity(expected)
+        bytes.reserveCapacity(min(expected, reserveLimit))
     }
 
     public var received: Int { bytes.readableBytes }
