@@ -15,6 +15,12 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let wrongRole = ErrorCode(rawValue: 7)
     public static let compressionError = ErrorCode(rawValue: 8)
     public static let shuttingDown = ErrorCode(rawValue: 9)
+    /// No request and no PING for the idle timeout, or a frame that did not complete in time.
+    public static let idleTimeout = ErrorCode(rawValue: 10)
+    /// The peer did not read what was sent to it within the write-stall timeout.
+    public static let slowReader = ErrorCode(rawValue: 11)
+    /// Too many failed handshakes from this address: it must wait before trying again.
+    public static let loginThrottled = ErrorCode(rawValue: 12)
 
     // Request errors: sent in REJECTED, JOB_FAILED or TASK_FAILED; the connection stays open.
     public static let rateLimited = ErrorCode(rawValue: 100)
@@ -32,13 +38,17 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let retriesExhausted = ErrorCode(rawValue: 112)
     public static let deadlineExceeded = ErrorCode(rawValue: 113)
     public static let unavailable = ErrorCode(rawValue: 114)
+    /// A request field is invalid (e.g. `webhook_url` that is not an http(s) URL).
+    public static let invalidRequest = ErrorCode(rawValue: 115)
+    /// The idempotency key names an earlier job with a different pipeline or source.
+    public static let idempotencyConflict = ErrorCode(rawValue: 116)
 
     public static let known: [ErrorCode] = [
         .none, .protocolError, .unsupportedVersion, .unauthorized, .handshakeTimeout, .frameTooLarge,
-        .unknownFrameType, .wrongRole, .compressionError, .shuttingDown,
+        .unknownFrameType, .wrongRole, .compressionError, .shuttingDown, .idleTimeout, .slowReader, .loginThrottled,
         .rateLimited, .queueFull, .tooManyInFlight, .invalidPipeline, .sourceTooLarge, .undecodableImage,
         .imageTooLarge, .unsupportedFormat, .timeout, .cancelled, .notFound, .internal, .retriesExhausted,
-        .deadlineExceeded, .unavailable,
+        .deadlineExceeded, .unavailable, .invalidRequest, .idempotencyConflict,
     ]
 
     /// The stable lower-case name used in logs, JSON output and the spec.
@@ -54,6 +64,9 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         case .wrongRole: "wrong_role"
         case .compressionError: "compression_error"
         case .shuttingDown: "shutting_down"
+        case .idleTimeout: "idle_timeout"
+        case .slowReader: "slow_reader"
+        case .loginThrottled: "login_throttled"
         case .rateLimited: "rate_limited"
         case .queueFull: "queue_full"
         case .tooManyInFlight: "too_many_in_flight"
@@ -69,13 +82,15 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         case .retriesExhausted: "retries_exhausted"
         case .deadlineExceeded: "deadline_exceeded"
         case .unavailable: "unavailable"
+        case .invalidRequest: "invalid_request"
+        case .idempotencyConflict: "idempotency_conflict"
         default: "code_\(rawValue)"
         }
     }
 
     /// Whether a request that failed with this code may succeed if sent again later.
     public var isRetryable: Bool {
-        [.rateLimited, .queueFull, .tooManyInFlight, .unavailable, .shuttingDown, .timeout].contains(self)
+        [.rateLimited, .queueFull, .tooManyInFlight, .unavailable, .shuttingDown, .timeout, .idleTimeout, .slowReader, .loginThrottled].contains(self)
     }
 
     public var description: String { name }

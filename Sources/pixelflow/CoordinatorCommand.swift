@@ -57,12 +57,11 @@ struct RunningCoordinator {
         return RunningCoordinator(protocolChannel: protocolChannel, httpChannel: httpChannel, coordinator: coordinator)
     }
 
-    /// Stops accepting, then tells every peer it is going away and closes its connection.
+    /// Stops accepting, lets admitted jobs finish within the grace period, then closes every connection.
     func stop() async throws {
         try? await protocolChannel.close()
+        await coordinator.shutdown(grace: coordinator.settings.shutdownGrace)
         try? await httpChannel.close()
-        coordinator.goAwayAll(message: "the coordinator is shutting down")
-        try? await Task.sleep(for: .milliseconds(100))  // let the GOAWAYs reach the wire
     }
 }
 

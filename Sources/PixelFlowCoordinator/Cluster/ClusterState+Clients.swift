@@ -19,7 +19,7 @@ extension ClusterState {
     public mutating func watch(_ id: JobID, tenant: String, subscriber: Subscriber) -> WatchResult {
         if let job = jobs[id] {
             guard job.tenant == tenant else { return .notFound }
-            jobs[id]!.subscribers.append(subscriber)
+            jobs[id]?.subscribers.append(subscriber)
             return .subscribed
         }
         return finished.finished(id, tenant: tenant).map { .ended($0.outcome) } ?? .notFound
@@ -38,16 +38,22 @@ extension ClusterState {
     /// told, and its idempotency key is freed so a resubmission starts afresh.
     public mutating func abandon(_ id: JobID, reason: String, now: NIODeadline) -> [ClusterAction] {
         guard let job = jobs[id], !job.sourceComplete else { return [] }
-        if !job.idempotencyKey.isEmpty { tenants[job.tenant]!.idempotencyKeys.remove(job.idempotencyKey) }
+        if !job.idempotencyKey.isEmpty { tenants[job.tenant]?.idempotencyKeys.remove(job.idempotencyKey) }
         return finish(id, outcome: .failure(.cancelled, reason), now: now)
+    }
+
+    /// A stream stops receiving a job's results (its upload was refused after admission: it gets REJECTED).
+    public mutating func unsubscribe(_ subscriber: Subscriber, from id: JobID) {
+        jobs[id]?.subscribers.removeAll { $0 == subscriber }
     }
 
     /// A client connection closed: it no longer receives anything; its stream-mode jobs are cancelled.
     public mutating func clientLost(connection: UInt64, now: NIODeadline) -> [ClusterAction] {
         var actions: [ClusterAction] = []
-        for (id, job) in jobs where job.subscribers.contains(where: { $0.connection == connection }) {
-            jobs[id]!.subscribers.removeAll { $0.connection == connection }
-            guard jobs[id]!.subscribers.isEmpty, !job.keepsRunningUnwatched else { continue }
+        for (id, var job) in jobs where job.subscribers.contains(where: { $0.connection == connection }) {
+            job.subscribers.removeAll { $0.connection == connection }
+            jobs[id] = job
+            guard job.subscribers.isEmpty, !job.keepsRunningUnwatched else { continue }
             if !job.sourceComplete {
                 actions += abandon(id, reason: "the client left before its source was complete", now: now)
             } else {
@@ -55,6 +61,9 @@ extension ClusterState {
                 actions += finish(id, outcome: .cancelled, now: now)
             }
         }
+        // Jobs parked for this connection that still run (async, or watched elsewhere) go back in the queue.
+        congestedConnections.remove(connection)
+        unpark(connection)
         return actions + dispatch(now: now)
     }
 }

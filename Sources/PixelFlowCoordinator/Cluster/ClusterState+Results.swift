@@ -21,11 +21,12 @@ extension ClusterState {
             discardedResults += 1
             return .discard(reason: "attempt \(attempt) of job \(id) is no longer current")
         }
-        guard jobs[id]!.delivered.insert(variantID).inserted else {
+        guard var job = jobs[id], job.delivered.insert(variantID).inserted else {
             discardedResults += 1
             return .discard(reason: "variant '\(variantID)' of job \(id) was already delivered")
         }
-        return .deliver(jobs[id]!.subscribers)
+        jobs[id] = job
+        return .deliver(job.subscribers)
     }
 
     public mutating func taskDone(worker: WorkerID, job id: JobID, attempt: UInt16, now: NIODeadline) -> [ClusterAction] {
@@ -35,7 +36,7 @@ extension ClusterState {
             discardedResults += 1
             return dispatch(now: now)
         }
-        let job = jobs[id]!
+        guard let job = jobs[id] else { return dispatch(now: now) }
         if job.delivered.count < job.variantCount {
             let message = "the worker reported success after \(job.delivered.count) of \(job.variantCount) variants"
             return retryOrFail(id, code: .internal, permanent: false, message: message, now: now) + dispatch(now: now)
@@ -71,8 +72,8 @@ extension ClusterState {
         job.retryAt = now + .nanoseconds(backoff)
         job.failure = (code, message)
         jobs[id] = job
-        tenants[job.tenant]!.running -= 1
-        tenants[job.tenant]!.waiting += 1
+        tenants[job.tenant]?.running -= 1
+        tenants[job.tenant]?.waiting += 1
         delayed.insert(id)
         return []
     }
@@ -80,17 +81,18 @@ extension ClusterState {
     /// The worker no longer holds this attempt.
     private mutating func release(worker: WorkerID, job: JobID, attempt: UInt16, failed: Bool) {
         guard workers[worker]?.held.remove(Heartbeat.HeldTask(taskID: job, attempt: attempt)) != nil else { return }
-        if failed { workers[worker]!.failed += 1 } else { workers[worker]!.done += 1 }
+        if failed { workers[worker]?.failed += 1 } else { workers[worker]?.done += 1 }
     }
 
     /// Ends a job: tells its subscribers, remembers the outcome, frees what it held.
     mutating func finish(_ id: JobID, outcome: Outcome, now: NIODeadline) -> [ClusterAction] {
         guard var job = jobs.removeValue(forKey: id) else { return [] }
         let elapsed = UInt32(clamping: (now - job.admittedAt).nanoseconds / 1_000_000)
-        var tenant = tenants[job.tenant]!
+        guard var tenant = tenants[job.tenant] else { return [] }  // every job belongs to a configured tenant
         if job.state == .running { tenant.running -= 1 } else { tenant.waiting -= 1 }
         delayed.remove(id)
         heldSourceBytes -= job.sourceSize
+        tenant.heldSourceBytes -= job.sourceSize
         var actions: [ClusterAction] = []
         let message: Message
         switch outcome {
@@ -111,7 +113,7 @@ extension ClusterState {
                 actions.append(.cancelTask(worker: worker, job: id, attempt: job.attempt))
             }
             job.state = .cancelled
-            job.failure = (.cancelled, "the job was cancelled")
+            job.failure = nil  // STATUS carries a code and message only for failed jobs (PROTOCOL.md §6.2)
             tenant.counters.failed += 1
             totals.failed += 1
             message = .jobFailed(JobFailed(jobID: id, code: .cancelled, attempts: job.attempt, message: "the job was cancelled"))

@@ -10,14 +10,17 @@ extension ClusterState {
     }
 
     /// Renews the leases of the current attempts the worker lists, and forgets given-up attempts it no longer holds.
-    public mutating func heartbeat(worker id: WorkerID, tasks: [Heartbeat.HeldTask], now: NIODeadline) -> [ClusterAction] {
+    public mutating func heartbeat(worker id: WorkerID, tasks: [Heartbeat.HeldTask], freeSlots: Int? = nil, now: NIODeadline) -> [ClusterAction] {
         guard var worker = workers[id] else { return [] }
         worker.lastHeartbeat = now
+        // PROTOCOL.md §10.4: capacity is min(slots, held + free) as the worker last reported it.
+        if let freeSlots { worker.reportedCapacity = tasks.count + freeSlots }
         let listed = Set(tasks)
+        let renewed = now + settings.lease
         for task in worker.held {
             let current = jobs[task.taskID].map { $0.state == .running && $0.worker == id && $0.attempt == task.attempt } ?? false
             if current {
-                if listed.contains(task) { jobs[task.taskID]!.leaseExpiry = now + settings.lease }
+                if listed.contains(task) { jobs[task.taskID]?.leaseExpiry = renewed }
             } else if !listed.contains(task) {
                 worker.held.remove(task)
             }
@@ -29,6 +32,13 @@ extension ClusterState {
     /// The worker takes no new tasks (DRAIN); what it holds finishes normally.
     public mutating func drain(worker id: WorkerID) {
         workers[id]?.draining = true
+    }
+
+    /// The worker's connection has more queued towards it than its budget: assign it nothing until it drains.
+    public mutating func workerCongested(_ id: WorkerID, _ congested: Bool, now: NIODeadline) -> [ClusterAction] {
+        guard workers[id] != nil, workers[id]?.congested != congested else { return [] }
+        workers[id]?.congested = congested
+        return congested ? [] : dispatch(now: now)
     }
 
     /// The worker's connection closed: every job it was running goes back to the queue at once.
@@ -44,12 +54,13 @@ extension ClusterState {
     public var workerCount: Int { workers.count }
 
     /// True while some worker could take a task: what `/readyz` reports.
-    public var hasCapacity: Bool { workers.values.contains { $0.slots > 0 && !$0.draining } }
+    public var hasCapacity: Bool { workers.values.contains { $0.capacity > 0 } }
 
-    public func workerList(now: NIODeadline) -> [WorkerList.Worker] {
+    /// WORKERS as a tenant sees it: addresses only for an operator key (PROTOCOL.md §6.2).
+    public func workerList(now: NIODeadline, showAddresses: Bool = true) -> [WorkerList.Worker] {
         workers.values.sorted { $0.id < $1.id }.map { worker in
             WorkerList.Worker(
-                name: worker.name, address: worker.address, slots: UInt16(clamping: worker.slots),
+                name: worker.name, address: showAddresses ? worker.address : "", slots: UInt16(clamping: worker.slots),
                 busy: UInt16(clamping: worker.held.count), done: worker.done, failed: worker.failed,
                 lastHeartbeatMillisecondsAgo: UInt32(clamping: max(0, (now - worker.lastHeartbeat).nanoseconds) / 1_000_000))
         }

@@ -14,6 +14,12 @@ public struct ClusterState: Sendable {
     var workers: [WorkerID: WorkerRecord] = [:]
     var finished: any FinishedJobStore
     var heldSourceBytes: UInt64 = 0
+    /// Client connections over their outbound byte budget; jobs whose every subscriber is on one of them are
+    /// parked there instead of dispatched, until the connection drains or closes.
+    var congestedConnections: Set<UInt64> = []
+    var parked: [UInt64: [JobID]] = [:]
+    /// Set by a graceful shutdown: running and queued jobs finish, new ones are refused.
+    public internal(set) var isStopping = false
     var nextJobID: JobID = 1
     var nextWorkerID: WorkerID = 1
     var totals = Stats.Counters()
@@ -33,8 +39,9 @@ public struct ClusterState: Sendable {
     public enum Admission: Sendable, Hashable {
         /// A new job: receive its source, then call `sourceReceived`.
         case admitted(JobID)
-        /// The idempotency key names an earlier job; no source is needed.
-        case duplicate(JobID)
+        /// The idempotency key names an earlier job with the same pipeline and source size. The caller receives
+        /// this submission's source and treats it as that job only if its SHA-256 equals `sourceDigest`.
+        case duplicate(JobID, sourceDigest: [UInt8])
         case rejected(ProtocolError)
     }
 
@@ -46,13 +53,26 @@ public struct ClusterState: Sendable {
         }
         defer { tenants[name] = tenant }
         if !submit.idempotencyKey.isEmpty, let earlier = tenant.idempotencyKeys[submit.idempotencyKey] {
-            return .duplicate(earlier)  // a stream-mode caller then WATCHes it
+            if let conflict = earlier.conflict(with: submit) {
+                return .rejected(ProtocolError(.idempotencyConflict, conflict))
+            }
+            guard let digest = earlier.sourceDigest else {
+                return .rejected(ProtocolError(
+                    .unavailable, "job \(earlier.job) with idempotency key '\(submit.idempotencyKey)' is still receiving its source",
+                    retryAfterMilliseconds: 100))
+            }
+            return .duplicate(earlier.job, sourceDigest: digest)  // a stream-mode caller then WATCHes it
         }
+        let tenantHeldLimit = tenant.policy.maxHeldSourceBytes ?? settings.tenantMaxHeldSourceBytes
         let rejection: ProtocolError?
-        if submit.sourceSize > settings.limits.maxSourceBytes {
+        if isStopping {
+            rejection = ProtocolError(.unavailable, "the coordinator is shutting down", retryAfterMilliseconds: 1_000)
+        } else if submit.sourceSize > settings.limits.maxSourceBytes {
             rejection = ProtocolError(.sourceTooLarge, "source of \(submit.sourceSize) bytes is over the limit of \(settings.limits.maxSourceBytes)")
         } else if tenant.waiting >= tenant.policy.maxQueued {
             rejection = ProtocolError(.queueFull, "tenant '\(name)' has \(tenant.waiting) jobs waiting, its limit", retryAfterMilliseconds: settings.queueFullRetryAfter.milliseconds)
+        } else if tenant.heldSourceBytes + submit.sourceSize > tenantHeldLimit {
+            rejection = ProtocolError(.queueFull, "tenant '\(name)' holds \(tenant.heldSourceBytes) source bytes; its limit is \(tenantHeldLimit)", retryAfterMilliseconds: settings.queueFullRetryAfter.milliseconds)
         } else if waitingJobs >= settings.maxQueuedJobs || heldSourceBytes + submit.sourceSize > settings.maxHeldSourceBytes {
             rejection = ProtocolError(.queueFull, "the cluster's queue is full", retryAfterMilliseconds: settings.queueFullRetryAfter.milliseconds)
         } else if case .rejected(let wait) = tenant.bucket.take(now: now) {
@@ -70,8 +90,9 @@ public struct ClusterState: Sendable {
         tenant.waiting += 1
         tenant.counters.admitted += 1
         totals.admitted += 1
-        if !submit.idempotencyKey.isEmpty { tenant.idempotencyKeys.insert(id, for: submit.idempotencyKey) }
+        if !submit.idempotencyKey.isEmpty { tenant.idempotencyKeys.insert(IdempotencyRecord(job: id, submit: submit), for: submit.idempotencyKey) }
         heldSourceBytes += submit.sourceSize
+        tenant.heldSourceBytes += submit.sourceSize
         jobs[id] = JobRecord(
             id: id, tenant: name, priority: submit.priority, idempotencyKey: submit.idempotencyKey, pipeline: submit.pipeline, variantCount: variantCount,
             source: [], sourceSize: submit.sourceSize, admittedAt: now,
@@ -80,14 +101,26 @@ public struct ClusterState: Sendable {
         return .admitted(id)
     }
 
-    /// The job's source is complete: queue it and dispatch what can be.
-    public mutating func sourceReceived(_ id: JobID, source: [Chunk], now: NIODeadline) -> [ClusterAction] {
-        guard jobs[id] != nil else { return [] }
-        jobs[id]!.source = source
-        jobs[id]!.sourceComplete = true
-        queue.enqueue(id, tenant: jobs[id]!.tenant, priority: jobs[id]!.priority)
+    /// The job's source is complete: queue it and dispatch what can be. `digest` (SHA-256 of the source) is
+    /// given for jobs with an idempotency key, so resubmissions can be compared with it.
+    public mutating func sourceReceived(_ id: JobID, source: [Chunk], digest: [UInt8]? = nil, now: NIODeadline) -> [ClusterAction] {
+        guard var job = jobs[id], !job.sourceComplete else { return [] }
+        job.source = source
+        job.sourceComplete = true
+        jobs[id] = job
+        if !job.idempotencyKey.isEmpty, let digest, var record = tenants[job.tenant]?.idempotencyKeys[job.idempotencyKey], record.job == id {
+            record.sourceDigest = digest
+            tenants[job.tenant]?.idempotencyKeys.insert(record, for: job.idempotencyKey)
+        }
+        queue.enqueue(id, tenant: job.tenant, priority: job.priority)
         return dispatch(now: now)
     }
+
+    /// Number of jobs not yet ended (receiving, queued, parked, retrying or running).
+    public var liveJobCount: Int { jobs.count }
+
+    /// Graceful shutdown: refuse new jobs; those admitted run to their end.
+    public mutating func stopAdmitting() { isStopping = true }
 
     var waitingJobs: Int { tenants.values.reduce(0) { $0 + $1.waiting } }
 
@@ -105,14 +138,18 @@ public struct ClusterState: Sendable {
                 actions += finish(id, outcome: .failure(.deadlineExceeded, "the deadline passed before a worker was free"), now: now)
                 continue
             }
+            if let connection = congestedOwner(of: job) {
+                parked[connection, default: []].append(id)
+                continue
+            }
             job.attempt += 1
             job.state = .running
             job.worker = workerID
             job.leaseExpiry = now + settings.lease
             jobs[id] = job
-            workers[workerID]!.held.insert(Heartbeat.HeldTask(taskID: id, attempt: job.attempt))
-            tenants[job.tenant]!.waiting -= 1
-            tenants[job.tenant]!.running += 1
+            workers[workerID]?.held.insert(Heartbeat.HeldTask(taskID: id, attempt: job.attempt))
+            tenants[job.tenant]?.waiting -= 1
+            tenants[job.tenant]?.running += 1
             let assign = Assign(
                 taskID: id, attempt: job.attempt, leaseMilliseconds: settings.lease.milliseconds,
                 timeLimitMilliseconds: settings.taskTimeLimit.milliseconds, sourceSize: job.sourceSize, pipeline: job.pipeline)
@@ -121,12 +158,21 @@ public struct ClusterState: Sendable {
         return actions
     }
 
+    /// The congested connection a job's results would all go to, if they would; such a job waits.
+    private func congestedOwner(of job: JobRecord) -> UInt64? {
+        guard !congestedConnections.isEmpty, let first = job.subscribers.first,
+            job.subscribers.allSatisfy({ congestedConnections.contains($0.connection) })
+        else { return nil }
+        return first.connection
+    }
+
     private func leastLoadedWorker() -> WorkerID? {
         var best: (id: WorkerID, free: Int)?
         for worker in workers.values where worker.freeSlots > 0 {
-            if best == nil || worker.freeSlots > best!.free || (worker.freeSlots == best!.free && worker.id < best!.id) {
-                best = (worker.id, worker.freeSlots)
+            if let current = best, worker.freeSlots < current.free || (worker.freeSlots == current.free && worker.id > current.id) {
+                continue
             }
+            best = (worker.id, worker.freeSlots)
         }
         return best?.id
     }
@@ -142,10 +188,31 @@ public struct ClusterState: Sendable {
         job.worker = nil
         job.leaseExpiry = nil
         jobs[id] = job
-        tenants[job.tenant]!.running -= 1
-        tenants[job.tenant]!.waiting += 1
+        tenants[job.tenant]?.running -= 1
+        tenants[job.tenant]?.waiting += 1
         queue.requeueAtFront(id, tenant: job.tenant, priority: job.priority)
         return []
+    }
+
+    // MARK: Backpressure
+
+    /// A client connection's outbound bytes passed its budget: its jobs wait instead of producing more.
+    public mutating func connectionCongested(_ connection: UInt64) {
+        congestedConnections.insert(connection)
+    }
+
+    /// The connection drained: its parked jobs go back to the front of their queues.
+    public mutating func connectionRelieved(_ connection: UInt64, now: NIODeadline) -> [ClusterAction] {
+        guard congestedConnections.remove(connection) != nil else { return [] }
+        unpark(connection)
+        return dispatch(now: now)
+    }
+
+    mutating func unpark(_ connection: UInt64) {
+        for id in (parked.removeValue(forKey: connection) ?? []).reversed() {
+            guard let job = jobs[id], job.state == .queued, job.retryAt == nil else { continue }
+            queue.requeueAtFront(id, tenant: job.tenant, priority: job.priority)
+        }
     }
 
     // MARK: Time

@@ -9,7 +9,9 @@ struct TenantState: Sendable {
     var waiting = 0
     var running = 0
     var counters = Stats.Counters()
-    var idempotencyKeys: RecentMap<String, JobID>
+    /// Declared source sizes of this tenant's live jobs: bounded by `maxHeldSourceBytes`.
+    var heldSourceBytes: UInt64 = 0
+    var idempotencyKeys: RecentMap<String, IdempotencyRecord>
 
     init(policy: TenantPolicy, now: NIODeadline, rememberedKeys: Int) {
         self.policy = policy

@@ -12,9 +12,16 @@ struct WorkerRecord: Sendable {
     /// cancelled) until the worker reports them ended: they still occupy a slot on the worker.
     var held: Set<Heartbeat.HeldTask> = []
     var draining = false
+    /// `held + free_slots` from the latest HEARTBEAT; nil before the first one.
+    var reportedCapacity: Int?
+    /// Its connection is over its outbound byte budget (it is not reading its sources).
+    var congested = false
     var done: UInt64 = 0
     var failed: UInt64 = 0
     var lastHeartbeat: NIODeadline
 
-    var freeSlots: Int { draining ? 0 : max(0, slots - held.count) }
+    /// Tasks it can run at once now (PROTOCOL.md §10.4).
+    var capacity: Int { draining || congested ? 0 : min(slots, reportedCapacity ?? slots) }
+
+    var freeSlots: Int { max(0, capacity - held.count) }
 }

@@ -45,9 +45,21 @@ public struct CoordinatorConfig: Sendable {
         limits.handshakeTimeoutMilliseconds = try reader.integer("limits.handshake_timeout_ms", in: 100...600_000) ?? limits.handshakeTimeoutMilliseconds
         settings.limits = limits
         settings.uploadIdleTimeout = try reader.milliseconds("limits.upload_idle_timeout_ms") ?? settings.uploadIdleTimeout
+        settings.minUploadBytesPerSecond = try reader.integer("limits.min_upload_bytes_per_second", in: 1...(1 << 40)) ?? settings.minUploadBytesPerSecond
+        settings.idleTimeout = try reader.milliseconds("limits.idle_timeout_ms", in: 1_000...86_400_000) ?? settings.idleTimeout
+        settings.frameTimeout = try reader.milliseconds("limits.frame_timeout_ms", in: 100...3_600_000) ?? settings.frameTimeout
+        settings.maxOutboundBytes = try reader.integer("limits.max_outbound_bytes", in: (1 << 20)...(1 << 40)) ?? settings.maxOutboundBytes
+        settings.writeStallTimeout = try reader.milliseconds("limits.write_stall_timeout_ms", in: 100...3_600_000) ?? settings.writeStallTimeout
+        settings.authFailuresBeforeBackoff = try reader.integer("auth.failures_before_backoff", in: 1...1_000_000) ?? settings.authFailuresBeforeBackoff
+        settings.authBackoff = try reader.milliseconds("auth.backoff_ms") ?? settings.authBackoff
+        settings.authMaxBackoff = try reader.milliseconds("auth.max_backoff_ms") ?? settings.authMaxBackoff
+        settings.authTrackedAddresses = try reader.integer("auth.tracked_addresses", in: 1...10_000_000) ?? settings.authTrackedAddresses
+        settings.shutdownGrace = try reader.milliseconds("shutdown.grace_ms", in: 0...3_600_000) ?? settings.shutdownGrace
 
         settings.maxQueuedJobs = try reader.integer("queue.max_jobs", in: 1...10_000_000) ?? settings.maxQueuedJobs
         settings.maxHeldSourceBytes = try reader.integer("queue.max_source_bytes", in: 1...(1 << 44)) ?? settings.maxHeldSourceBytes
+        settings.tenantMaxHeldSourceBytes = try reader.integer("queue.tenant_max_source_bytes", in: 1...(1 << 44))
+            ?? max(1, settings.maxHeldSourceBytes / 4)
         settings.queueFullRetryAfter = try reader.milliseconds("queue.full_retry_after_ms") ?? settings.queueFullRetryAfter
         settings.lease = try reader.milliseconds("workers.lease_ms") ?? settings.lease
         settings.heartbeatInterval = try reader.milliseconds("workers.heartbeat_interval_ms") ?? settings.heartbeatInterval
@@ -59,6 +71,15 @@ public struct CoordinatorConfig: Sendable {
         guard settings.heartbeatInterval < settings.lease else {
             throw Invalid("workers.heartbeat_interval_ms must be shorter than workers.lease_ms")
         }
+        guard settings.retryBackoff <= settings.retryBackoffMax else {
+            throw Invalid("jobs.retry_backoff_ms must not exceed jobs.retry_backoff_max_ms")
+        }
+        guard settings.authBackoff <= settings.authMaxBackoff else {
+            throw Invalid("auth.backoff_ms must not exceed auth.max_backoff_ms")
+        }
+        guard settings.tenantMaxHeldSourceBytes <= settings.maxHeldSourceBytes else {
+            throw Invalid("queue.tenant_max_source_bytes must not exceed queue.max_source_bytes")
+        }
 
         tenants = try (root["tenants"] as? [Any] ?? []).enumerated().map { index, item in
             guard let tenant = item as? [String: Any] else { throw Invalid("tenants[\(index)] is not an object") }
@@ -67,13 +88,18 @@ public struct CoordinatorConfig: Sendable {
             guard let secret = try fields.string("secret"), secret.utf8.count >= 16 else {
                 throw Invalid("tenants[\(index)].secret is missing or shorter than 16 bytes")
             }
-            let rate: Double = try fields.number("rate") ?? 100
-            let burst: Double = try fields.number("burst") ?? max(1, rate * 2)
-            guard rate > 0, burst >= 1 else { throw Invalid("tenants[\(index)]: rate must be > 0 and burst >= 1") }
+            // Bounded so the token bucket's arithmetic stays finite: at 0.001 jobs/s a token takes ~17 minutes.
+            let rate: Double = try fields.number("rate", in: TokenBucket.rates, name: "tenants[\(index)].rate") ?? 100
+            let burst: Double = try fields.number("burst", in: TokenBucket.bursts, name: "tenants[\(index)].burst")
+                ?? min(TokenBucket.bursts.upperBound, max(1, rate * 2))
+            let maxHeld: UInt64? = try fields.integer("max_source_bytes", in: 1...(1 << 44))
+            if let maxHeld, maxHeld > settings.maxHeldSourceBytes {
+                throw Invalid("tenants[\(index)].max_source_bytes must not exceed queue.max_source_bytes")
+            }
             return TenantPolicy(
                 keyID: keyID, secret: Array(secret.utf8), rate: rate, burst: burst,
                 maxQueued: try fields.integer("max_queued", in: 1...10_000_000) ?? 1_000,
-                isAdmin: try fields.bool("admin") ?? false)
+                maxHeldSourceBytes: maxHeld, isAdmin: try fields.bool("admin") ?? false)
         }
         let ids = tenants.map(\.keyID)
         guard Set(ids).count == ids.count else { throw Invalid("two tenants share a key_id") }
@@ -116,12 +142,23 @@ struct ConfigReader {
     mutating func number(_ key: String) throws -> Double? {
         switch raw(key) {
         case nil: return nil
-        case let number as NSNumber: return number.doubleValue
+        case let number as NSNumber:
+            guard number.doubleValue.isFinite else { throw CoordinatorConfig.Invalid("\(key) must be a finite number") }
+            return number.doubleValue
         case let text as String:
-            guard let number = Double(text) else { throw CoordinatorConfig.Invalid("\(key) must be a number, got '\(text)'") }
+            guard let number = Double(text), number.isFinite else { throw CoordinatorConfig.Invalid("\(key) must be a number, got '\(text)'") }
             return number
         default: throw CoordinatorConfig.Invalid("\(key) must be a number")
         }
+    }
+
+    /// A number within `range`; `name` is how the error names the key.
+    mutating func number(_ key: String, in range: ClosedRange<Double>, name: String) throws -> Double? {
+        guard let number = try number(key) else { return nil }
+        guard range.contains(number) else {
+            throw CoordinatorConfig.Invalid("\(name) must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+        }
+        return number
     }
 
     mutating func integer<Integer: FixedWidthInteger>(_ key: String, in range: ClosedRange<Int64>) throws -> Integer? {
@@ -142,8 +179,8 @@ struct ConfigReader {
         }
     }
 
-    mutating func milliseconds(_ key: String) throws -> TimeAmount? {
-        let value: Int64? = try integer(key, in: 1...86_400_000)
+    mutating func milliseconds(_ key: String, in range: ClosedRange<Int64> = 1...86_400_000) throws -> TimeAmount? {
+        let value: Int64? = try integer(key, in: range)
         return value.map { .milliseconds($0) }
     }
 }

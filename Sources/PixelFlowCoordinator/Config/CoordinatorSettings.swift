@@ -12,15 +12,22 @@ public struct TenantPolicy: Sendable, Hashable {
     public var burst: Double
     /// Jobs of this tenant waiting for a worker, at most.
     public var maxQueued: Int
-    /// An operator key: STATS shows every tenant, not only this one.
+    /// Source bytes this tenant's jobs may hold at once (`tenants[i].max_source_bytes`); nil: the settings' default
+    /// `queue.tenant_max_source_bytes`. Keeps one tenant's uploads from taking the whole held-source budget.
+    public var maxHeldSourceBytes: UInt64?
+    /// An operator key: STATS shows every tenant and WORKERS shows addresses, not only this tenant's view.
     public var isAdmin: Bool
 
-    public init(keyID: String, secret: [UInt8], rate: Double = 100, burst: Double = 200, maxQueued: Int = 1_000, isAdmin: Bool = false) {
+    public init(
+        keyID: String, secret: [UInt8], rate: Double = 100, burst: Double = 200, maxQueued: Int = 1_000,
+        maxHeldSourceBytes: UInt64? = nil, isAdmin: Bool = false
+    ) {
         self.keyID = keyID
         self.secret = secret
         self.rate = rate
         self.burst = burst
         self.maxQueued = maxQueued
+        self.maxHeldSourceBytes = maxHeldSourceBytes
         self.isAdmin = isAdmin
     }
 }
@@ -32,10 +39,38 @@ public struct CoordinatorSettings: Sendable {
     public var limits = ProtocolLimits.default
     /// An admitted job whose client sends no source bytes for this long fails (`limits.upload_idle_timeout_ms`).
     public var uploadIdleTimeout: TimeAmount = .seconds(30)
+    /// Slowest average upload accepted: a source must be complete within `uploadIdleTimeout` plus its size at
+    /// this rate (`limits.min_upload_bytes_per_second`), so a trickle cannot hold budget for long.
+    public var minUploadBytesPerSecond: UInt64 = 256 * 1024
+    /// An authenticated connection with no open request and no frame for this long is closed with
+    /// GOAWAY(idle_timeout) (`limits.idle_timeout_ms`). Clients keep idle connections open with PING.
+    public var idleTimeout: TimeAmount = .seconds(60)
+    /// A frame whose first byte arrived this long ago and that is still incomplete closes the connection with
+    /// GOAWAY(idle_timeout) (`limits.frame_timeout_ms`).
+    public var frameTimeout: TimeAmount = .seconds(30)
+    /// Bytes queued towards one peer beyond which the coordinator stops dispatching jobs whose results go only
+    /// to that peer (`limits.max_outbound_bytes`). Reading from a peer stops earlier, once its socket is full.
+    public var maxOutboundBytes: UInt64 = 32 << 20
+    /// A peer that reads nothing of what is queued for it for this long gets GOAWAY(slow_reader) and is
+    /// disconnected; its stream-mode jobs are cancelled (`limits.write_stall_timeout_ms`).
+    public var writeStallTimeout: TimeAmount = .seconds(30)
+    /// Failed handshakes from one address before it must wait (`auth.failures_before_backoff`).
+    public var authFailuresBeforeBackoff = 5
+    /// The first wait after that; doubles with each further failure (`auth.backoff_ms`, `auth.max_backoff_ms`).
+    public var authBackoff: TimeAmount = .seconds(1)
+    public var authMaxBackoff: TimeAmount = .seconds(60)
+    /// Addresses whose failures are remembered, at most (`auth.tracked_addresses`); the oldest are forgotten.
+    public var authTrackedAddresses = 10_000
+    /// On SIGTERM, how long open streams and running jobs may take to finish before connections close
+    /// (`shutdown.grace_ms`).
+    public var shutdownGrace: TimeAmount = .seconds(15)
     /// Jobs waiting for a worker across all tenants (`queue.max_jobs`).
     public var maxQueuedJobs = 10_000
     /// Source bytes held for waiting and running jobs (`queue.max_source_bytes`); bounds the coordinator's memory.
     public var maxHeldSourceBytes: UInt64 = 1 << 30
+    /// Source bytes one tenant may hold unless its policy says otherwise (`queue.tenant_max_source_bytes`,
+    /// default a quarter of `queue.max_source_bytes`).
+    public var tenantMaxHeldSourceBytes: UInt64 = 1 << 28
     /// The `retry_after_ms` of a queue_full rejection (`queue.full_retry_after_ms`).
     public var queueFullRetryAfter: TimeAmount = .milliseconds(500)
     /// How long a lease lasts unless a heartbeat renews it (`workers.lease_ms`).

@@ -4,21 +4,41 @@ import PixelFlowProtocol
 /// The request streams of one authenticated client connection. Pure bookkeeping; the handler does the I/O.
 /// A class because deliveries may arrive re-entrantly while the handler is updating it (same event loop).
 final class ClientLink {
-    /// A source being received for a job (or thrown away, after a rejection).
+    /// A source arriving on a SUBMIT stream.
     struct Upload {
-        var job: JobID?
-        var expected: UInt64
-        /// Decodes and holds the source of an admitted job; a refused upload only counts what it swallows.
-        var payload: PayloadAssembler?
-        var discarded: UInt64 = 0
-        var isStreamMode: Bool
-        var lastActivity: NIODeadline = .now()
+        enum Purpose {
+            /// The source of an admitted job: decoded and held.
+            case job(JobID)
+            /// A resubmission under an idempotency key: only hashed, then compared with the first job's source.
+            case duplicate(of: JobID, sourceDigest: [UInt8], hasher: StreamingSHA256)
+            /// Refused: swallowed up to END, counted against its declared size.
+            case discard
+        }
 
-        init(job: JobID?, expected: UInt64, isStreamMode: Bool) {
-            self.job = job
+        var purpose: Purpose
+        var expected: UInt64
+        var payload: PayloadAssembler?
+        var received: UInt64 = 0
+        var isStreamMode: Bool
+        var lastActivity: NIODeadline
+        /// The whole source must have arrived by then (idle grace plus its size at the minimum upload rate).
+        var deadline: NIODeadline
+
+        init(_ purpose: Purpose, expected: UInt64, isStreamMode: Bool, now: NIODeadline, deadline: NIODeadline) {
+            self.purpose = purpose
             self.expected = expected
             self.isStreamMode = isStreamMode
-            self.payload = job == nil ? nil : PayloadAssembler(expected: Int(expected))
+            self.lastActivity = now
+            self.deadline = deadline
+            if case .job = purpose {
+                // Memory follows what arrives: a first chunk's worth up front, the declared size once it is used.
+                payload = PayloadAssembler(expected: Int(expected), reserveLimit: 1 << 20)
+            }
+        }
+
+        var job: JobID? {
+            if case .job(let job) = purpose { return job }
+            return nil
         }
     }
 
@@ -49,39 +69,60 @@ final class ClientLink {
 
     var isAtInFlightLimit: Bool { streams.count >= maxInFlight }
 
-    /// Adds a chunk to the stream's upload. Returns the finished upload when this was its last chunk.
-    func receiveChunk(_ chunk: Chunk, on streamID: UInt32) throws(ProtocolError) -> Upload? {
+    /// Adds a chunk to the stream's upload. Returns the finished upload when this was its last chunk. On a
+    /// violation the upload stays in the table, so the job it feeds is abandoned with the connection.
+    func receiveChunk(_ chunk: Chunk, on streamID: UInt32, now: NIODeadline) throws(ProtocolError) -> Upload? {
         // Taken out of the table (and the payload out of the upload) so the buffer has one owner and appending
-        // never copies it; a throw closes the connection anyway.
+        // never copies it.
         guard var stream = streams.removeValue(forKey: streamID), var upload = stream.upload else {
             throw ProtocolError.malformed("CHUNK on stream \(streamID), which has no source upload open")
         }
         stream.upload = nil
-        upload.lastActivity = .now()
-        if var payload = upload.payload {
-            upload.payload = nil
-            let complete = try payload.add(chunk)
-            upload.payload = payload
+        upload.lastActivity = now
+        do throws(ProtocolError) {
+            let complete = try Self.add(chunk, to: &upload, streamID: streamID)
             guard complete else {
                 stream.upload = upload
                 streams[streamID] = stream
                 return nil
             }
-        } else {
-            // A refused upload is thrown away, but still held to its declared size and to well-formed chunks.
-            upload.discarded += UInt64(chunk.decodedSize)
-            guard upload.discarded <= upload.expected, chunk.isLast || chunk.decodedSize > 0 else {
-                throw ProtocolError.malformed("stream \(streamID) sent chunks beyond its declared \(upload.expected) bytes")
-            }
-            guard chunk.isLast else {
-                stream.upload = upload
-                streams[streamID] = stream
-                return nil
-            }
+        } catch {
+            stream.upload = upload
+            streams[streamID] = stream
+            throw error
         }
-        stream.upload = nil
         streams[streamID] = stream.isOpen ? stream : nil
         return upload
+    }
+
+    private static func add(_ chunk: Chunk, to upload: inout Upload, streamID: UInt32) throws(ProtocolError) -> Bool {
+        switch upload.purpose {
+        case .job:
+            guard var payload = upload.payload else { return false }
+            upload.payload = nil
+            defer { upload.payload = payload }
+            return try payload.add(chunk)
+        case .duplicate(let job, let digest, var hasher):
+            try checkSize(chunk, &upload, streamID: streamID)
+            hasher.update(try chunk.decoded())
+            upload.purpose = .duplicate(of: job, sourceDigest: digest, hasher: hasher)
+            guard chunk.isLast else { return false }
+            guard upload.received == upload.expected else {
+                throw ProtocolError.malformed("stream \(streamID)'s source ended at \(upload.received) of its declared \(upload.expected) bytes")
+            }
+            return true
+        case .discard:
+            // A refused upload is thrown away, but still held to its declared size and to well-formed chunks.
+            try checkSize(chunk, &upload, streamID: streamID)
+            return chunk.isLast
+        }
+    }
+
+    private static func checkSize(_ chunk: Chunk, _ upload: inout Upload, streamID: UInt32) throws(ProtocolError) {
+        upload.received += UInt64(chunk.decodedSize)
+        guard upload.received <= upload.expected, chunk.isLast || chunk.decodedSize > 0 else {
+            throw ProtocolError.malformed("stream \(streamID) sent chunks beyond its declared \(upload.expected) bytes")
+        }
     }
 
     /// The stream's results are complete (JOB_DONE, JOB_FAILED or a one-shot answer was sent).
@@ -93,20 +134,31 @@ final class ClientLink {
 
     /// Keeps swallowing the stream's source up to END, but for no job any more.
     func discardUpload(on streamID: UInt32) {
-        guard let upload = streams[streamID]?.upload, let payload = upload.payload else { return }
-        var discarding = Upload(job: nil, expected: upload.expected, isStreamMode: upload.isStreamMode)
-        discarding.discarded = UInt64(payload.received)
-        streams[streamID]?.upload = discarding
+        guard var upload = streams[streamID]?.upload else { return }
+        upload.received = UInt64(upload.payload?.received ?? Int(upload.received))
+        upload.payload = nil
+        upload.purpose = .discard
+        streams[streamID]?.upload = upload
     }
 
     /// Jobs whose source upload never finished, to abandon when the connection closes.
     var unfinishedUploads: [JobID] { streams.values.compactMap { $0.upload?.job } }
 
-    /// Admitted uploads that have not moved since `deadline`: they hold queue room and source bytes for nothing.
-    func stalledUploads(since deadline: NIODeadline) -> [(stream: UInt32, job: JobID)] {
+    /// Forgets the stream's upload (a refused one that went quiet: a later CHUNK on it is a protocol error).
+    func dropUpload(on streamID: UInt32) {
+        guard var stream = streams[streamID] else { return }
+        stream.upload = nil
+        streams[streamID] = stream.isOpen ? stream : nil
+    }
+
+    /// Uploads that sent nothing since `idleSince`, or are past their completion deadline: an admitted one holds
+    /// queue room and source bytes that other jobs need; any of them holds a request slot.
+    func expiredUploads(idleSince: NIODeadline, now: NIODeadline) -> [(stream: UInt32, upload: Upload, idle: Bool)] {
         streams.compactMap { id, stream in
-            guard let upload = stream.upload, let job = upload.job, upload.lastActivity < deadline else { return nil }
-            return (id, job)
+            guard let upload = stream.upload else { return nil }
+            if upload.lastActivity < idleSince { return (id, upload, true) }
+            if upload.deadline <= now { return (id, upload, false) }
+            return nil
         }
     }
 }

@@ -16,6 +16,7 @@ public final class Coordinator: Sendable {
     private let nextConnection = Atomic<UInt64>(1)
     let metrics = CoordinatorMetrics()
     private let tenantPolicies: [String: TenantPolicy]
+    private let loginThrottle: Mutex<LoginThrottle>
 
     /// Where connection-level events go (refused handshakes, protocol errors, workers joining and leaving).
     let log: @Sendable (String) -> Void
@@ -33,6 +34,24 @@ public final class Coordinator: Sendable {
         for (keyID, secret) in workerKeys { table[.init(keyID: keyID, role: .worker)] = secret }
         self.secrets = StaticSecrets(table)
         self.state = Mutex(ClusterState(settings: settings, tenants: tenants, now: .now()))
+        self.loginThrottle = Mutex(LoginThrottle(
+            failuresBeforeBackoff: settings.authFailuresBeforeBackoff, backoff: settings.authBackoff,
+            maxBackoff: settings.authMaxBackoff, capacity: settings.authTrackedAddresses))
+    }
+
+    // MARK: Failed logins
+
+    /// How long `host` must still wait after repeated failed handshakes; nil when it may try.
+    func loginWait(for host: String) -> TimeAmount? {
+        loginThrottle.withLock { $0.wait(for: host, now: .now()) }
+    }
+
+    func loginFailed(from host: String) {
+        loginThrottle.withLock { $0.failed(host, now: .now()) }
+    }
+
+    func loginSucceeded(from host: String) {
+        loginThrottle.withLock { $0.succeeded(host) }
     }
 
     // MARK: Connections
@@ -107,12 +126,22 @@ public final class Coordinator: Sendable {
         }
     }
 
-    /// Says goodbye to every connection (GOAWAY shutting_down) and closes it: workers reconnect with backoff,
-    /// clients see their requests fail with a retryable code instead of a silent reset.
-    public func goAwayAll(message: String) {
+    /// Graceful shutdown (PROTOCOL.md §10.6): new jobs are refused and clients are told GOAWAY(shutting_down);
+    /// admitted jobs keep running and their streams finish, for at most `grace`. Then every connection gets
+    /// GOAWAY(shutting_down) and is closed: workers reconnect with backoff to whichever coordinator comes back.
+    public func shutdown(grace: TimeAmount, message: String = "the coordinator is shutting down") async {
+        withState { $0.stopAdmitting() }
+        let goAway = GoAway(code: .shuttingDown, message: message)
         for handle in connections.withLock({ Array($0.values) }) {
-            handle.deliver(.goAway(GoAway(code: .shuttingDown, message: message)))
+            handle.deliver(.goAway(goAway, close: false))
         }
+        let deadline = NIODeadline.now() + grace
+        while NIODeadline.now() < deadline, withState({ $0.liveJobCount }) > 0 {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let handles = connections.withLock { Array($0.values) }
+        for handle in handles { handle.deliver(.goAway(goAway, close: true)) }
+        for handle in handles { try? await handle.closeFuture.get() }
     }
 
     /// Relays a complete variant to the job's subscribers.
@@ -128,14 +157,26 @@ public final class Coordinator: Sendable {
 
     public var stats: Stats { state.withLock { $0.stats } }
 
-    /// STATS as a tenant sees it: cluster totals, and its own usage (every tenant's for an operator key).
+    private func isAdmin(_ tenant: String) -> Bool { tenantPolicies[tenant]?.isAdmin ?? false }
+
+    /// STATS as a tenant sees it (PROTOCOL.md §6.2): an operator key sees the cluster and every tenant; any other
+    /// tenant sees only its own counters, as `total` and as its one tenant entry.
     func stats(for tenant: String) -> Stats {
         var stats = self.stats
-        if !(tenantPolicies[tenant]?.isAdmin ?? false) { stats.tenants.removeAll { $0.name != tenant } }
+        guard !isAdmin(tenant) else { return stats }
+        stats.tenants.removeAll { $0.name != tenant }
+        stats.total = stats.tenants.first?.counters ?? Stats.Counters()
         return stats
     }
 
+    /// Every worker with its address: the operator's view (/metrics).
     func workerList() -> [WorkerList.Worker] { state.withLock { $0.workerList(now: .now()) } }
+
+    /// WORKERS as a tenant sees it: worker addresses only for an operator key.
+    func workerList(for tenant: String) -> [WorkerList.Worker] {
+        let showAddresses = isAdmin(tenant)
+        return state.withLock { $0.workerList(now: .now(), showAddresses: showAddresses) }
+    }
 }
 
 /// What the coordinator hands to a connection from another thread.
@@ -144,13 +185,15 @@ enum Delivery: Sendable {
     case cancelTask(job: JobID, attempt: UInt16)
     case variant(stream: UInt32, VariantHeader, [Chunk])
     case outcome(stream: UInt32, Message)
-    case goAway(GoAway)
+    /// Send GOAWAY; close the connection at once, or leave its open streams to finish.
+    case goAway(GoAway, close: Bool)
 }
 
 /// A live connection, reachable from any thread: deliveries hop onto its event loop.
 struct ConnectionHandle: Sendable {
     let eventLoop: any EventLoop
     let handler: NIOLoopBound<CoordinatorConnectionHandler>
+    let closeFuture: EventLoopFuture<Void>
 
     func deliver(_ delivery: Delivery) {
         if eventLoop.inEventLoop {

@@ -1,13 +1,14 @@
 import NIOCore
 import PixelFlowProtocol
 
-/// One connection to the coordinator: runs the handshake, then the client or worker link. Every method runs on
-/// the channel's event loop; other threads reach it only through `ConnectionHandle.deliver`.
+/// One connection to the coordinator: runs the handshake, then the client or worker link, and guards the
+/// connection: idle and partial-frame timeouts, backpressure towards a peer that reads slowly or not at all.
+/// Every method runs on the channel's event loop; other threads reach it only through `ConnectionHandle.deliver`.
 final class CoordinatorConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = WireElement
     typealias OutboundOut = WireElement
 
-    private enum Link {
+    enum Link {
         case handshaking
         case client(ClientLink)
         /// Authenticated as a worker; `nil` until its REGISTER.
@@ -15,19 +16,28 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         case closed
     }
 
-    private let coordinator: Coordinator
+    let coordinator: Coordinator
     private var handshake: ServerHandshakeStateMachine
-    private var link = Link.handshaking
-    private var context: ChannelHandlerContext?
-    private var connectionID: UInt64 = 0
+    var link = Link.handshaking
+    private(set) var context: ChannelHandlerContext?
+    private(set) var connectionID: UInt64 = 0
     private var deadline: Scheduled<Void>?
-    private var stallSweep: RepeatedTask?
+    private var housekeeping: RepeatedTask?
     private var flushScheduled = false
-    private var limits: ProtocolLimits { coordinator.settings.limits }
-    private var peerAddress: String { context?.channel.remoteAddress?.hostAndPort ?? "unknown" }
+    private let byteCounter: ByteCountingHandler
+    private let frameClock: PartialFrameClock
+    private var lastFrameAt = NIODeadline.now()
+    private var pressure: OutboundPressure
+    var settings: CoordinatorSettings { coordinator.settings }
+    var limits: ProtocolLimits { coordinator.settings.limits }
+    var peerAddress: String { context?.channel.remoteAddress?.hostAndPort ?? "unknown" }
+    private var peerHost: String { context?.channel.remoteAddress?.ipAddress ?? "unknown" }
 
-    init(coordinator: Coordinator) {
+    init(coordinator: Coordinator, byteCounter: ByteCountingHandler, frameClock: PartialFrameClock) {
         self.coordinator = coordinator
+        self.byteCounter = byteCounter
+        self.frameClock = frameClock
+        self.pressure = OutboundPressure(budget: coordinator.settings.maxOutboundBytes, stallTimeout: coordinator.settings.writeStallTimeout)
         self.handshake = ServerHandshakeStateMachine(
             secrets: coordinator.secrets, limits: coordinator.settings.limits, serverName: "pixelflow-coordinator",
             heartbeatIntervalMilliseconds: coordinator.settings.heartbeatInterval.milliseconds,
@@ -40,10 +50,15 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         self.context = context
     }
 
+    /// The context holds this handler: dropping our reference breaks the cycle, so the connection is freed.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         coordinator.metrics.connectionsOpened.add(1, ordering: .relaxed)
-        connectionID = coordinator.register(ConnectionHandle(eventLoop: context.eventLoop, handler: NIOLoopBound(self, eventLoop: context.eventLoop)))
         let me = NIOLoopBound(self, eventLoop: context.eventLoop)
+        connectionID = coordinator.register(ConnectionHandle(eventLoop: context.eventLoop, handler: me, closeFuture: context.channel.closeFuture))
         deadline = context.eventLoop.scheduleTask(in: .milliseconds(Int64(limits.handshakeTimeoutMilliseconds))) {
             me.value.handshakeAction(me.value.handshake.deadlineExpired())
         }
@@ -56,8 +71,13 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         case .closed:
             return
         case .handshaking:
+            if case .frame(let frame) = element, case .auth = frame.message, let wait = coordinator.loginWait(for: peerHost) {
+                let error = ProtocolError(.loginThrottled, "too many failed logins from this address: retry in \(wait.milliseconds) ms")
+                return handshakeAction(handshake.refuse(error))
+            }
             handshakeAction(handshake.receive(element))
         case .client, .worker:
+            lastFrameAt = .now()
             guard case .frame(let frame) = element else { return fail(ProtocolError.malformed("second preface")) }
             do {
                 try handle(frame)
@@ -69,6 +89,21 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         context.flush()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        let change = pressure.writabilityChanged(context.channel.isWritable, drained: drainedBytes, now: .now())
+        switch change {
+        case .none:
+            break
+        case .stopReading:
+            setReading(false)
+            checkCongestion()
+        case .resumeReading(let relieved):
+            setReading(true)
+            if relieved { relieveCongestion() }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -86,7 +121,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         deadline?.cancel()
-        stallSweep?.cancel()
+        housekeeping?.cancel()
         let ended = link
         link = .closed
         coordinator.unregister(connectionID)
@@ -115,16 +150,18 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             elements.forEach(write)
         case .established(let peer, let reply):
             deadline?.cancel()
+            coordinator.loginSucceeded(from: peerHost)
             write(reply)
             switch peer.role {
-            case .client:
-                link = .client(ClientLink(tenant: peer.keyID, maxInFlight: Int(limits.maxInFlight)))
-                startStallSweep()
+            case .client: link = .client(ClientLink(tenant: peer.keyID, maxInFlight: Int(limits.maxInFlight)))
             case .worker: link = .worker(nil)
-            case .coordinator: fail(ProtocolError(.wrongRole, "a coordinator cannot connect to a coordinator"))
+            case .coordinator: return fail(ProtocolError(.wrongRole, "a coordinator cannot connect to a coordinator"))
             }
+            lastFrameAt = .now()
+            startHousekeeping()
         case .fail(let error, let elements):
             coordinator.metrics.handshakeFailures.add(1, ordering: .relaxed)
+            if error.code == .unauthorized { coordinator.loginFailed(from: peerHost) }
             coordinator.log("handshake with \(peerAddress) refused: \(error)")
             elements.forEach(write)
             close()
@@ -154,198 +191,8 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func handleClient(_ frame: Frame, _ client: ClientLink) throws(ProtocolError) {
-        let stream = frame.streamID
-        switch frame.message {
-        case .submit(let submit):
-            try client.open(stream)
-            try submitReceived(submit, stream: stream, client)
-        case .chunk(let chunk):
-            guard let upload = try client.receiveChunk(chunk, on: stream), let job = upload.job, let payload = upload.payload else { return }
-            // The job may have ended while its source arrived (cancelled): a stream-mode client already has its
-            // outcome; an async one, still waiting for ACCEPTED, is told instead.
-            guard coordinator.withState({ $0.isLive(job) }) else {
-                if !upload.isStreamMode { send(stream, .rejected(Rejected(code: .cancelled, message: "job \(job) was cancelled before its source was complete"))) }
-                return
-            }
-            send(stream, .accepted(Accepted(jobID: job)))
-            let source = PayloadAssembler.chunks(of: payload.bytes, size: Int(limits.maxChunkData))
-            coordinator.transition { $0.sourceReceived(job, source: source, now: .now()) }
-        case .cancel(let cancel):
-            try client.open(stream)
-            let tenant = client.tenant
-            var result: JobStatus?
-            coordinator.transition { state in
-                let (status, actions) = state.cancel(cancel.jobID, tenant: tenant, now: .now())
-                result = status
-                return actions
-            }
-            send(stream, result.map { .status($0) } ?? .rejected(notFound(cancel.jobID)))
-        case .statusRequest(let request):
-            try client.open(stream)
-            let tenant = client.tenant
-            let status = coordinator.withState { $0.status(of: request.jobID, tenant: tenant) }
-            send(stream, status.map { .status($0) } ?? .rejected(notFound(request.jobID)))
-        case .watch(let watch):
-            try client.open(stream)
-            // A WATCH holds its stream until the job ends: it counts against max_in_flight like a SUBMIT.
-            guard !client.isAtInFlightLimit else {
-                return send(stream, .rejected(Rejected(code: .tooManyInFlight, retryAfterMilliseconds: 100, message: "\(client.maxInFlight) requests are already in flight on this connection")))
-            }
-            try watchJob(watch.jobID, stream: stream, client)
-        case .workersRequest:
-            try client.open(stream)
-            send(stream, .workers(WorkerList(workers: coordinator.workerList())))
-        case .statsRequest:
-            try client.open(stream)
-            send(stream, .stats(coordinator.stats(for: client.tenant)))
-        default:
-            guard handleConnectionFrame(frame) else {
-                throw ProtocolError.malformed("\(frame.message.frameType) is not expected from a client after the handshake")
-            }
-        }
-    }
-
-    private func submitReceived(_ submit: Submit, stream: UInt32, _ client: ClientLink) throws(ProtocolError) {
-        let isStreamMode = submit.mode == .stream
-        // The client sends its source right after SUBMIT: a stream that will not use it still swallows it up to END.
-        func discardUpload(awaiting: JobID?) {
-            client.streams[stream] = ClientLink.Stream(
-                upload: .init(job: nil, expected: submit.sourceSize, isStreamMode: isStreamMode), awaiting: awaiting)
-        }
-        func reject(_ error: ProtocolError) {
-            discardUpload(awaiting: nil)
-            send(stream, .rejected(Rejected(error)))
-        }
-        guard client.streams.count < 2 * client.maxInFlight else {
-            throw ProtocolError(.tooManyInFlight, "more than \(2 * client.maxInFlight) open streams: the client ignores max_in_flight")
-        }
-        if client.isAtInFlightLimit {
-            return reject(ProtocolError(.tooManyInFlight, "\(client.maxInFlight) requests are already in flight on this connection", retryAfterMilliseconds: 100))
-        }
-        if submit.sourceSize == 0 {
-            return reject(ProtocolError(.undecodableImage, "the source is empty"))
-        }
-        let variantCount: Int
-        switch coordinator.validatePipeline(submit.pipeline) {
-        case .success(let count): variantCount = count
-        case .failure(let error): return reject(error)
-        }
-        guard variantCount <= Int(limits.maxVariants) else {
-            return reject(ProtocolError(.invalidPipeline, "pipeline: \(variantCount) variants, at most \(limits.maxVariants)"))
-        }
-        let subscriber = Subscriber(connection: connectionID, stream: stream)
-        let tenant = client.tenant
-        let admission = coordinator.withState {
-            $0.admit(tenant: tenant, submit: submit, variantCount: variantCount, subscriber: isStreamMode ? subscriber : nil, now: .now())
-        }
-        switch admission {
-        case .admitted(let job):
-            // A stream-mode submitter awaits the job from the start: an outcome reached during the upload is delivered.
-            client.streams[stream] = ClientLink.Stream(
-                upload: .init(job: job, expected: submit.sourceSize, isStreamMode: isStreamMode), awaiting: isStreamMode ? job : nil)
-        case .duplicate(let job):
-            // The earlier job answers for this one; in stream mode its results come back here as for a WATCH.
-            send(stream, .accepted(Accepted(jobID: job, duplicate: true)))
-            discardUpload(awaiting: isStreamMode ? job : nil)
-            if isStreamMode { try watchJob(job, stream: stream, client) }
-        case .rejected(let error):
-            reject(error)
-        }
-    }
-
-    private func watchJob(_ job: JobID, stream: UInt32, _ client: ClientLink) throws(ProtocolError) {
-        let subscriber = Subscriber(connection: connectionID, stream: stream)
-        let tenant = client.tenant
-        switch coordinator.withState({ $0.watch(job, tenant: tenant, subscriber: subscriber) }) {
-        case .ended(let outcome):
-            send(stream, outcome)
-            client.finishResults(on: stream)
-        case .subscribed:
-            var open = client.streams[stream] ?? ClientLink.Stream()
-            open.awaiting = job
-            client.streams[stream] = open
-        case .notFound:
-            send(stream, .rejected(notFound(job)))
-            client.finishResults(on: stream)
-        }
-    }
-
-    private func notFound(_ job: JobID) -> Rejected {
-        Rejected(code: .notFound, message: "no job \(job) for this tenant")
-    }
-
-    private func handleWorker(_ frame: Frame, _ registered: WorkerLink?) throws(ProtocolError) {
-        guard let worker = registered else {
-            guard case .register(let register) = frame.message else {
-                throw ProtocolError.malformed("a worker's first frame after AUTH_OK must be REGISTER, got \(frame.message.frameType)")
-            }
-            let (id, actions) = coordinator.registerWorker(connection: connectionID, register: register, address: peerAddress)
-            coordinator.log("worker \(register.name) (\(peerAddress), \(register.slots) slots) registered as \(id)")
-            link = .worker(WorkerLink(workerID: id, maxVariantBytes: limits.maxVariantBytes))
-            write(.frame(Frame(.registered(Registered(workerID: id)))))
-            coordinator.run(actions)
-            return
-        }
-        let stream = frame.streamID
-        let workerID = worker.workerID
-        switch frame.message {
-        case .heartbeat(let heartbeat):
-            coordinator.transition { $0.heartbeat(worker: workerID, tasks: heartbeat.tasks, now: .now()) }
-        case .variant(let header):
-            try worker.beginVariant(header, on: stream)
-        case .chunk(let chunk):
-            guard let (task, variant) = try worker.receiveChunk(chunk, on: stream) else { return }
-            let route = coordinator.withState {
-                $0.variantFinished(worker: workerID, job: task.job, attempt: task.attempt, variantID: variant.header.variantID)
-            }
-            if case .deliver(let subscribers) = route {
-                let chunks = PayloadAssembler.chunks(of: variant.payload.bytes, size: Int(limits.maxChunkData))
-                coordinator.deliverVariant(variant.header, chunks: chunks, to: subscribers)
-            }
-        case .taskDone(let done):
-            try worker.endTask(on: stream, job: done.taskID, attempt: done.attempt)
-            coordinator.transition { $0.taskDone(worker: workerID, job: done.taskID, attempt: done.attempt, now: .now()) }
-        case .taskFailed(let failed):
-            try worker.endTask(on: stream, job: failed.taskID, attempt: failed.attempt)
-            coordinator.transition {
-                $0.taskFailed(worker: workerID, job: failed.taskID, attempt: failed.attempt, code: failed.code,
-                              permanent: failed.permanent, message: failed.message, now: .now())
-            }
-        case .drain:
-            coordinator.withState { $0.drain(worker: workerID) }
-        default:
-            guard handleConnectionFrame(frame) else {
-                throw ProtocolError.malformed("\(frame.message.frameType) is not expected from a worker after REGISTER")
-            }
-        }
-    }
-
-    /// Every second, fails admitted uploads that sent nothing for `uploadIdleTimeout`: a client that stops
-    /// mid-source must not hold queue room and source bytes that other tenants need.
-    private func startStallSweep() {
-        guard let context else { return }
-        let me = NIOLoopBound(self, eventLoop: context.eventLoop)
-        stallSweep = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
-            me.value.failStalledUploads()
-        }
-    }
-
-    private func failStalledUploads() {
-        guard case .client(let client) = link else { return }
-        let idle = coordinator.settings.uploadIdleTimeout
-        for (stream, job) in client.stalledUploads(since: .now() - idle) {
-            let isStreamMode = client.streams[stream]?.upload?.isStreamMode ?? false
-            client.discardUpload(on: stream)
-            let reason = "no source bytes for \(idle.milliseconds) ms"
-            coordinator.transition { $0.abandon(job, reason: reason, now: .now()) }
-            if !isStreamMode { send(stream, .rejected(Rejected(code: .timeout, message: reason))) }
-        }
-        context?.flush()
-    }
-
     /// PING, PONG and GOAWAY, the same on both links. Returns false for any other frame.
-    private func handleConnectionFrame(_ frame: Frame) -> Bool {
+    func handleConnectionFrame(_ frame: Frame) -> Bool {
         switch frame.message {
         case .ping(let ping): write(.frame(Frame(.pong(Pong(opaque: ping.opaque)))))
         case .pong: break
@@ -355,58 +202,110 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         return true
     }
 
-    // MARK: Deliveries from other connections
+    // MARK: Timeouts
 
-    func deliver(_ delivery: Delivery) {
-        if case .goAway(let goAway) = delivery {
-            if case .client = link { write(.frame(Frame(.goAway(goAway)))) }
-            if case .worker = link { write(.frame(Frame(.goAway(goAway)))) }
-            return close()
+    /// Once a second: uploads that stalled or overran their deadline, idle connections, half-sent frames, and
+    /// peers that stopped reading.
+    private func startHousekeeping() {
+        guard let context else { return }
+        let me = NIOLoopBound(self, eventLoop: context.eventLoop)
+        housekeeping = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            me.value.housekeep()
         }
-        switch (delivery, link) {
-        case (.assign(let assign, let source), .worker(let worker?)):
-            let stream = worker.openTask(job: assign.taskID, attempt: assign.attempt)
-            write(.frame(Frame(stream: stream, .assign(assign))))
-            for chunk in source { write(.frame(Frame(stream: stream, .chunk(chunk)))) }
-        case (.cancelTask(let job, let attempt), .worker(let worker?)):
-            guard let stream = worker.stream(of: job, attempt: attempt) else { return }
-            write(.frame(Frame(stream: stream, .cancelTask(CancelTask(taskID: job, attempt: attempt)))))
-        case (.variant(let stream, let header, let chunks), .client(let client)):
-            guard client.streams[stream]?.awaiting == header.jobID else { return }
-            write(.frame(Frame(stream: stream, .variant(header))))
-            for chunk in chunks { write(.frame(Frame(stream: stream, .chunk(chunk)))) }
-        case (.outcome(let stream, let message), .client(let client)):
-            guard client.streams[stream]?.awaiting != nil else { return }
-            client.finishResults(on: stream)
-            write(.frame(Frame(stream: stream, message)))
-        default:
-            return  // the connection closed, or the delivery no longer applies
+    }
+
+    private func housekeep() {
+        let now = NIODeadline.now()
+        if let since = frameClock.pendingSince, now - since >= settings.frameTimeout {
+            return fail(ProtocolError(.idleTimeout, "a frame started \((now - since).milliseconds) ms ago and is still incomplete"))
         }
-        scheduleFlush()
+        if pressure.isStalled(drained: drainedBytes, now: now) {
+            return fail(ProtocolError(.slowReader, "nothing sent to this peer was read for \(settings.writeStallTimeout.milliseconds) ms"))
+        }
+        let isIdle: Bool
+        switch link {
+        case .client(let client):
+            expireUploads(client, now: now)
+            isIdle = client.streams.isEmpty
+        case .worker:
+            isIdle = true  // a live worker sends HEARTBEATs
+        case .handshaking, .closed:
+            return
+        }
+        if isIdle, now - lastFrameAt >= settings.idleTimeout {
+            fail(ProtocolError(.idleTimeout, "no request and no PING for \(settings.idleTimeout.milliseconds) ms"))
+        }
+        context?.flush()
+    }
+
+    // MARK: Backpressure
+
+    /// Bytes this connection has handed to the socket so far.
+    private var drainedBytes: UInt64 {
+        byteCounter.connectionBytesOut &- bufferedBytes
+    }
+
+    private var bufferedBytes: UInt64 {
+        UInt64(clamping: (try? context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0)
+    }
+
+    private func setReading(_ reading: Bool) {
+        try? context?.channel.syncOptions?.setOption(.autoRead, value: reading)
+        if reading { context?.read() }
+    }
+
+    /// Over the byte budget: work whose results would queue up here more waits.
+    private func checkCongestion() {
+        guard !pressure.isWritable, pressure.queued(buffered: bufferedBytes) else { return }
+        coordinator.log("connection \(connectionID) (\(peerAddress)) has over \(settings.maxOutboundBytes) bytes queued: its work waits")
+        switch link {
+        case .client:
+            let connection = connectionID
+            coordinator.withState { $0.connectionCongested(connection) }
+        case .worker(let worker?):
+            let id = worker.workerID
+            coordinator.transition { $0.workerCongested(id, true, now: .now()) }
+        case .worker(nil), .handshaking, .closed:
+            break
+        }
+    }
+
+    private func relieveCongestion() {
+        switch link {
+        case .client:
+            let connection = connectionID
+            coordinator.transition { $0.connectionRelieved(connection, now: .now()) }
+        case .worker(let worker?):
+            let id = worker.workerID
+            coordinator.transition { $0.workerCongested(id, false, now: .now()) }
+        case .worker(nil), .handshaking, .closed:
+            break
+        }
     }
 
     // MARK: Output
 
-    private func send(_ stream: UInt32, _ message: Message) {
+    func send(_ stream: UInt32, _ message: Message) {
         write(.frame(Frame(stream: stream, message)))
     }
 
-    private func write(_ element: WireElement) {
+    func write(_ element: WireElement) {
         context?.write(wrapOutboundOut(element), promise: nil)
     }
 
     /// Deliveries arriving together are flushed together, once.
-    private func scheduleFlush() {
+    func scheduleFlush() {
         guard !flushScheduled, let context else { return }
         flushScheduled = true
         let me = NIOLoopBound(self, eventLoop: context.eventLoop)
         context.eventLoop.execute {
             me.value.flushScheduled = false
             me.value.context?.flush()
+            me.value.checkCongestion()
         }
     }
 
-    private func fail(_ error: ProtocolError) {
+    func fail(_ error: ProtocolError) {
         coordinator.log("closing the connection from \(peerAddress): \(error)")
         guard case .closed = link else {
             write(.frame(Frame(.goAway(GoAway(error)))))
@@ -416,7 +315,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         close()
     }
 
-    private func close() {
+    func close() {
         guard let context else { return }
         context.flush()
         context.close(promise: nil)

@@ -23,13 +23,18 @@ public final class CoordinatorServer: Sendable {
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Writability flips at these marks: above the high one the peer is not keeping up and the coordinator
+            // stops reading its requests (OutboundPressure).
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let byteCounter = ByteCountingHandler(metrics: coordinator.metrics)
+                    let frameClock = PartialFrameClock()
                     try channel.pipeline.syncOperations.addHandlers([
-                        ByteCountingHandler(metrics: coordinator.metrics),
-                        ByteToMessageHandler(FrameDecoder(limits: limits, from: [.client, .worker])),
+                        byteCounter,
+                        ByteToMessageHandler(FrameDecoder(limits: limits, from: [.client, .worker], partialFrameClock: frameClock)),
                         BatchingFrameEncoder(),
-                        CoordinatorConnectionHandler(coordinator: coordinator),
+                        CoordinatorConnectionHandler(coordinator: coordinator, byteCounter: byteCounter, frameClock: frameClock),
                     ])
                 }
             }
@@ -42,7 +47,7 @@ public final class CoordinatorServer: Sendable {
     }
 }
 
-/// Counts the bytes that cross the socket, for /metrics.
+/// Counts the bytes that cross the socket: for /metrics, and per connection for its backpressure.
 final class ByteCountingHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -50,6 +55,8 @@ final class ByteCountingHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private let metrics: CoordinatorMetrics
+    /// Bytes written towards this connection's peer so far (event loop only).
+    private(set) var connectionBytesOut: UInt64 = 0
 
     init(metrics: CoordinatorMetrics) { self.metrics = metrics }
 
@@ -59,7 +66,9 @@ final class ByteCountingHandler: ChannelDuplexHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        metrics.bytesOut.add(UInt64(unwrapOutboundIn(data).readableBytes), ordering: .relaxed)
+        let count = UInt64(unwrapOutboundIn(data).readableBytes)
+        connectionBytesOut &+= count
+        metrics.bytesOut.add(count, ordering: .relaxed)
         context.write(data, promise: promise)
     }
 }

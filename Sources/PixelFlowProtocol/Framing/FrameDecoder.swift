@@ -6,23 +6,46 @@ import NIOCore
 public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
     public typealias InboundOut = WireElement
 
-    public let limits: ProtocolLimits
+    public private(set) var limits: ProtocolLimits
     /// The roles the other side may have: `[.coordinator]` on a client or worker, `[.client, .worker]` on the coordinator.
     public let senders: Set<PeerRole>
     private var expectingPreface: Bool
+    /// When set, the frame limits announced in AUTH_OK replace `limits`, each capped at this ceiling's: the
+    /// coordinator's limits bind both directions (PROTOCOL.md §6.1), so a worker must accept frames up to them.
+    private let announcedLimitsCeiling: ProtocolLimits?
+    /// Told when a frame starts arriving and when it is complete, so the connection can time out a peer that
+    /// sends half a frame and stops.
+    private let partialFrameClock: PartialFrameClock?
 
-    public init(limits: ProtocolLimits = .default, from senders: Set<PeerRole>, expectingPreface: Bool = true) {
+    public init(
+        limits: ProtocolLimits = .default, from senders: Set<PeerRole>, expectingPreface: Bool = true,
+        adoptingAnnouncedLimitsUpTo ceiling: ProtocolLimits? = nil, partialFrameClock: PartialFrameClock? = nil
+    ) {
         self.limits = limits
         self.senders = senders
         self.expectingPreface = expectingPreface
+        self.announcedLimitsCeiling = ceiling
+        self.partialFrameClock = partialFrameClock
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> WireElement? {
-        try decodeElement(&buffer)
+        let element = try decodeElement(&buffer)
+        if let partialFrameClock {
+            if element != nil || buffer.readableBytes == 0 {
+                partialFrameClock.frameCompleted()
+            } else {
+                partialFrameClock.bytesPending()
+            }
+        }
+        if let ceiling = announcedLimitsCeiling, case .frame(let frame)? = element, case .authOK(let authOK) = frame.message {
+            limits.maxControlPayload = min(authOK.limits.maxControlPayload, ceiling.maxControlPayload)
+            limits.maxChunkData = min(authOK.limits.maxChunkData, ceiling.maxChunkData)
+        }
+        return element
     }
 
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> WireElement? {
-        if let element = try decodeElement(&buffer) { return element }
+        if let element = try decode(buffer: &buffer) { return element }
         if seenEOF && buffer.readableBytes > 0 {
             throw ProtocolError.malformed("connection closed inside a frame (\(buffer.readableBytes) bytes pending)")
         }

@@ -98,9 +98,16 @@ public struct ServerHandshakeStateMachine: Sendable {
         }
     }
 
-    /// The decoder refused the peer's bytes.
+    /// The decoder refused the peer's bytes. After a failure the connection is already closing: nothing more.
     public mutating func decodingFailed(_ error: ProtocolError) -> Action {
-        fail(error)
+        if case .closed = state { return .none }
+        return fail(error)
+    }
+
+    /// Refuses the peer without looking at what it sent (its address is throttled after failed logins).
+    public mutating func refuse(_ error: ProtocolError) -> Action {
+        if case .closed = state { return .none }
+        return fail(error)
     }
 
     private mutating func fail(_ error: ProtocolError) -> Action {

@@ -26,6 +26,9 @@ public struct PayloadAssembler: Sendable {
             throw ProtocolError.malformed("chunks add up to more than the declared \(expected) bytes")
         }
         var data = try chunk.decoded()
+        if bytes.writableBytes < data.readableBytes {
+            bytes.reserveCapacity(expected)  // exactly the declared size, not the next power of two
+        }
         bytes.writeBuffer(&data)
         guard chunk.isLast else { return false }
         guard received == expected else {

@@ -1,0 +1,29 @@
+import NIOCore
+import PixelFlowProtocol
+
+/// What an idempotency key remembers of the job it first named, so a resubmission is recognised as the same
+/// request, or refused when it is a different one under the same key.
+struct IdempotencyRecord: Sendable {
+    var job: JobID
+    var pipelineDigest: [UInt8]
+    var sourceSize: UInt64
+    /// Set once the first job's source is complete; nil while it is still arriving.
+    var sourceDigest: [UInt8]?
+
+    init(job: JobID, submit: Submit) {
+        self.job = job
+        self.pipelineDigest = SHA256Digest.of(submit.pipeline)
+        self.sourceSize = submit.sourceSize
+    }
+
+    /// Why `submit` cannot be a resubmission of this job, if it cannot.
+    func conflict(with submit: Submit) -> String? {
+        if submit.sourceSize != sourceSize {
+            return "idempotency key '\(submit.idempotencyKey)' names job \(job), whose source is \(sourceSize) bytes, not \(submit.sourceSize)"
+        }
+        if SHA256Digest.of(submit.pipeline) != pipelineDigest {
+            return "idempotency key '\(submit.idempotencyKey)' names job \(job), which has a different pipeline"
+        }
+        return nil
+    }
+}
