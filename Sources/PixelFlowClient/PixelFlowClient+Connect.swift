@@ -12,6 +12,9 @@ extension PixelFlowClient {
         /// The largest frames this client accepts. A coordinator whose AUTH_OK states larger limits is refused
         /// (raise these to talk to it), so nothing it may legitimately send is ever cut off mid-stream.
         public var receiveLimits: ProtocolLimits = .default
+        /// A PING is sent this often, so an idle connection is not closed by the coordinator's idle timeout
+        /// (`limits.idle_timeout_ms`, default 60 s); nil sends none.
+        public var keepaliveInterval: Duration? = .seconds(20)
         public var eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
 
         public init() {}
@@ -56,6 +59,12 @@ extension PixelFlowClient {
                     throw ClientConnection.typed(error)
                 }
                 let client = PixelFlowClient(connection: connection)
+                let keepalive = configuration.keepaliveInterval.map { interval in
+                    channel.channel.eventLoop.scheduleRepeatedTask(initialDelay: TimeAmount(interval), delay: TimeAmount(interval)) { task in
+                        if !queue.enqueue(.frame(Frame(.ping(Ping(opaque: 0))))) { task.cancel() }
+                    }
+                }
+                defer { keepalive?.cancel() }
                 let result: Swift.Result<Result, any Error>
                 do {
                     result = .success(try await body(client))

@@ -16,7 +16,8 @@ struct TaskExecution: Sendable {
     let outbound: NIOAsyncChannelOutboundWriter<WireElement>
     let chunkSize: Int
     let maxVariantBytes: UInt64
-    let maxSourceBytes: UInt64
+    /// Told when the task ends, before its outcome is written: the coordinator may reuse the slot at once.
+    let state: WorkerSessionState
 
     struct Failure: Error {
         var code: ErrorCode
@@ -33,6 +34,15 @@ struct TaskExecution: Sendable {
                 for await _ in cancelled { return .failure(Failure(code: .cancelled, permanent: true, message: "cancelled by the coordinator")) }
                 return nil  // the stream ended without a cancel: let the task decide
             }
+            if assign.timeLimitMilliseconds > 0 {
+                let limit = assign.timeLimitMilliseconds
+                group.addTask {
+                    // ASSIGN's time_limit_ms: past it the task is stopped and reported as a transient timeout.
+                    try? await Task.sleep(for: .milliseconds(Int64(limit)))
+                    guard !Task.isCancelled else { return nil }
+                    return .failure(Failure(code: .timeout, permanent: false, message: "the task took longer than its time limit of \(limit) ms"))
+                }
+            }
             var result: Result<Int, Failure>?
             while result == nil, let next = await group.next() { result = next }
             group.cancelAll()
@@ -46,14 +56,14 @@ struct TaskExecution: Sendable {
         case .failure(let failure):
             message = .taskFailed(TaskFailed(taskID: assign.taskID, attempt: assign.attempt, code: failure.code, permanent: failure.permanent, message: failure.message))
         }
+        // The slot is free before the outcome leaves, so an ASSIGN answering it never finds the worker full.
+        state.release(stream: stream)
         // The last variant goes out with the outcome: one write instead of two, and no later than it would have.
         try? await outbound.write(contentsOf: progress.takeHeld() + [.frame(Frame(stream: stream, message))])
+        state.finish(stream: stream)
     }
 
     private func execute(_ progress: TaskProgress) async -> Result<Int, Failure> {
-        guard assign.sourceSize <= maxSourceBytes else {
-            return .failure(Failure(code: .sourceTooLarge, permanent: true, message: "source of \(assign.sourceSize) bytes is over this worker's limit of \(maxSourceBytes)"))
-        }
         let pipeline: Pipeline
         do {
             pipeline = try PipelineCache.shared.decode(wire: Data(assign.pipeline.readableBytesView))

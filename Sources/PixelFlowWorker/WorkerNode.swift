@@ -29,6 +29,9 @@ public struct WorkerNode: Sendable {
             } catch WorkerSession.End.drained {
                 log("drained, exiting")
                 return
+            } catch WorkerSession.End.drainedForCoordinator {
+                log("drained at the coordinator's request; connecting again")
+                delay = config.reconnectDelay
             } catch {
                 log("connection to \(config.coordinatorHost):\(config.coordinatorPort) ended: \(error); retrying in \(delay.milliseconds) ms")
             }

@@ -14,8 +14,10 @@ struct WorkerSession {
     let shutdown: ShutdownSignal
 
     enum End: Error {
-        /// The worker drained and said goodbye: do not reconnect.
+        /// The worker drained on its own SIGTERM and said goodbye: do not reconnect.
         case drained
+        /// The coordinator asked for a drain: done; connect again.
+        case drainedForCoordinator
     }
 
     typealias Outbound = NIOAsyncChannelOutboundWriter<WireElement>
@@ -27,7 +29,8 @@ struct WorkerSession {
             .connect(host: config.coordinatorHost, port: config.coordinatorPort) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(FrameDecoder(from: [.coordinator])),
+                        // The coordinator's limits bind both directions (AUTH_OK), up to the worker's ceiling.
+                        ByteToMessageHandler(FrameDecoder(from: [.coordinator], adoptingAnnouncedLimitsUpTo: Self.largestAcceptedLimits)),
                         BatchingFrameEncoder(),
                     ])
                     return try NIOAsyncChannel<WireElement, WireElement>(wrappingChannelSynchronously: channel)
@@ -46,6 +49,14 @@ struct WorkerSession {
         }
     }
 
+    /// The largest frame limits a worker accepts from AUTH_OK: the top of the coordinator's config ranges.
+    static let largestAcceptedLimits: ProtocolLimits = {
+        var limits = ProtocolLimits()
+        limits.maxControlPayload = 16 << 20
+        limits.maxChunkData = 16 << 20
+        return limits
+    }()
+
     private func handshake(_ frames: inout NIOAsyncChannelInboundStream<WireElement>.AsyncIterator, _ outbound: Outbound) async throws -> ClientHandshakeStateMachine.Session {
         var machine = ClientHandshakeStateMachine(role: .worker, keyID: config.keyID, secret: config.secret)
         try await outbound.write(machine.opening)
@@ -62,6 +73,7 @@ struct WorkerSession {
 
     private func serve(_ frames: inout NIOAsyncChannelInboundStream<WireElement>.AsyncIterator, _ outbound: Outbound, session: ClientHandshakeStateMachine.Session) async throws {
         let state = WorkerSessionState(slots: config.slots)
+        var machine = WorkerLinkStateMachine(slots: config.slots, maxSourceBytes: UInt64(config.imagingLimits.maxSourceBytes))
         let chunkSize = Int(session.limits.maxChunkData)
         let maxVariantBytes = session.limits.maxVariantBytes
         let heartbeatInterval = TimeAmount.milliseconds(Int64(max(100, session.heartbeatIntervalMilliseconds)))
@@ -73,59 +85,57 @@ struct WorkerSession {
                 }
             }
             group.addTask {
+                // Only the worker's own SIGTERM drains it for good; a lost connection just ends this session.
                 await shutdown.wait()
-                try await drain(state, outbound)
+                guard shutdown.isFired else { return }
+                try await drain(state, outbound, reason: .shutdown)
             }
-            var assemblies: [UInt32: (assign: Assign, source: PayloadAssembler)] = [:]
             while let element = try await frames.next() {
                 guard case .frame(let frame) = element else { throw ProtocolError.malformed("second preface") }
-                switch frame.message {
-                case .assign(let assign):
-                    assemblies[frame.streamID] = (assign, PayloadAssembler(expected: Int(clamping: assign.sourceSize), reserveLimit: config.imagingLimits.maxSourceBytes))
-                case .chunk(let chunk):
-                    // Taken out of the table so the source has one owner and appending never copies it.
-                    guard var assembly = assemblies.removeValue(forKey: frame.streamID) else {
-                        throw ProtocolError.malformed("CHUNK on stream \(frame.streamID), which has no task")
-                    }
-                    let complete = try assembly.source.add(chunk)
-                    assemblies[frame.streamID] = complete ? nil : assembly
-                    if complete {
-                        let stream = frame.streamID
-                        let (cancelled, cancel) = AsyncStream<Void>.makeStream()
-                        state.start(stream: stream, task: .init(taskID: assembly.assign.taskID, attempt: assembly.assign.attempt), cancel: cancel)
-                        let task = TaskExecution(
-                            stream: stream, assign: assembly.assign, source: Array(assembly.source.bytes.readableBytesView), runner: runner, outbound: outbound,
-                            chunkSize: chunkSize, maxVariantBytes: min(maxVariantBytes, UInt64(Int.max)), maxSourceBytes: UInt64(config.imagingLimits.maxSourceBytes))
-                        group.addTask {
-                            await task.run(cancelled: cancelled)
-                            state.finish(stream: stream)
-                        }
-                    }
-                case .cancelTask:
-                    state.cancel(stream: frame.streamID)
-                case .drain:
-                    group.addTask { try await drain(state, outbound) }
-                case .ping(let ping):
-                    try await outbound.write(.frame(Frame(.pong(Pong(opaque: ping.opaque)))))
-                case .goAway(let goAway):
-                    throw ProtocolError(goAway.code, "the coordinator said goodbye: \(goAway.message)")
-                case .pong, .registered:
+                switch machine.receive(frame, running: state.runningCount) {
+                case .none:
                     continue
-                default:
-                    throw ProtocolError.malformed("a worker does not expect \(frame.message.frameType)")
+                case .reply(let message):
+                    try await outbound.write(.frame(Frame(message)))
+                case .refuse(let stream, let refusal):
+                    try await outbound.write(.frame(Frame(stream: stream, .taskFailed(refusal))))
+                case .start(let stream, let assign, let source):
+                    let (cancelled, cancel) = AsyncStream<Void>.makeStream()
+                    state.start(stream: stream, task: .init(taskID: assign.taskID, attempt: assign.attempt), cancel: cancel)
+                    let task = TaskExecution(
+                        stream: stream, assign: assign, source: Array(source.readableBytesView), runner: runner, outbound: outbound,
+                        chunkSize: chunkSize, maxVariantBytes: min(maxVariantBytes, UInt64(Int.max)), state: state)
+                    group.addTask { await task.run(cancelled: cancelled) }
+                case .cancel(let stream):
+                    state.cancel(stream: stream)
+                case .drain:
+                    group.addTask { try await drain(state, outbound, reason: .coordinatorAsked) }
+                case .coordinatorLeaving:
+                    state.refuseNewTasks()  // HEARTBEATs now say no free slot; the coordinator closes when done
+                case .fail(let error, let sendGoAway):
+                    if sendGoAway { try? await outbound.write(.frame(Frame(.goAway(GoAway(error))))) }
+                    throw error
                 }
             }
             group.cancelAll()
         }
         // The coordinator closes the connection after our GOAWAY; that close is the end of a drain, not a failure.
-        if state.isDraining { throw End.drained }
+        if shutdown.isFired && state.isDraining { throw End.drained }
+    }
+
+    enum DrainReason {
+        /// SIGTERM: drain, then the process exits.
+        case shutdown
+        /// DRAIN from the coordinator: drain, close, and connect again (PROTOCOL.md §10.6).
+        case coordinatorAsked
     }
 
     /// Takes no new tasks, lets the running ones finish (up to the drain timeout), then says goodbye.
-    private func drain(_ state: WorkerSessionState, _ outbound: Outbound) async throws {
-        guard !state.isDraining else { return }
-        state.startDraining()
-        try await outbound.write(.frame(Frame(.drain(Drain(deadlineMilliseconds: config.drainTimeout.milliseconds)))))
+    private func drain(_ state: WorkerSessionState, _ outbound: Outbound, reason: DrainReason) async throws {
+        guard state.startDraining() else { return }
+        if reason == .shutdown {
+            try await outbound.write(.frame(Frame(.drain(Drain(deadlineMilliseconds: config.drainTimeout.milliseconds)))))
+        }
         try await outbound.write(.frame(Frame(.heartbeat(state.heartbeat))))
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await state.idle() }
@@ -134,7 +144,11 @@ struct WorkerSession {
             group.cancelAll()
         }
         // Whatever still runs is handed back: the coordinator requeues it when the connection closes.
-        try await outbound.write(.frame(Frame(.goAway(GoAway(code: .shuttingDown, message: "worker \(config.name) drained")))))
-        throw End.drained
+        let code: ErrorCode = state.runningCount == 0 ? .none : .shuttingDown
+        try await outbound.write(.frame(Frame(.goAway(GoAway(code: code, message: "worker \(config.name) drained")))))
+        switch reason {
+        case .shutdown: throw End.drained
+        case .coordinatorAsked: throw End.drainedForCoordinator
+        }
     }
 }

@@ -175,14 +175,19 @@ struct ClusterStateTests {
         #expect(error.code == .sourceTooLarge || error.code == .queueFull)
     }
 
-    @Test("an idempotency key returns the first job; cancel, watch and status follow the job")
+    @Test("an idempotency key returns the first job once its source is in; cancel, watch and status follow the job")
     mutating func idempotencyCancelWatch() throws {
         guard case .admitted(let job) = state.admit(tenant: "acme", submit: submit(.async, key: "k1"), variantCount: 1, subscriber: nil, now: now) else {
             Issue.record("not admitted")
             return
         }
-        #expect(state.admit(tenant: "acme", submit: submit(.async, key: "k1"), variantCount: 1, subscriber: nil, now: now) == .duplicate(job))
-        _ = state.sourceReceived(job, source: [], now: now)
+        guard case .rejected(let uploading) = state.admit(tenant: "acme", submit: submit(.async, key: "k1"), variantCount: 1, subscriber: nil, now: now) else {
+            Issue.record("a resubmission was answered while the first source was still arriving")
+            return
+        }
+        #expect(uploading.code == .unavailable && uploading.retryAfterMilliseconds != nil)
+        _ = state.sourceReceived(job, source: [], digest: [1, 2, 3], now: now)
+        #expect(state.admit(tenant: "acme", submit: submit(.async, key: "k1"), variantCount: 1, subscriber: nil, now: now) == .duplicate(job, sourceDigest: [1, 2, 3]))
         #expect(state.status(of: job, tenant: "acme")?.state == .queued)
         #expect(state.status(of: job, tenant: "other") == nil, "another tenant cannot see the job")
         let watcher = Subscriber(connection: 9, stream: 5)
