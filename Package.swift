@@ -125,6 +125,10 @@ let package = Package(
         .testTarget(name: "PixelFlowPipelineTests", dependencies: ["PixelFlowPipeline"]),
         .testTarget(name: "PixelFlowCoordinatorTests", dependencies: ["PixelFlowCoordinator"]),
         .testTarget(
+            name: "PixelFlowWorkerTests",
+            dependencies: ["PixelFlowWorker", "PixelFlowProtocol", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
             name: "PixelFlowClientTests",
             dependencies: [
                 "PixelFlowClient",

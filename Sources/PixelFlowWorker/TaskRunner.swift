@@ -31,13 +31,24 @@ struct ImagingTaskRunner: TaskRunner {
     }
 }
 
-/// Answers every variant with the same 16 bytes, without decoding: measures the coordinator, not libvips.
+/// Answers every variant with the same bytes, without decoding: measures the coordinator, not libvips.
+/// 16 bytes by default; larger payloads are pseudo-random so they do not compress (load tests of big results).
 struct NullTaskRunner: TaskRunner {
-    static let payload: [UInt8] = Array("pixelflow-null!\n".utf8)
+    static let defaultPayload: [UInt8] = Array("pixelflow-null!\n".utf8)
+    let payload: [UInt8]
+
+    init(variantBytes: Int = 16) {
+        guard variantBytes != Self.defaultPayload.count else {
+            payload = Self.defaultPayload
+            return
+        }
+        var generator = SystemRandomNumberGenerator()
+        payload = (0..<variantBytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
 
     func run(source: [UInt8], pipeline: Pipeline, onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void) async throws {
         for spec in pipeline.variants {
-            try await onVariant(ProducedVariant(id: spec.id, format: spec.format, width: 1, height: 1, data: Self.payload, milliseconds: 0))
+            try await onVariant(ProducedVariant(id: spec.id, format: spec.format, width: 1, height: 1, data: payload, milliseconds: 0))
         }
     }
 }

@@ -14,6 +14,8 @@ public struct WorkerConfig: Sendable {
     public var slots: Int
     /// Answer every task with a tiny fixed variant, without decoding (a benchmarking aid for the coordinator).
     public var nullEngine = false
+    /// Bytes in each null-engine variant (pseudo-random): lets load tests produce large results cheaply.
+    public var nullVariantBytes = 16
     /// Reconnect delays: doubling from the first to the last, with jitter.
     public var reconnectDelay: TimeAmount = .milliseconds(100)
     public var maxReconnectDelay: TimeAmount = .seconds(5)

@@ -13,7 +13,7 @@ public struct WorkerNode: Sendable {
         self.config = config
         self.shutdown = shutdown
         if config.nullEngine {
-            runner = NullTaskRunner()
+            runner = NullTaskRunner(variantBytes: config.nullVariantBytes)
         } else {
             runner = ImagingTaskRunner(engine: ImagingEngine(threads: config.slots, limits: config.imagingLimits))
         }

@@ -32,8 +32,21 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: "Benchmarking aid: answer every task with a tiny fixed variant without decoding, to measure the coordinator alone.")
     var nullEngine = false
 
+    @Option(help: "With --null-engine: bytes in each variant (pseudo-random, so they do not compress). Default 16.")
+    var nullVariantBytes: Int = 16
+
+    @Option(help: "First reconnect delay in milliseconds; doubles after each failed attempt.")
+    var reconnectDelayMs: Int = 100
+
+    @Option(help: "Longest reconnect delay in milliseconds.")
+    var maxReconnectDelayMs: Int = 5_000
+
     func validate() throws {
         guard slots >= 1 && slots <= 1024 else { throw ValidationError("--slots must be 1...1024") }
+        guard (1...(64 << 20)).contains(nullVariantBytes) else { throw ValidationError("--null-variant-bytes must be 1...67108864") }
+        guard reconnectDelayMs >= 1, maxReconnectDelayMs >= reconnectDelayMs, maxReconnectDelayMs <= 600_000 else {
+            throw ValidationError("reconnect delays: 1 <= --reconnect-delay-ms <= --max-reconnect-delay-ms <= 600000")
+        }
     }
 
     func run() async throws {
@@ -46,6 +59,9 @@ struct WorkerCommand: AsyncParsableCommand {
             coordinatorHost: host, coordinatorPort: port, keyID: settings.joinKeyID, secret: secret,
             name: name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())", slots: slots)
         workerConfig.nullEngine = nullEngine
+        workerConfig.nullVariantBytes = nullVariantBytes
+        workerConfig.reconnectDelay = .milliseconds(Int64(reconnectDelayMs))
+        workerConfig.maxReconnectDelay = .milliseconds(Int64(maxReconnectDelayMs))
         workerConfig.imagingLimits = try loadImagingLimits(path: config, environment: ProcessInfo.processInfo.environment)
         workerConfig.drainTimeout = .seconds(Int64(drainTimeout))
         let node = WorkerNode(config: workerConfig)
