@@ -45,7 +45,7 @@ struct WorkerSession {
             guard case .frame(let first)? = try await frames.next(), case .registered = first.message else {
                 throw ProtocolError.malformed("the coordinator did not answer REGISTER with REGISTERED")
             }
-            try await serve(&frames, outbound, session: session)
+            try await serve(&frames, outbound, session: session, channel: channel.channel)
         }
     }
 
@@ -71,7 +71,7 @@ struct WorkerSession {
         throw ProtocolError(.protocolError, "the coordinator closed the connection during the handshake")
     }
 
-    private func serve(_ frames: inout NIOAsyncChannelInboundStream<WireElement>.AsyncIterator, _ outbound: Outbound, session: ClientHandshakeStateMachine.Session) async throws {
+    private func serve(_ frames: inout NIOAsyncChannelInboundStream<WireElement>.AsyncIterator, _ outbound: Outbound, session: ClientHandshakeStateMachine.Session, channel: any Channel) async throws {
         let state = WorkerSessionState(slots: config.slots)
         var machine = WorkerLinkStateMachine(slots: config.slots, maxSourceBytes: UInt64(config.imagingLimits.maxSourceBytes))
         let chunkSize = Int(session.limits.maxChunkData)
@@ -88,7 +88,7 @@ struct WorkerSession {
                 // Only the worker's own SIGTERM drains it for good; a lost connection just ends this session.
                 await shutdown.wait()
                 guard shutdown.isFired else { return }
-                try await drain(state, outbound, reason: .shutdown)
+                try await drain(state, outbound, channel, reason: .shutdown)
             }
             while let element = try await frames.next() {
                 guard case .frame(let frame) = element else { throw ProtocolError.malformed("second preface") }
@@ -109,7 +109,7 @@ struct WorkerSession {
                 case .cancel(let stream):
                     state.cancel(stream: stream)
                 case .drain:
-                    group.addTask { try await drain(state, outbound, reason: .coordinatorAsked) }
+                    group.addTask { try await drain(state, outbound, channel, reason: .coordinatorAsked) }
                 case .coordinatorLeaving:
                     state.refuseNewTasks()  // HEARTBEATs now say no free slot; the coordinator closes when done
                 case .fail(let error, let sendGoAway):
@@ -119,8 +119,8 @@ struct WorkerSession {
             }
             group.cancelAll()
         }
-        // The coordinator closes the connection after our GOAWAY; that close is the end of a drain, not a failure.
-        if shutdown.isFired && state.isDraining { throw End.drained }
+        // The connection closes after our GOAWAY: the end of a drain, not a failure.
+        if state.isDraining { throw shutdown.isFired ? End.drained : End.drainedForCoordinator }
     }
 
     enum DrainReason {
@@ -131,7 +131,7 @@ struct WorkerSession {
     }
 
     /// Takes no new tasks, lets the running ones finish (up to the drain timeout), then says goodbye.
-    private func drain(_ state: WorkerSessionState, _ outbound: Outbound, reason: DrainReason) async throws {
+    private func drain(_ state: WorkerSessionState, _ outbound: Outbound, _ channel: any Channel, reason: DrainReason) async throws {
         guard state.startDraining() else { return }
         if reason == .shutdown {
             try await outbound.write(.frame(Frame(.drain(Drain(deadlineMilliseconds: config.drainTimeout.milliseconds)))))
@@ -146,6 +146,7 @@ struct WorkerSession {
         // Whatever still runs is handed back: the coordinator requeues it when the connection closes.
         let code: ErrorCode = state.runningCount == 0 ? .none : .shuttingDown
         try await outbound.write(.frame(Frame(.goAway(GoAway(code: code, message: "worker \(config.name) drained")))))
+        try? await channel.close()  // ends the inbound loop too
         switch reason {
         case .shutdown: throw End.drained
         case .coordinatorAsked: throw End.drainedForCoordinator

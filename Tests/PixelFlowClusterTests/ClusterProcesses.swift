@@ -48,9 +48,9 @@ final class ClusterProcesses: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// Starts the coordinator on free ports and reads them from its first line.
-    func startCoordinator() throws {
-        let process = try launch(["coordinator", "--config", configPath, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"], log: "coordinator")
+    /// Starts the coordinator on free ports (or `listen`) and reads them from its first line.
+    func startCoordinator(listen: String = "127.0.0.1:0") throws {
+        let process = try launch(["coordinator", "--config", configPath, "--listen", listen, "--http", "127.0.0.1:0"], log: "coordinator")
         coordinator = process
         let line = try readFirstLine(of: process, log: "coordinator")
         // "pixelflow coordinator listening on 127.0.0.1:PORT (HTTP 127.0.0.1:PORT)"
@@ -60,8 +60,8 @@ final class ClusterProcesses: @unchecked Sendable {
         httpAddress = String(parts[on + 3].dropLast())
     }
 
-    func startWorker(_ name: String, slots: Int = 2, extra: [String] = []) throws {
-        let process = try launch(["worker", "--coordinator", protocolAddress, "--slots", "\(slots)", "--name", name, "--config", configPath] + extra, log: name)
+    func startWorker(_ name: String, slots: Int = 2, coordinator: String? = nil, extra: [String] = []) throws {
+        let process = try launch(["worker", "--coordinator", coordinator ?? protocolAddress, "--slots", "\(slots)", "--name", name, "--config", configPath] + extra, log: name)
         workers[name] = process
         _ = try readFirstLine(of: process, log: name)
     }
@@ -88,6 +88,36 @@ final class ClusterProcesses: @unchecked Sendable {
         let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
         return line.flatMap { Double($0.split(separator: " ").last!) }
     }
+
+    /// kill -9 of the coordinator, then a new one on the same protocol port.
+    func restartCoordinatorAfterKill() throws {
+        guard let coordinator else { return }
+        kill(coordinator.processIdentifier, SIGKILL)
+        coordinator.waitUntilExit()
+        let previous = log("coordinator")
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("coordinator.log"))
+        try previous.write(to: directory.appendingPathComponent("coordinator-before-kill.log"), atomically: true, encoding: .utf8)
+        try startCoordinator(listen: protocolAddress)
+    }
+
+    /// Resident memory of the coordinator process, in bytes (VmRSS).
+    func coordinatorRSS() -> Int {
+        guard let coordinator else { return 0 }
+        return Self.residentBytes(of: coordinator.processIdentifier)
+    }
+
+    func workerRSS(_ name: String) -> Int {
+        guard let process = workers[name] else { return 0 }
+        return Self.residentBytes(of: process.processIdentifier)
+    }
+
+    static func residentBytes(of pid: Int32) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    }
+
+    var isCoordinatorRunning: Bool { coordinator?.isRunning ?? false }
 
     func signalCoordinator(_ signal: Int32) {
         guard let coordinator, coordinator.isRunning else { return }

@@ -5,11 +5,37 @@ import PixelFlowProtocol
 /// A plain blocking TCP socket to the coordinator, for sending exactly the bytes a test wants (garbage,
 /// lies, silence) and reading back what the coordinator answers.
 final class RawConnection {
-    private let descriptor: Int32
+    let descriptor: Int32
     private var received = ByteBuffer()
-    private var decoder = FrameDecoder(from: [.coordinator])
+    private var decoder: FrameDecoder
+
+    /// An accepted socket, on the coordinator's side of a link (a fake coordinator talking to a worker).
+    init(accepted descriptor: Int32, from senders: Set<PeerRole>, limits: ProtocolLimits = .default, timeout: Duration = .seconds(5)) {
+        self.descriptor = descriptor
+        decoder = FrameDecoder(limits: limits, from: senders)
+        setTimeout(timeout)
+    }
+
+    /// Receive-buffer size for this socket: small, to play a client that reads slowly or not at all.
+    func setReceiveBuffer(_ bytes: Int32) {
+        var size = bytes
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    func setTimeout(_ timeout: Duration) {
+        let (seconds, attoseconds) = timeout.components
+        var limit = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Closes with a reset (SO_LINGER 0): no TIME_WAIT, so loops of many connections do not run out of ports.
+    func reset() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+    }
 
     init(port: Int, timeout: Duration = .seconds(5)) throws {
+        decoder = FrameDecoder(from: [.coordinator])
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -18,9 +44,11 @@ final class RawConnection {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw ClusterProcesses.Failure("connect to port \(port) failed: errno \(errno)") }
-        var limit = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        guard connected == 0 else {
+            close(descriptor)
+            throw ClusterProcesses.Failure("connect to port \(port) failed: errno \(errno)")
+        }
+        setTimeout(timeout)
     }
 
     deinit { close(descriptor) }
