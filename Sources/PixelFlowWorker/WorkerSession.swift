@@ -108,8 +108,8 @@ struct WorkerSession {
                     group.addTask { await task.run(cancelled: cancelled) }
                 case .cancel(let stream):
                     state.cancel(stream: stream)
-                case .drain:
-                    group.addTask { try await drain(state, outbound, channel, reason: .coordinatorAsked) }
+                case .drain(let deadline):
+                    group.addTask { try await drain(state, outbound, channel, reason: .coordinatorAsked(deadlineMilliseconds: deadline)) }
                 case .coordinatorLeaving:
                     state.refuseNewTasks()  // HEARTBEATs now say no free slot; the coordinator closes when done
                 case .fail(let error, let sendGoAway):
@@ -126,20 +126,26 @@ struct WorkerSession {
     enum DrainReason {
         /// SIGTERM: drain, then the process exits.
         case shutdown
-        /// DRAIN from the coordinator: drain, close, and connect again (PROTOCOL.md §10.6).
-        case coordinatorAsked
+        /// DRAIN from the coordinator: drain within its deadline (0: none), close, and connect again
+        /// (PROTOCOL.md §10.6).
+        case coordinatorAsked(deadlineMilliseconds: UInt32)
     }
 
     /// Takes no new tasks, lets the running ones finish (up to the drain timeout), then says goodbye.
     private func drain(_ state: WorkerSessionState, _ outbound: Outbound, _ channel: any Channel, reason: DrainReason) async throws {
         guard state.startDraining() else { return }
-        if reason == .shutdown {
+        let timeout: TimeAmount
+        switch reason {
+        case .shutdown:
+            timeout = config.drainTimeout
             try await outbound.write(.frame(Frame(.drain(Drain(deadlineMilliseconds: config.drainTimeout.milliseconds)))))
+        case .coordinatorAsked(let deadline):
+            timeout = deadline > 0 ? .milliseconds(Int64(deadline)) : config.drainTimeout
         }
         try await outbound.write(.frame(Frame(.heartbeat(state.heartbeat))))
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await state.idle() }
-            group.addTask { try? await Task.sleep(for: .nanoseconds(config.drainTimeout.nanoseconds)) }
+            group.addTask { try? await Task.sleep(for: .nanoseconds(timeout.nanoseconds)) }
             await group.next()
             group.cancelAll()
         }

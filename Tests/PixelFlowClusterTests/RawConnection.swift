@@ -4,7 +4,8 @@ import PixelFlowProtocol
 
 /// A plain blocking TCP socket to the coordinator, for sending exactly the bytes a test wants (garbage,
 /// lies, silence) and reading back what the coordinator answers.
-final class RawConnection {
+/// Used by one task at a time (a test hands it to a detached task to read while it does something else).
+final class RawConnection: @unchecked Sendable {
     let descriptor: Int32
     private var received = ByteBuffer()
     private var decoder: FrameDecoder

@@ -127,20 +127,21 @@ public final class Coordinator: Sendable {
     }
 
     /// Graceful shutdown (PROTOCOL.md §10.6): new jobs are refused and clients are told GOAWAY(shutting_down);
-    /// admitted jobs keep running and their streams finish, for at most `grace`. Then every connection gets
-    /// GOAWAY(shutting_down) and is closed: workers reconnect with backoff to whichever coordinator comes back.
+    /// admitted jobs (queued ones too) keep running on the workers and their streams finish, for at most `grace`.
+    /// Then every connection, workers' included, gets GOAWAY(shutting_down) and is closed: workers reconnect
+    /// with backoff to whichever coordinator comes back.
     public func shutdown(grace: TimeAmount, message: String = "the coordinator is shutting down") async {
         withState { $0.stopAdmitting() }
         let goAway = GoAway(code: .shuttingDown, message: message)
         for handle in connections.withLock({ Array($0.values) }) {
-            handle.deliver(.goAway(goAway, close: false))
+            handle.deliver(.goAway(goAway, close: false, clientsOnly: true))
         }
         let deadline = NIODeadline.now() + grace
         while NIODeadline.now() < deadline, withState({ $0.liveJobCount }) > 0 {
             try? await Task.sleep(for: .milliseconds(20))
         }
         let handles = connections.withLock { Array($0.values) }
-        for handle in handles { handle.deliver(.goAway(goAway, close: true)) }
+        for handle in handles { handle.deliver(.goAway(goAway, close: true, clientsOnly: false)) }
         for handle in handles { try? await handle.closeFuture.get() }
     }
 
@@ -185,8 +186,9 @@ enum Delivery: Sendable {
     case cancelTask(job: JobID, attempt: UInt16)
     case variant(stream: UInt32, VariantHeader, [Chunk])
     case outcome(stream: UInt32, Message)
-    /// Send GOAWAY; close the connection at once, or leave its open streams to finish.
-    case goAway(GoAway, close: Bool)
+    /// Send GOAWAY (to client links only, or to every link); close the connection at once, or leave its open
+    /// streams to finish.
+    case goAway(GoAway, close: Bool, clientsOnly: Bool)
 }
 
 /// A live connection, reachable from any thread: deliveries hop onto its event loop.

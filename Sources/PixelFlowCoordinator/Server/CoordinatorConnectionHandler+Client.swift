@@ -174,7 +174,7 @@ extension CoordinatorConnectionHandler {
                 client.finishResults(on: stream)
                 send(stream, .rejected(Rejected(code: .timeout, message: reason)))
             case .duplicate:
-                client.dropUpload(on: stream)
+                client.discardUpload(on: stream)
                 send(stream, .rejected(Rejected(code: .timeout, message: reason)))
             case .discard:
                 guard wasIdle else { continue }  // a refused upload only has to keep moving
@@ -191,7 +191,9 @@ extension CoordinatorConnectionHandler {
             write(.frame(Frame(stream: stream, .variant(header))))
             for chunk in chunks { write(.frame(Frame(stream: stream, .chunk(chunk)))) }
         case .outcome(let stream, let message):
-            guard client.streams[stream]?.awaiting != nil else { return }
+            guard let job = client.streams[stream]?.awaiting else { return }
+            // The job ended while its source was still arriving: the rest of it (or an early END) is swallowed.
+            if client.streams[stream]?.upload?.job == job { client.discardUpload(on: stream) }
             client.finishResults(on: stream)
             write(.frame(Frame(stream: stream, message)))
         case .assign, .cancelTask, .goAway:

@@ -71,10 +71,11 @@ extension CoordinatorConnectionHandler {
     // MARK: Deliveries from other connections
 
     func deliver(_ delivery: Delivery) {
-        if case .goAway(let goAway, let closeNow) = delivery {
+        if case .goAway(let goAway, let closeNow, let clientsOnly) = delivery {
             switch link {
-            case .client, .worker: write(.frame(Frame(.goAway(goAway))))
-            case .handshaking, .closed: break
+            case .client: write(.frame(Frame(.goAway(goAway))))
+            case .worker where !clientsOnly: write(.frame(Frame(.goAway(goAway))))
+            case .worker, .handshaking, .closed: if !closeNow { return }
             }
             return closeNow ? close() : scheduleFlush()
         }

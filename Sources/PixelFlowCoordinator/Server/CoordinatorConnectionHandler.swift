@@ -216,7 +216,8 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
 
     private func housekeep() {
         let now = NIODeadline.now()
-        if let since = frameClock.pendingSince, now - since >= settings.frameTimeout {
+        // While reading is paused for backpressure a half-received frame is the coordinator's doing, not the peer's.
+        if pressure.isWritable, let since = frameClock.pendingSince, now - since >= settings.frameTimeout {
             return fail(ProtocolError(.idleTimeout, "a frame started \((now - since).milliseconds) ms ago and is still incomplete"))
         }
         if pressure.isStalled(drained: drainedBytes, now: now) {
