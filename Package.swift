@@ -99,6 +99,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer target over the decoder, handshake and payload assembly; built for real by fuzz/run.sh.
+        .executableTarget(
+            name: "pixelflow-fuzz",
+            dependencies: ["PixelFlowProtocol", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         // Benchmarks are a separate binary so production executables carry none of their code.
         .executableTarget(
             name: "pixelflow-bench",

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Two builds side by side in one run (A B A B …, so the machine's load affects both alike): the canonical
+# corpus through the whole cluster, and coordinator capacity with null-engine workers. Prints each run and
+# the medians, and the ratio B/A.
+#
+#   deploy/bench-compare.sh BIN_A BIN_B CORPUS_DIR [RUNS]     BIN_* = folders holding pixelflow and pfctl
+#   e.g. git worktree add /tmp/pf-base REV && (cd /tmp/pf-base && swift build -c release)
+#        deploy/bench-compare.sh /tmp/pf-base/.build/release .build/release /tmp/pf-corpus 3
+set -euo pipefail
+bin_a=${1:?usage: bench-compare.sh BIN_A BIN_B CORPUS_DIR [RUNS]}
+bin_b=${2:?usage}
+corpus=${3:?usage}
+runs=${4:-3}
+jobs=${CAPACITY_JOBS:-20000}
+work=$(mktemp -d /tmp/pf-compare.XXXXXX)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+export PIXELFLOW_SECRET=bench-secret-0123456789 PIXELFLOW_KEY_ID=dev
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
+images=$(find "$corpus" -type f \( -iname '*.jpg' -o -iname '*.png' -o -iname '*.webp' -o -iname '*.heic' \) | wc -l)
+head -c 2048 "$(find "$corpus" -type f -iname '*.jpg' | head -1)" > "$work/tiny.jpg"
+cat > "$work/coordinator.json" <<JSON
+{"join": {"secret": "bench-join-secret-0123456789"},
+ "tenants": [{"key_id": "dev", "secret": "$PIXELFLOW_SECRET", "rate": 1000000, "burst": 1000000, "max_queued": 1000000}],
+ "queue": {"max_jobs": 1000000}}
+JSON
+
+corpus_run() {  # corpus_run BIN PORT: images/s of the canonical corpus through `pixelflow dev` (1 worker × 2 slots)
+  local bin=$1 port=$2
+  "$bin/pixelflow" dev --port "$port" --workers 1 --slots 2 > "$work/dev-$port.log" 2>&1 &
+  local pid=$!; pids+=("$pid")
+  for _ in $(seq 1 100); do grep -q "export PIXELFLOW_SECRET" "$work/dev-$port.log" && break; sleep 0.1; done
+  sleep 0.5
+  PIXELFLOW_COORDINATOR=127.0.0.1:$port "$bin/pfctl" bench --jobs "$images" --concurrency 4 "$corpus" > "$work/bench.txt" 2>&1
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  grep -o '[0-9.]* images/s' "$work/bench.txt" | cut -d' ' -f1
+}
+
+capacity_run() {  # capacity_run BIN PORT: jobs/s through one coordinator and a null-engine worker
+  local bin=$1 port=$2
+  "$bin/pixelflow" coordinator --config "$work/coordinator.json" --listen 127.0.0.1:$port --http 127.0.0.1:$((port + 1)) > "$work/coordinator.log" 2>&1 &
+  local coordinator=$!; pids+=("$coordinator")
+  sleep 0.5
+  "$bin/pixelflow" worker --coordinator 127.0.0.1:$port --config "$work/coordinator.json" --slots 64 --null-engine --name null > "$work/worker.log" 2>&1 &
+  local worker=$!; pids+=("$worker")
+  sleep 1
+  PIXELFLOW_COORDINATOR=127.0.0.1:$port "$bin/pfctl" bench --jobs "$jobs" --concurrency 512 --variant thumb:resize:150:webp "$work/tiny.jpg" > "$work/null.txt" 2>&1
+  kill "$worker" "$coordinator"; wait "$worker" "$coordinator" 2>/dev/null || true
+  grep -o '[0-9.]* images/s' "$work/null.txt" | cut -d' ' -f1
+}
+
+echo "# A = $bin_a, B = $bin_b"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); corpus: $images images; $runs runs"
+corpus_a=() corpus_b=() capacity_a=() capacity_b=()
+for run in $(seq 1 "$runs"); do
+  corpus_a+=("$(corpus_run "$bin_a" 17510)"); corpus_b+=("$(corpus_run "$bin_b" 17512)")
+  capacity_a+=("$(capacity_run "$bin_a" 17520)"); capacity_b+=("$(capacity_run "$bin_b" 17522)")
+  echo "run $run: corpus A ${corpus_a[-1]} B ${corpus_b[-1]} images/s; null-engine A ${capacity_a[-1]} B ${capacity_b[-1]} jobs/s"
+done
+ca=$(printf '%s\n' "${corpus_a[@]}" | median); cb=$(printf '%s\n' "${corpus_b[@]}" | median)
+na=$(printf '%s\n' "${capacity_a[@]}" | median); nb=$(printf '%s\n' "${capacity_b[@]}" | median)
+echo "median corpus: A $ca, B $cb images/s (B/A = $(awk -v a="$ca" -v b="$cb" 'BEGIN {printf "%.2f", b / a}'))"
+echo "median null-engine: A $na, B $nb jobs/s (B/A = $(awk -v a="$na" -v b="$nb" 'BEGIN {printf "%.2f", b / a}'))"
