@@ -11,7 +11,7 @@ bin_a=${1:?usage: bench-compare.sh BIN_A BIN_B CORPUS_DIR [RUNS]}
 bin_b=${2:?usage}
 corpus=${3:?usage}
 runs=${4:-3}
-jobs=${CAPACITY_JOBS:-20000}
+jobs=${CAPACITY_JOBS:-100000}  # long enough that start-up noise does not decide the ratio
 work=$(mktemp -d /tmp/pf-compare.XXXXXX)
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -60,5 +60,7 @@ for run in $(seq 1 "$runs"); do
 done
 ca=$(printf '%s\n' "${corpus_a[@]}" | median); cb=$(printf '%s\n' "${corpus_b[@]}" | median)
 na=$(printf '%s\n' "${capacity_a[@]}" | median); nb=$(printf '%s\n' "${capacity_b[@]}" | median)
-echo "median corpus: A $ca, B $cb images/s (B/A = $(awk -v a="$ca" -v b="$cb" 'BEGIN {printf "%.2f", b / a}'))"
-echo "median null-engine: A $na, B $nb jobs/s (B/A = $(awk -v a="$na" -v b="$nb" 'BEGIN {printf "%.2f", b / a}'))"
+# The median of the per-run ratios pairs each B with the A measured next to it, under the same load.
+ratio_median() { paste -d' ' <(printf '%s\n' "${!1}") <(printf '%s\n' "${!2}") | awk '{printf "%.3f\n", $2 / $1}' | median; }
+echo "median corpus: A $ca, B $cb images/s (B/A of medians $(awk -v a="$ca" -v b="$cb" 'BEGIN {printf "%.2f", b / a}'), median of run ratios $(ratio_median 'corpus_a[@]' 'corpus_b[@]'))"
+echo "median null-engine: A $na, B $nb jobs/s (B/A of medians $(awk -v a="$na" -v b="$nb" 'BEGIN {printf "%.2f", b / a}'), median of run ratios $(ratio_median 'capacity_a[@]' 'capacity_b[@]'))"

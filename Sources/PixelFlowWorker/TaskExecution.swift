@@ -25,23 +25,27 @@ struct TaskExecution: Sendable {
         var message: String
     }
 
-    func run(cancelled: AsyncStream<Void>) async {
+    /// Why a task is stopped from outside: CANCEL_TASK, or its ASSIGN time limit passed.
+    enum Stop: Sendable {
+        case cancelled
+        case timeLimit
+    }
+
+    func run(stops: AsyncStream<Stop>) async {
         let start = ContinuousClock.now
         let progress = TaskProgress()
         let outcome: Result<Int, Failure> = await withTaskGroup(of: Result<Int, Failure>?.self) { group in
             group.addTask { await execute(progress) }
-            group.addTask {
-                for await _ in cancelled { return .failure(Failure(code: .cancelled, permanent: true, message: "cancelled by the coordinator")) }
-                return nil  // the stream ended without a cancel: let the task decide
-            }
-            if assign.timeLimitMilliseconds > 0 {
-                let limit = assign.timeLimitMilliseconds
-                group.addTask {
-                    // ASSIGN's time_limit_ms: past it the task is stopped and reported as a transient timeout.
-                    try? await Task.sleep(for: .milliseconds(Int64(limit)))
-                    guard !Task.isCancelled else { return nil }
-                    return .failure(Failure(code: .timeout, permanent: false, message: "the task took longer than its time limit of \(limit) ms"))
+            group.addTask { [limit = assign.timeLimitMilliseconds] in
+                for await stop in stops {
+                    switch stop {
+                    case .cancelled:
+                        return .failure(Failure(code: .cancelled, permanent: true, message: "cancelled by the coordinator"))
+                    case .timeLimit:
+                        return .failure(Failure(code: .timeout, permanent: false, message: "the task took longer than its time limit of \(limit) ms"))
+                    }
                 }
+                return nil  // the stream ended without a stop: let the task decide
             }
             var result: Result<Int, Failure>?
             while result == nil, let next = await group.next() { result = next }
@@ -107,7 +111,7 @@ struct TaskExecution: Sendable {
         var offset = 0
         repeat {
             let length = min(chunkSize, bytes.readableBytes - offset)
-            let piece = bytes.getSlice(at: offset, length: length)!
+            let piece = bytes.getSlice(at: offset, length: length) ?? ByteBuffer()  // always in range
             offset += length
             frames.append(.frame(Frame(stream: stream, .chunk(Chunk.encode(piece, isLast: offset == bytes.readableBytes, compressor: &compressor)))))
         } while offset < bytes.readableBytes

@@ -85,6 +85,13 @@ struct WorkerSession {
                 }
             }
             group.addTask {
+                // Stops tasks past their time limit, within a tenth of a second.
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .milliseconds(100))
+                    state.stopOverdue(now: .now())
+                }
+            }
+            group.addTask {
                 // Only the worker's own SIGTERM drains it for good; a lost connection just ends this session.
                 await shutdown.wait()
                 guard shutdown.isFired else { return }
@@ -100,12 +107,14 @@ struct WorkerSession {
                 case .refuse(let stream, let refusal):
                     try await outbound.write(.frame(Frame(stream: stream, .taskFailed(refusal))))
                 case .start(let stream, let assign, let source):
-                    let (cancelled, cancel) = AsyncStream<Void>.makeStream()
-                    state.start(stream: stream, task: .init(taskID: assign.taskID, attempt: assign.attempt), cancel: cancel)
+                    let (stops, stop) = AsyncStream<TaskExecution.Stop>.makeStream()
+                    // ASSIGN's time_limit_ms is enforced by the timer loop below, not by a timer per task.
+                    let deadline = assign.timeLimitMilliseconds == 0 ? nil : NIODeadline.now() + .milliseconds(Int64(assign.timeLimitMilliseconds))
+                    state.start(stream: stream, task: .init(taskID: assign.taskID, attempt: assign.attempt), deadline: deadline, stop: stop)
                     let task = TaskExecution(
                         stream: stream, assign: assign, source: Array(source.readableBytesView), runner: runner, outbound: outbound,
                         chunkSize: chunkSize, maxVariantBytes: min(maxVariantBytes, UInt64(Int.max)), state: state)
-                    group.addTask { await task.run(cancelled: cancelled) }
+                    group.addTask { await task.run(stops: stops) }
                 case .cancel(let stream):
                     state.cancel(stream: stream)
                 case .drain(let deadline):

@@ -1,3 +1,4 @@
+import NIOCore
 import PixelFlowProtocol
 import Synchronization
 
@@ -5,14 +6,18 @@ import Synchronization
 final class WorkerSessionState: Sendable {
     struct Running {
         var task: Heartbeat.HeldTask
-        /// Resumed by CANCEL_TASK to stop the task.
-        var cancel: AsyncStream<Void>.Continuation
+        /// ASSIGN's time limit, as a point in time; nil: none.
+        var deadline: NIODeadline?
+        /// Told to stop the task (CANCEL_TASK, time limit).
+        var stop: AsyncStream<TaskExecution.Stop>.Continuation
         /// Its outcome is being written: its slot is free, but a drain still waits for the write.
         var releasing = false
     }
 
     private struct State {
         var running: [UInt32: Running] = [:]
+        /// Tasks in `running` not yet releasing: the slots in use.
+        var holding = 0
         var draining = false
         /// The coordinator is going away: no free slot is advertised, though this is not a drain of the worker.
         var refusing = false
@@ -24,13 +29,16 @@ final class WorkerSessionState: Sendable {
 
     init(slots: Int) { self.slots = slots }
 
-    func start(stream: UInt32, task: Heartbeat.HeldTask, cancel: AsyncStream<Void>.Continuation) {
-        state.withLock { $0.running[stream] = Running(task: task, cancel: cancel) }
+    func start(stream: UInt32, task: Heartbeat.HeldTask, deadline: NIODeadline?, stop: AsyncStream<TaskExecution.Stop>.Continuation) {
+        state.withLock { state in
+            state.running[stream] = Running(task: task, deadline: deadline, stop: stop)
+            state.holding += 1
+        }
     }
 
     func finish(stream: UInt32) {
         let isIdle = state.withLock { state in
-            state.running[stream] = nil
+            if let running = state.running.removeValue(forKey: stream), !running.releasing { state.holding -= 1 }
             return state.running.isEmpty
         }
         if isIdle { idleWaiters.resumeAll() }
@@ -38,11 +46,26 @@ final class WorkerSessionState: Sendable {
 
     /// The task has its outcome: its slot is free from now on (it is no longer counted or listed).
     func release(stream: UInt32) {
-        state.withLock { $0.running[stream]?.releasing = true }
+        state.withLock { state in
+            guard let running = state.running[stream], !running.releasing else { return }
+            state.running[stream]?.releasing = true
+            state.holding -= 1
+        }
+    }
+
+    /// Tells every task past its time limit to stop (each is told once).
+    func stopOverdue(now: NIODeadline) {
+        state.withLock { state in
+            for (stream, running) in state.running {
+                guard let deadline = running.deadline, deadline <= now, !running.releasing else { continue }
+                running.stop.yield(.timeLimit)
+                state.running[stream]?.deadline = nil
+            }
+        }
     }
 
     func cancel(stream: UInt32) {
-        _ = state.withLock { $0.running[stream]?.cancel.yield() }
+        _ = state.withLock { $0.running[stream]?.stop.yield(.cancelled) }
     }
 
     /// Free slots and held tasks, for HEARTBEAT.
@@ -68,7 +91,7 @@ final class WorkerSessionState: Sendable {
     }
 
     /// Tasks holding a slot.
-    var runningCount: Int { state.withLock { $0.running.values.count { !$0.releasing } } }
+    var runningCount: Int { state.withLock { $0.holding } }
 
     var isDraining: Bool { state.withLock { $0.draining } }
 

@@ -21,12 +21,12 @@ extension ClusterState {
             discardedResults += 1
             return .discard(reason: "attempt \(attempt) of job \(id) is no longer current")
         }
-        guard var job = jobs[id], job.delivered.insert(variantID).inserted else {
+        // In place: a copy of the record would copy its set of delivered ids on every variant.
+        guard jobs[id]?.delivered.insert(variantID).inserted == true else {
             discardedResults += 1
             return .discard(reason: "variant '\(variantID)' of job \(id) was already delivered")
         }
-        jobs[id] = job
-        return .deliver(job.subscribers)
+        return .deliver(jobs[id]?.subscribers ?? [])
     }
 
     public mutating func taskDone(worker: WorkerID, job id: JobID, attempt: UInt16, now: NIODeadline) -> [ClusterAction] {

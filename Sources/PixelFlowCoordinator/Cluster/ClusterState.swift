@@ -104,10 +104,9 @@ public struct ClusterState: Sendable {
     /// The job's source is complete: queue it and dispatch what can be. `digest` (SHA-256 of the source) is
     /// given for jobs with an idempotency key, so resubmissions can be compared with it.
     public mutating func sourceReceived(_ id: JobID, source: [Chunk], digest: [UInt8]? = nil, now: NIODeadline) -> [ClusterAction] {
-        guard var job = jobs[id], !job.sourceComplete else { return [] }
-        job.source = source
-        job.sourceComplete = true
-        jobs[id] = job
+        guard let job = jobs[id], !job.sourceComplete else { return [] }
+        jobs[id]?.source = source
+        jobs[id]?.sourceComplete = true
         if !job.idempotencyKey.isEmpty, let digest, var record = tenants[job.tenant]?.idempotencyKeys[job.idempotencyKey], record.job == id {
             record.sourceDigest = digest
             tenants[job.tenant]?.idempotencyKeys.insert(record, for: job.idempotencyKey)

@@ -35,7 +35,7 @@ public struct FairQueue<Item: Sendable>: Sendable {
     public mutating func dequeue() -> (tenant: String, item: Item)? {
         guard !rotation.isEmpty else { return nil }
         let tenant = rotation.removeFirst()
-        var queue = queues[tenant]!
+        guard var queue = queues[tenant], !queue.isEmpty else { return dequeue() }  // never: rotation lists tenants with items
         let entry = queue.removeFirst()
         if queue.isEmpty {
             queues[tenant] = nil

@@ -20,6 +20,8 @@ final class ClientLink {
         var payload: PayloadAssembler?
         var received: UInt64 = 0
         var isStreamMode: Bool
+        /// The SUBMIT named an idempotency key: the source's digest is kept to recognise resubmissions.
+        var hasIdempotencyKey = false
         var lastActivity: NIODeadline
         /// The whole source must have arrived by then (idle grace plus its size at the minimum upload rate).
         var deadline: NIODeadline

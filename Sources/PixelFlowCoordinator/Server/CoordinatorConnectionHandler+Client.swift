@@ -40,8 +40,12 @@ extension CoordinatorConnectionHandler {
         case .statsRequest:
             try client.open(stream)
             send(stream, .stats(coordinator.stats(for: client.tenant)))
-        case .ping, .pong, .goAway:
-            _ = handleConnectionFrame(frame)
+        case .ping(let ping):
+            answer(ping)
+        case .pong:
+            break
+        case .goAway:
+            close()  // the peer is leaving: its streams end with the connection
         case .hello, .auth, .authOK, .register, .registered, .heartbeat, .drain, .accepted, .rejected, .variant,
             .jobDone, .jobFailed, .status, .workers, .stats, .assign, .taskDone, .taskFailed, .cancelTask:
             throw ProtocolError.malformed("\(frame.message.frameType) is not expected from a client after the handshake")
@@ -53,9 +57,10 @@ extension CoordinatorConnectionHandler {
         let isStreamMode = submit.mode == .stream
         let now = NIODeadline.now()
         func upload(_ purpose: ClientLink.Upload.Purpose, awaiting: JobID? = nil) {
-            client.streams[stream] = ClientLink.Stream(
-                upload: .init(purpose, expected: submit.sourceSize, isStreamMode: isStreamMode, now: now, deadline: uploadDeadline(submit.sourceSize, now: now)),
-                awaiting: awaiting)
+            var upload = ClientLink.Upload(
+                purpose, expected: submit.sourceSize, isStreamMode: isStreamMode, now: now, deadline: uploadDeadline(submit.sourceSize, now: now))
+            upload.hasIdempotencyKey = !submit.idempotencyKey.isEmpty
+            client.streams[stream] = ClientLink.Stream(upload: upload, awaiting: awaiting)
         }
         // The client sends its source right after SUBMIT: a refused stream still swallows it up to END.
         func reject(_ error: ProtocolError) {
@@ -119,7 +124,7 @@ extension CoordinatorConnectionHandler {
             }
             send(stream, .accepted(Accepted(jobID: job)))
             let source = PayloadAssembler.chunks(of: payload.bytes, size: Int(limits.maxChunkData))
-            let digest = coordinator.withState { $0.jobs[job]?.idempotencyKey.isEmpty ?? true } ? nil : SHA256Digest.of(payload.bytes)
+            let digest = upload.hasIdempotencyKey ? SHA256Digest.of(payload.bytes) : nil
             coordinator.transition { $0.sourceReceived(job, source: source, digest: digest, now: .now()) }
         case .duplicate(let job, let expected, let hasher):
             guard hasher.finalize() == expected else {

@@ -44,8 +44,12 @@ extension CoordinatorConnectionHandler {
             }
         case .drain:
             coordinator.withState { $0.drain(worker: workerID) }
-        case .ping, .pong, .goAway:
-            _ = handleConnectionFrame(frame)
+        case .ping(let ping):
+            answer(ping)
+        case .pong:
+            break
+        case .goAway:
+            close()  // the peer is leaving: its streams end with the connection
         case .hello, .auth, .authOK, .register, .registered, .submit, .accepted, .rejected, .jobDone, .jobFailed,
             .cancel, .statusRequest, .status, .watch, .workersRequest, .workers, .statsRequest, .stats, .assign, .cancelTask:
             throw ProtocolError.malformed("\(frame.message.frameType) is not expected from a worker after REGISTER")

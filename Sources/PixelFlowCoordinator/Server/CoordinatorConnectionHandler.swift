@@ -26,7 +26,11 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     private var flushScheduled = false
     private let byteCounter: ByteCountingHandler
     private let frameClock: PartialFrameClock
-    private var lastFrameAt = NIODeadline.now()
+    /// Frames received so far, and when housekeeping last saw that count change: idleness without reading the
+    /// clock on every frame.
+    private var framesReceived = 0
+    private var framesAtLastCheck = 0
+    private var lastActivityAt = NIODeadline.now()
     private var pressure: OutboundPressure
     var settings: CoordinatorSettings { coordinator.settings }
     var limits: ProtocolLimits { coordinator.settings.limits }
@@ -77,7 +81,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             }
             handshakeAction(handshake.receive(element))
         case .client, .worker:
-            lastFrameAt = .now()
+            framesReceived &+= 1
             guard case .frame(let frame) = element else { return fail(ProtocolError.malformed("second preface")) }
             do {
                 try handle(frame)
@@ -157,7 +161,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             case .worker: link = .worker(nil)
             case .coordinator: return fail(ProtocolError(.wrongRole, "a coordinator cannot connect to a coordinator"))
             }
-            lastFrameAt = .now()
+            lastActivityAt = .now()
             startHousekeeping()
         case .fail(let error, let elements):
             coordinator.metrics.handshakeFailures.add(1, ordering: .relaxed)
@@ -191,15 +195,9 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// PING, PONG and GOAWAY, the same on both links. Returns false for any other frame.
-    func handleConnectionFrame(_ frame: Frame) -> Bool {
-        switch frame.message {
-        case .ping(let ping): write(.frame(Frame(.pong(Pong(opaque: ping.opaque)))))
-        case .pong: break
-        case .goAway: close()
-        default: return false
-        }
-        return true
+    /// PING is answered with PONG, the same on both links.
+    func answer(_ ping: Ping) {
+        write(.frame(Frame(.pong(Pong(opaque: ping.opaque)))))
     }
 
     // MARK: Timeouts
@@ -216,6 +214,10 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
 
     private func housekeep() {
         let now = NIODeadline.now()
+        if framesReceived != framesAtLastCheck {
+            framesAtLastCheck = framesReceived
+            lastActivityAt = now
+        }
         // While reading is paused for backpressure a half-received frame is the coordinator's doing, not the peer's.
         if pressure.isWritable, let since = frameClock.pendingSince, now - since >= settings.frameTimeout {
             return fail(ProtocolError(.idleTimeout, "a frame started \((now - since).milliseconds) ms ago and is still incomplete"))
@@ -233,7 +235,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         case .handshaking, .closed:
             return
         }
-        if isIdle, now - lastFrameAt >= settings.idleTimeout {
+        if isIdle, now - lastActivityAt >= settings.idleTimeout {
             fail(ProtocolError(.idleTimeout, "no request and no PING for \(settings.idleTimeout.milliseconds) ms"))
         }
         context?.flush()
