@@ -196,7 +196,7 @@ extension LiveCluster {
             let first = try Self.client(cluster)
             first.send(Self.submit(1, mode: .async, size: 100, key: "order-1"))
             first.send(Self.chunk(1, [UInt8](repeating: 1, count: 10), last: false))
-            first.send(Self.chunk(9, [1], last: true))  // a CHUNK on a stream that was never opened
+            first.send(Self.chunk(1, [UInt8](repeating: 1, count: 200), last: true))  // beyond the declared 100 bytes
             let result = try first.drainUntilClosed()
             #expect(HostileConnectionTests.goAwayCode(result.elements) == .protocolError)
 
