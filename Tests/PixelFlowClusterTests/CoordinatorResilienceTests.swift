@@ -275,6 +275,28 @@ extension LiveCluster {
             #expect(stats.tenants.map(\.name) == ["other"])
         }
 
+        @Test("the client library: keepalive PINGs hold an idle connection past the idle timeout; a killed coordinator fails its waiting request at once")
+        func clientKeepaliveAndLoss() async throws {
+            let cluster = try ClusterProcesses(extraConfig: ["limits": ["idle_timeout_ms": 1500]])
+            try cluster.startCoordinator()
+            var configuration = PixelFlowClient.Configuration()
+            configuration.keepaliveInterval = .milliseconds(400)
+            let client = try await PixelFlowClient.connect(
+                to: "127.0.0.1", port: cluster.port, keyID: "acme", secret: ClusterProcesses.tenantSecret, configuration: configuration)
+            try await Task.sleep(for: .seconds(3))
+            _ = try await client.stats()  // still connected after twice the idle timeout
+            // A job that waits for a worker that never comes; the coordinator dies under it.
+            let job = try await client.submit(source: [1, 2, 3], pipeline: String(buffer: Self.pipeline))
+            let waiting = Task { try await client.wait(job) }
+            try await Task.sleep(for: .milliseconds(200))
+            let killed = ContinuousClock.now
+            cluster.signalCoordinator(SIGKILL)
+            let error = await #expect(throws: PixelFlowClientError.self) { try await waiting.value }
+            #expect(error?.code == .connectionLost)
+            #expect(ContinuousClock.now - killed < .seconds(2), "the loss took \(ContinuousClock.now - killed) to surface")
+            await client.close()
+        }
+
         @Test("SIGTERM with a job running: its stream finishes with JOB_DONE before the coordinator exits")
         func gracefulShutdown() async throws {
             let cluster = try ClusterProcesses()
