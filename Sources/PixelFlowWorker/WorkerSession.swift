@@ -108,7 +108,7 @@ struct WorkerSession {
                     try await outbound.write(.frame(Frame(stream: stream, .taskFailed(refusal))))
                 case .start(let stream, let assign, let source):
                     let (stops, stop) = AsyncStream<TaskExecution.Stop>.makeStream()
-                    // ASSIGN's time_limit_ms is enforced by the timer loop below, not by a timer per task.
+                    // ASSIGN's time_limit_ms is enforced by the sweep above, not by a timer per task.
                     let deadline = assign.timeLimitMilliseconds == 0 ? nil : NIODeadline.now() + .milliseconds(Int64(assign.timeLimitMilliseconds))
                     state.start(stream: stream, task: .init(taskID: assign.taskID, attempt: assign.attempt), deadline: deadline, stop: stop)
                     let task = TaskExecution(

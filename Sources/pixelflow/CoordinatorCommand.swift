@@ -37,6 +37,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
 /// A coordinator's servers, started from a config.
 struct RunningCoordinator {
+    let server: CoordinatorServer
     let protocolChannel: any Channel
     let httpChannel: any Channel
     let coordinator: Coordinator
@@ -52,15 +53,17 @@ struct RunningCoordinator {
             log: { FileHandle.standardError.write(Data("pixelflow coordinator: \($0)\n".utf8)) })
         let (host, port) = try CoordinatorConfig.hostAndPort(listen ?? config.listen)
         let (httpHost, httpPort) = try CoordinatorConfig.hostAndPort(http ?? config.http)
-        let protocolChannel = try await CoordinatorServer(coordinator: coordinator).bind(host: host, port: port)
+        let server = CoordinatorServer(coordinator: coordinator)
+        let protocolChannel = try await server.bind(host: host, port: port)
         let httpChannel = try await StatusHTTPServer(coordinator: coordinator).bind(host: httpHost, port: httpPort)
-        return RunningCoordinator(protocolChannel: protocolChannel, httpChannel: httpChannel, coordinator: coordinator)
+        return RunningCoordinator(server: server, protocolChannel: protocolChannel, httpChannel: httpChannel, coordinator: coordinator)
     }
 
     /// Stops accepting, lets admitted jobs finish within the grace period, then closes every connection.
     func stop() async throws {
         try? await protocolChannel.close()
         await coordinator.shutdown(grace: coordinator.settings.shutdownGrace)
+        server.stopTicking()
         try? await httpChannel.close()
     }
 }

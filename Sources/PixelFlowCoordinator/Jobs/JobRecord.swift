@@ -23,7 +23,7 @@ public struct JobRecord: Sendable {
     public var idempotencyKey: String
     public var pipeline: ByteBuffer
     public var variantCount: Int
-    /// The source as it arrived, chunk by chunk (still compressed): relayed to workers unchanged.
+    /// The source, decoded, as raw slices of at most `max_chunk_data`: the chunks an ASSIGN is followed by.
     public var source: [Chunk]
     public var sourceSize: UInt64
     public var sourceComplete = false

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import PixelFlowProtocol
+import Synchronization
 
 /// The coordinator's listening socket: one `CoordinatorConnectionHandler` per accepted connection, and the
 /// clock that expires leases and releases retries.
@@ -8,6 +9,8 @@ public final class CoordinatorServer: Sendable {
     public let coordinator: Coordinator
     private let group: any EventLoopGroup
     public let tickInterval: TimeAmount
+
+    private let ticks = Mutex<[RepeatedTask]>([])
 
     public init(coordinator: Coordinator, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, tickInterval: TimeAmount = .milliseconds(100)) {
         self.coordinator = coordinator
@@ -39,11 +42,22 @@ public final class CoordinatorServer: Sendable {
                 }
             }
             .bind(host: host, port: port).get()
+        // The clock outlives the listening socket: leases and retries keep running through a graceful shutdown.
         let tick = channel.eventLoop.scheduleRepeatedTask(initialDelay: tickInterval, delay: tickInterval) { _ in
             coordinator.tick()
         }
-        channel.closeFuture.whenComplete { _ in tick.cancel() }
+        ticks.withLock { $0.append(tick) }
         return channel
+    }
+}
+
+extension CoordinatorServer {
+    /// Stops the clock (after `Coordinator.shutdown`).
+    public func stopTicking() {
+        ticks.withLock { ticks in
+            ticks.forEach { $0.cancel() }
+            ticks.removeAll()
+        }
     }
 }
 
