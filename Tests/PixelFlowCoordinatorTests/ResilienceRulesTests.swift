@@ -185,3 +185,64 @@ struct ClusterBudgetTests {
         #expect(status?.state == .cancelled && status?.code == ErrorCode.none && status?.message == "")
     }
 }
+
+/// The scheduler's timelines: entries are hints checked against the job when they come due.
+@Suite("Cluster state: timelines and lazy removal")
+struct ClusterTimelineTests {
+    var now = NIODeadline.uptimeNanoseconds(1_000_000_000)
+    var state: ClusterState
+
+    init() {
+        var settings = CoordinatorSettings()
+        settings.lease = .seconds(10)
+        state = ClusterState(settings: settings, tenants: [TenantPolicy(keyID: "t", secret: [1], rate: 1000, burst: 1000, maxQueued: 1000)], now: now)
+    }
+
+    mutating func queued(_ count: Int, deadline: UInt32 = 0) -> [JobID] {
+        (0..<count).compactMap { _ in
+            let submit = Submit(mode: .async, deadlineMilliseconds: deadline, sourceSize: 1, pipeline: ByteBuffer(string: "[]"))
+            guard case .admitted(let id) = state.admit(tenant: "t", submit: submit, variantCount: 1, subscriber: nil, now: now) else { return nil }
+            _ = state.sourceReceived(id, source: [Chunk(raw: ByteBuffer(bytes: [1]), isLast: true)], now: now)
+            return id
+        }
+    }
+
+    static func assigned(_ actions: [ClusterAction]) -> [JobID] {
+        actions.compactMap { if case .assign(_, let assign, _) = $0 { assign.taskID } else { nil } }
+    }
+
+    @Test("a lease renewed by heartbeats outlives its first expiry; an unrenewed one expires once")
+    mutating func leases() {
+        let (worker, _) = state.registerWorker(name: "w", address: "a", slots: 2, formats: [.jpeg], now: now)
+        let jobs = queued(2)
+        _ = state.tick(now: now)
+        // Only the first job is renewed, each second.
+        for second in 1...12 {
+            _ = state.heartbeat(worker: worker, tasks: [.init(taskID: jobs[0], attempt: 1)], now: now + .seconds(Int64(second)))
+        }
+        let actions = state.tick(now: now + .seconds(12))
+        let cancelled = actions.compactMap { if case .cancelTask(_, let job, _) = $0 { job } else { nil } }
+        #expect(cancelled == [jobs[1]])
+        #expect(state.status(of: jobs[0], tenant: "t")?.state == .running)
+        #expect(state.tick(now: now + .seconds(13)).allSatisfy { if case .cancelTask = $0 { false } else { true } })
+    }
+
+    @Test("cancelled queued jobs are skipped by dispatch without being searched for; a deadline ends a job only while it waits")
+    mutating func lazyRemoval() {
+        let late = queued(1, deadline: 500)
+        let patient = queued(1, deadline: 5_000)
+        let actions = state.tick(now: now + .seconds(1))
+        #expect(actions.isEmpty, "nobody watches: no notification")
+        #expect(state.status(of: late[0], tenant: "t")?.state == .failed)
+        #expect(state.status(of: late[0], tenant: "t")?.code == .deadlineExceeded)
+        #expect(state.status(of: patient[0], tenant: "t")?.state == .queued)
+
+        let jobs = queued(5)
+        for job in jobs.prefix(3) { _ = state.cancel(job, tenant: "t", now: now) }
+        let (_, dispatched) = state.registerWorker(name: "w", address: "a", slots: 8, formats: [.jpeg], now: now + .seconds(1))
+        #expect(Self.assigned(dispatched) == patient + Array(jobs.suffix(2)))
+        // The patient job now runs: its deadline no longer applies.
+        _ = state.tick(now: now + .seconds(6))
+        #expect(state.status(of: patient[0], tenant: "t")?.state == .running)
+    }
+}

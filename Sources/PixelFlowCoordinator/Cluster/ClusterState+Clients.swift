@@ -29,7 +29,6 @@ extension ClusterState {
     public mutating func cancel(_ id: JobID, tenant: String, now: NIODeadline) -> (JobStatus?, [ClusterAction]) {
         guard let job = jobs[id] else { return (status(of: id, tenant: tenant), []) }
         guard job.tenant == tenant else { return (nil, []) }
-        _ = queue.removeAll { $0 == id }
         let actions = finish(id, outcome: .cancelled, now: now)
         return (status(of: id, tenant: tenant), actions + dispatch(now: now))
     }
@@ -57,7 +56,6 @@ extension ClusterState {
             if !job.sourceComplete {
                 actions += abandon(id, reason: "the client left before its source was complete", now: now)
             } else {
-                _ = queue.removeAll { $0 == id }
                 actions += finish(id, outcome: .cancelled, now: now)
             }
         }

@@ -69,12 +69,13 @@ extension ClusterState {
         job.worker = nil
         job.leaseExpiry = nil
         let backoff = min(settings.retryBackoffMax.nanoseconds, settings.retryBackoff.nanoseconds << Int64(min(job.attempt - 1, 20)))
-        job.retryAt = now + .nanoseconds(backoff)
+        let retryAt = now + .nanoseconds(backoff)
+        job.retryAt = retryAt
         job.failure = (code, message)
         jobs[id] = job
         tenants[job.tenant]?.running -= 1
         tenants[job.tenant]?.waiting += 1
-        delayed.insert(id)
+        retries.schedule(id, attempt: job.attempt, at: retryAt)
         return []
     }
 
@@ -90,7 +91,6 @@ extension ClusterState {
         let elapsed = UInt32(clamping: (now - job.admittedAt).nanoseconds / 1_000_000)
         guard var tenant = tenants[job.tenant] else { return [] }  // every job belongs to a configured tenant
         if job.state == .running { tenant.running -= 1 } else { tenant.waiting -= 1 }
-        delayed.remove(id)
         heldSourceBytes -= job.sourceSize
         tenant.heldSourceBytes -= job.sourceSize
         var actions: [ClusterAction] = []

@@ -8,9 +8,12 @@ public struct ClusterState: Sendable {
     public let settings: CoordinatorSettings
     var tenants: [String: TenantState] = [:]
     var jobs: [JobID: JobRecord] = [:]
+    /// Queued job ids. Ended jobs are not removed from it: dispatch skips ids that are no longer queued.
     var queue = FairQueue<JobID>()
-    /// Jobs waiting out a retry backoff.
-    var delayed: Set<JobID> = []
+    /// When leases expire, retry backoffs end and queued jobs pass their deadline: checked on every tick.
+    var leaseExpiries = Timeline()
+    var retries = Timeline()
+    var deadlines = Timeline()
     var workers: [WorkerID: WorkerRecord] = [:]
     var finished: any FinishedJobStore
     var heldSourceBytes: UInt64 = 0
@@ -112,6 +115,7 @@ public struct ClusterState: Sendable {
             tenants[job.tenant]?.idempotencyKeys.insert(record, for: job.idempotencyKey)
         }
         queue.enqueue(id, tenant: job.tenant, priority: job.priority)
+        if let deadline = job.deadline { deadlines.schedule(id, at: deadline) }
         return dispatch(now: now)
     }
 
@@ -132,7 +136,7 @@ public struct ClusterState: Sendable {
     mutating func dispatch(now: NIODeadline) -> [ClusterAction] {
         var actions: [ClusterAction] = []
         while !queue.isEmpty, let workerID = leastLoadedWorker() {
-            guard let (_, id) = queue.dequeue(), var job = jobs[id] else { continue }
+            guard let (_, id) = queue.dequeue(), var job = jobs[id], job.state == .queued else { continue }  // ended since
             if let deadline = job.deadline, deadline <= now {
                 actions += finish(id, outcome: .failure(.deadlineExceeded, "the deadline passed before a worker was free"), now: now)
                 continue
@@ -146,6 +150,7 @@ public struct ClusterState: Sendable {
             job.worker = workerID
             job.leaseExpiry = now + settings.lease
             jobs[id] = job
+            leaseExpiries.schedule(id, attempt: job.attempt, at: now + settings.lease)
             workers[workerID]?.held.insert(Heartbeat.HeldTask(taskID: id, attempt: job.attempt))
             tenants[job.tenant]?.waiting -= 1
             tenants[job.tenant]?.running += 1
@@ -217,23 +222,24 @@ public struct ClusterState: Sendable {
     // MARK: Time
 
     /// Expires leases, releases retries whose backoff is over, fails queued jobs past their deadline, dispatches.
+    /// Only what is due is looked at: each timeline entry is checked against its job, stale ones are dropped.
     public mutating func tick(now: NIODeadline) -> [ClusterAction] {
         var actions: [ClusterAction] = []
-        for (id, job) in jobs where job.state == .running {
-            guard let expiry = job.leaseExpiry, expiry <= now, let worker = job.worker else { continue }
-            actions.append(.cancelTask(worker: worker, job: id, attempt: job.attempt))
-            actions += requeue(id, reason: "the lease expired (no heartbeat from the worker)", now: now)
+        for due in leaseExpiries.takeDue(at: now) {
+            guard let job = jobs[due.job], job.state == .running, job.attempt == due.attempt,
+                let expiry = job.leaseExpiry, expiry <= now, let worker = job.worker
+            else { continue }  // renewed, ended, or another attempt
+            actions.append(.cancelTask(worker: worker, job: due.job, attempt: job.attempt))
+            actions += requeue(due.job, reason: "the lease expired (no heartbeat from the worker)", now: now)
         }
-        for id in delayed where jobs[id].map({ $0.retryAt.map { $0 <= now } ?? true }) ?? true {
-            delayed.remove(id)
-            guard var job = jobs[id] else { continue }
-            job.retryAt = nil
-            jobs[id] = job
-            queue.requeueAtFront(id, tenant: job.tenant, priority: job.priority)
+        for due in retries.takeDue(at: now) {
+            guard let job = jobs[due.job], job.state == .queued, let retryAt = job.retryAt, retryAt <= now else { continue }
+            jobs[due.job]?.retryAt = nil
+            queue.requeueAtFront(due.job, tenant: job.tenant, priority: job.priority)
         }
-        let expired = queue.removeAll { id in jobs[id]?.deadline.map { $0 <= now } ?? false }
-        for id in expired {
-            actions += finish(id, outcome: .failure(.deadlineExceeded, "the deadline passed before a worker was free"), now: now)
+        for due in deadlines.takeDue(at: now) {
+            guard let job = jobs[due.job], job.state == .queued, job.sourceComplete else { continue }  // running or ended
+            actions += finish(due.job, outcome: .failure(.deadlineExceeded, "the deadline passed before a worker was free"), now: now)
         }
         return actions + dispatch(now: now)
     }
