@@ -40,7 +40,7 @@ struct TaskExecution: Sendable {
                 for await stop in stops {
                     switch stop {
                     case .cancelled:
-                        return .failure(Failure(code: .cancelled, permanent: true, message: "cancelled by the coordinator"))
+                        return .failure(Failure(code: .cancelled, permanent: false, message: "cancelled by the coordinator"))
                     case .timeLimit:
                         return .failure(Failure(code: .timeout, permanent: false, message: "the task took longer than its time limit of \(limit) ms"))
                     }

@@ -78,9 +78,12 @@ struct WorkerLinkStateMachine {
                 return .fail(error, sendGoAway: true)
             }
             return .start(stream: stream, assembly.assign, source: assembly.source.bytes)
-        case .cancelTask:
+        case .cancelTask(let cancel):
             if assemblies.removeValue(forKey: stream) != nil {
                 discarding.insert(stream)  // its remaining chunks may still be on the way
+                return .refuse(stream: stream, TaskFailed(
+                    taskID: cancel.taskID, attempt: cancel.attempt, code: .cancelled, permanent: false,
+                    message: "cancelled by the coordinator before its source was complete"))
             }
             return .cancel(stream: stream)
         case .drain(let drain):

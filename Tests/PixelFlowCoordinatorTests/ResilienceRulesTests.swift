@@ -245,4 +245,40 @@ struct ClusterTimelineTests {
         _ = state.tick(now: now + .seconds(6))
         #expect(state.status(of: patient[0], tenant: "t")?.state == .running)
     }
+
+    @Test("heartbeats do not add timeline entries: a worker spamming them leaves one lease entry per task")
+    mutating func heartbeatFlood() {
+        let (worker, _) = state.registerWorker(name: "w", address: "a", slots: 4, formats: [.jpeg], now: now)
+        let jobs = queued(4)
+        let held = jobs.map { Heartbeat.HeldTask(taskID: $0, attempt: 1) }
+        for index in 0..<10_000 {
+            _ = state.heartbeat(worker: worker, tasks: held, now: now + .milliseconds(Int64(index / 100)))
+        }
+        #expect(state.leaseExpiries.count == 4)
+        _ = state.tick(now: now + .milliseconds(10_050))  // the first entries come due and are rescheduled, not expired
+        #expect(jobs.allSatisfy { state.status(of: $0, tenant: "t")?.state == .running })
+        #expect(state.leaseExpiries.count == 4)
+    }
+
+    @Test("submit-and-cancel with no worker leaves no growing residue; a key cancelled mid-upload is free again")
+    mutating func residue() {
+        for _ in 0..<5_000 {
+            now = now + .milliseconds(2)  // within the tenant's rate of 1000 jobs/s
+            guard let job = queued(1).first else {
+                Issue.record("not admitted")
+                return
+            }
+            _ = state.cancel(job, tenant: "t", now: now)
+            _ = state.tick(now: now)
+        }
+        #expect(state.queue.count <= 1024 + 2)
+        let keyed = Submit(mode: .async, idempotencyKey: "k", sourceSize: 10, pipeline: ByteBuffer(string: "[]"))
+        guard case .admitted(let first) = state.admit(tenant: "t", submit: keyed, variantCount: 1, subscriber: nil, now: now) else { return }
+        _ = state.cancel(first, tenant: "t", now: now)  // its source never completed
+        guard case .admitted(let second) = state.admit(tenant: "t", submit: keyed, variantCount: 1, subscriber: nil, now: now) else {
+            Issue.record("the key of a job cancelled during its upload stayed taken")
+            return
+        }
+        #expect(second != first)
+    }
 }

@@ -96,4 +96,18 @@ struct WorkerLinkStateMachineTests {
         }
         #expect(error.code == .protocolError)
     }
+
+    @Test("CANCEL_TASK while the source is still arriving is answered at once, and the rest of the source swallowed")
+    func cancelDuringUpload() {
+        var machine = WorkerLinkStateMachine(slots: 2, maxSourceBytes: 1 << 20)
+        _ = machine.receive(Self.assign(1, size: 6), running: 0)
+        _ = machine.receive(Frame(stream: 2, .chunk(Chunk(raw: ByteBuffer(bytes: [1, 2, 3]), isLast: false))), running: 0)
+        guard case .refuse(2, let failure) = machine.receive(Frame(stream: 2, .cancelTask(CancelTask(taskID: 1, attempt: 1))), running: 0) else {
+            Issue.record("a cancelled upload went unanswered")
+            return
+        }
+        #expect(failure.code == .cancelled && !failure.permanent)
+        #expect(machine.receive(Self.chunk(1, [4, 5, 6], last: true), running: 0) == .none)
+        #expect(machine.receiving == 0)
+    }
 }

@@ -37,8 +37,7 @@ extension ClusterState {
     /// told, and its idempotency key is freed so a resubmission starts afresh.
     public mutating func abandon(_ id: JobID, reason: String, now: NIODeadline) -> [ClusterAction] {
         guard let job = jobs[id], !job.sourceComplete else { return [] }
-        if !job.idempotencyKey.isEmpty { tenants[job.tenant]?.idempotencyKeys.remove(job.idempotencyKey) }
-        return finish(id, outcome: .failure(.cancelled, reason), now: now)
+        return finish(id, outcome: .failure(.cancelled, reason), now: now)  // finish frees its idempotency key
     }
 
     /// A stream stops receiving a job's results (its upload was refused after admission: it gets REJECTED).

@@ -76,6 +76,7 @@ extension ClusterState {
         tenants[job.tenant]?.running -= 1
         tenants[job.tenant]?.waiting += 1
         retries.schedule(id, attempt: job.attempt, at: retryAt)
+        if let deadline = job.deadline { deadlines.schedule(id, at: deadline) }
         return []
     }
 
@@ -90,6 +91,10 @@ extension ClusterState {
         guard var job = jobs.removeValue(forKey: id) else { return [] }
         let elapsed = UInt32(clamping: (now - job.admittedAt).nanoseconds / 1_000_000)
         guard var tenant = tenants[job.tenant] else { return [] }  // every job belongs to a configured tenant
+        // A job that ends before its source is complete never names a source: its key is free for a new upload.
+        if !job.sourceComplete, !job.idempotencyKey.isEmpty, tenant.idempotencyKeys[job.idempotencyKey]?.job == id {
+            tenant.idempotencyKeys.remove(job.idempotencyKey)
+        }
         if job.state == .running { tenant.running -= 1 } else { tenant.waiting -= 1 }
         heldSourceBytes -= job.sourceSize
         tenant.heldSourceBytes -= job.sourceSize

@@ -20,10 +20,8 @@ extension ClusterState {
         for task in worker.held {
             let current = jobs[task.taskID].map { $0.state == .running && $0.worker == id && $0.attempt == task.attempt } ?? false
             if current {
-                if listed.contains(task) {
-                    jobs[task.taskID]?.leaseExpiry = renewed
-                    leaseExpiries.schedule(task.taskID, attempt: task.attempt, at: renewed)
-                }
+                // The timeline keeps one entry per attempt: tick reschedules it when it comes due early.
+                if listed.contains(task) { jobs[task.taskID]?.leaseExpiry = renewed }
             } else if !listed.contains(task) {
                 worker.held.remove(task)
             }

@@ -195,7 +195,19 @@ public struct ClusterState: Sendable {
         tenants[job.tenant]?.running -= 1
         tenants[job.tenant]?.waiting += 1
         queue.requeueAtFront(id, tenant: job.tenant, priority: job.priority)
+        if let deadline = job.deadline { deadlines.schedule(id, at: deadline) }  // waits again: its deadline applies
         return []
+    }
+
+    /// Ended jobs leave entries behind in the queue and the timelines (they are skipped, not searched for): once
+    /// those outnumber the live jobs, they are dropped in one pass, so memory follows the live jobs.
+    mutating func compactIfMostlyStale() {
+        let jobs = self.jobs
+        let limit = 2 * jobs.count + 1024
+        if queue.count > limit { _ = queue.removeAll { jobs[$0]?.state != .queued } }
+        if leaseExpiries.count > limit { leaseExpiries.removeAll { jobs[$0.job] == nil } }
+        if retries.count > limit { retries.removeAll { jobs[$0.job] == nil } }
+        if deadlines.count > limit { deadlines.removeAll { jobs[$0.job] == nil } }
     }
 
     // MARK: Backpressure
@@ -227,8 +239,12 @@ public struct ClusterState: Sendable {
         var actions: [ClusterAction] = []
         for due in leaseExpiries.takeDue(at: now) {
             guard let job = jobs[due.job], job.state == .running, job.attempt == due.attempt,
-                let expiry = job.leaseExpiry, expiry <= now, let worker = job.worker
-            else { continue }  // renewed, ended, or another attempt
+                let expiry = job.leaseExpiry, let worker = job.worker
+            else { continue }  // ended, or another attempt
+            guard expiry <= now else {
+                leaseExpiries.schedule(due.job, attempt: due.attempt, at: expiry)  // renewed meanwhile
+                continue
+            }
             actions.append(.cancelTask(worker: worker, job: due.job, attempt: job.attempt))
             actions += requeue(due.job, reason: "the lease expired (no heartbeat from the worker)", now: now)
         }
@@ -241,6 +257,7 @@ public struct ClusterState: Sendable {
             guard let job = jobs[due.job], job.state == .queued, job.sourceComplete else { continue }  // running or ended
             actions += finish(due.job, outcome: .failure(.deadlineExceeded, "the deadline passed before a worker was free"), now: now)
         }
+        compactIfMostlyStale()
         return actions + dispatch(now: now)
     }
 }

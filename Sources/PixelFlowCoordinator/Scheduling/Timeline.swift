@@ -23,6 +23,11 @@ struct Timeline: Sendable {
         heap.insert(Entry(at: time, job: job, attempt: attempt))
     }
 
+    /// Drops the entries matching `predicate` (those of ended jobs), rebuilding the heap in one pass.
+    mutating func removeAll(where predicate: (Entry) -> Bool) {
+        heap = Heap(heap.unordered.filter { !predicate($0) })
+    }
+
     /// Removes and returns the entries due at `now`, earliest first.
     mutating func takeDue(at now: NIODeadline) -> [Entry] {
         var due: [Entry] = []

@@ -146,6 +146,16 @@ final class ClientLink {
     /// Jobs whose source upload never finished, to abandon when the connection closes.
     var unfinishedUploads: [JobID] { streams.values.compactMap { $0.upload?.job } }
 
+    /// Reading was paused for `pause` (backpressure): uploads get that time back.
+    func extendUploads(by pause: TimeAmount) {
+        for (id, stream) in streams {
+            guard var upload = stream.upload else { continue }
+            upload.lastActivity = upload.lastActivity + pause
+            upload.deadline = upload.deadline + pause
+            streams[id]?.upload = upload
+        }
+    }
+
     /// Forgets the stream's upload (a refused one that went quiet: a later CHUNK on it is a protocol error).
     func dropUpload(on streamID: UInt32) {
         guard var stream = streams[streamID] else { return }

@@ -32,6 +32,9 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     private var framesAtLastCheck = 0
     private var lastActivityAt = NIODeadline.now()
     private var pressure: OutboundPressure
+    /// Set while the coordinator has stopped reading this client for backpressure: its timeouts are suspended
+    /// (what it sent meanwhile is unread through no fault of its own) and shifted by the pause afterwards.
+    private var readingPausedAt: NIODeadline?
     var settings: CoordinatorSettings { coordinator.settings }
     var limits: ProtocolLimits { coordinator.settings.limits }
     var peerAddress: String { context?.channel.remoteAddress?.hostAndPort ?? "unknown" }
@@ -96,15 +99,24 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        let change = pressure.writabilityChanged(context.channel.isWritable, drained: drainedBytes, now: .now())
-        switch change {
+        let now = NIODeadline.now()
+        switch pressure.writabilityChanged(context.channel.isWritable, drained: drainedBytes, now: now) {
         case .none:
             break
         case .stopReading:
-            setReading(false)
+            // Only a client's requests are held back; a worker's inbound (heartbeats, results) is bounded by its
+            // credits and must keep flowing, or its leases would expire.
+            if case .client = link {
+                setReading(false)
+                readingPausedAt = now
+            }
             checkCongestion()
         case .resumeReading(let relieved):
-            setReading(true)
+            if let pausedAt = readingPausedAt {
+                readingPausedAt = nil
+                resumeTimeouts(after: now - pausedAt, now: now)
+                setReading(true)
+            }
             if relieved { relieveCongestion() }
         }
         context.fireChannelWritabilityChanged()
@@ -218,12 +230,16 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             framesAtLastCheck = framesReceived
             lastActivityAt = now
         }
-        // While reading is paused for backpressure a half-received frame is the coordinator's doing, not the peer's.
-        if pressure.isWritable, let since = frameClock.pendingSince, now - since >= settings.frameTimeout {
-            return fail(ProtocolError(.idleTimeout, "a frame started \((now - since).milliseconds) ms ago and is still incomplete"))
-        }
         if pressure.isStalled(drained: drainedBytes, now: now) {
             return fail(ProtocolError(.slowReader, "nothing sent to this peer was read for \(settings.writeStallTimeout.milliseconds) ms"))
+        }
+        if isOverHardCap {
+            return fail(ProtocolError(.slowReader, "over \(4 * settings.maxOutboundBytes) bytes queued for this peer"))
+        }
+        // While reading is paused for backpressure, what the peer sent is unread through the coordinator's doing.
+        guard readingPausedAt == nil else { return }
+        if let since = frameClock.pendingSince, now - since >= settings.frameTimeout {
+            return fail(ProtocolError(.idleTimeout, "a frame started \((now - since).milliseconds) ms ago and is still incomplete"))
         }
         let isIdle: Bool
         switch link {
@@ -242,6 +258,19 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     }
 
     // MARK: Backpressure
+
+    /// A peer that drains a trickle never stalls, yet may be sent results of jobs it shares with another
+    /// connection: four budgets queued is the hard limit.
+    private var isOverHardCap: Bool {
+        !pressure.isWritable && bufferedBytes > 4 * settings.maxOutboundBytes
+    }
+
+    /// Reading resumes after `pause`: the client's clocks move forward by it.
+    private func resumeTimeouts(after pause: TimeAmount, now: NIODeadline) {
+        lastActivityAt = now
+        frameClock.shift(by: pause)
+        if case .client(let client) = link { client.extendUploads(by: pause) }
+    }
 
     /// Bytes this connection has handed to the socket so far.
     private var drainedBytes: UInt64 {

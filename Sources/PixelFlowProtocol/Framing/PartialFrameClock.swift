@@ -15,4 +15,9 @@ public final class PartialFrameClock: @unchecked Sendable {
     func frameCompleted() {
         pendingSince = nil
     }
+
+    /// The reader paused (backpressure) for `pause`: that time is not the peer's.
+    public func shift(by pause: TimeAmount) {
+        pendingSince = pendingSince.map { $0 + pause }
+    }
 }

@@ -27,7 +27,8 @@ public struct PayloadAssembler: Sendable {
         }
         var data = try chunk.decoded()
         if bytes.writableBytes < data.readableBytes {
-            bytes.reserveCapacity(expected)  // exactly the declared size, not the next power of two
+            // Memory follows what arrives: doubling, but never past the declared size.
+            bytes.reserveCapacity(min(expected, max(bytes.capacity * 2, received + data.readableBytes)))
         }
         bytes.writeBuffer(&data)
         guard chunk.isLast else { return false }
