@@ -9,6 +9,8 @@ struct WorkerLinkStateMachine {
         case none
         /// Answer on stream 0 (PONG).
         case reply(Message)
+        /// The task is taken: its source follows. It holds a slot and is listed in HEARTBEATs from now on.
+        case accept(stream: UInt32, Heartbeat.HeldTask)
         /// Refuse the task on `stream` at once; its source chunks are swallowed up to END.
         case refuse(stream: UInt32, TaskFailed)
         /// The task's source is complete: run it.
@@ -59,7 +61,7 @@ struct WorkerLinkStateMachine {
             }
             assemblies[stream] = Assembly(
                 assign: assign, source: PayloadAssembler(expected: Int(assign.sourceSize), reserveLimit: 1 << 20))
-            return .none
+            return .accept(stream: stream, Heartbeat.HeldTask(taskID: assign.taskID, attempt: assign.attempt))
         case .chunk(let chunk):
             if discarding.contains(stream) {
                 if chunk.isLast { discarding.remove(stream) }

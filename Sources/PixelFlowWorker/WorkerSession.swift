@@ -104,7 +104,10 @@ struct WorkerSession {
                     continue
                 case .reply(let message):
                     try await outbound.write(.frame(Frame(message)))
+                case .accept(let stream, let task):
+                    state.receive(stream: stream, task: task)
                 case .refuse(let stream, let refusal):
+                    state.stopReceiving(stream: stream)  // a task cancelled while its source arrived
                     try await outbound.write(.frame(Frame(stream: stream, .taskFailed(refusal))))
                 case .start(let stream, let assign, let source):
                     let (stops, stop) = AsyncStream<TaskExecution.Stop>.makeStream()

@@ -16,6 +16,9 @@ final class WorkerSessionState: Sendable {
 
     private struct State {
         var running: [UInt32: Running] = [:]
+        /// Tasks taken whose source is still arriving: they hold a slot and are listed in HEARTBEATs, so their
+        /// lease is renewed however long the source takes (PROTOCOL.md §10.4).
+        var receiving: [UInt32: Heartbeat.HeldTask] = [:]
         /// Tasks in `running` not yet releasing: the slots in use.
         var holding = 0
         var draining = false
@@ -29,8 +32,17 @@ final class WorkerSessionState: Sendable {
 
     init(slots: Int) { self.slots = slots }
 
+    func receive(stream: UInt32, task: Heartbeat.HeldTask) {
+        state.withLock { $0.receiving[stream] = task }
+    }
+
+    func stopReceiving(stream: UInt32) {
+        _ = state.withLock { $0.receiving.removeValue(forKey: stream) }
+    }
+
     func start(stream: UInt32, task: Heartbeat.HeldTask, deadline: NIODeadline?, stop: AsyncStream<TaskExecution.Stop>.Continuation) {
         state.withLock { state in
+            state.receiving[stream] = nil
             state.running[stream] = Running(task: task, deadline: deadline, stop: stop)
             state.holding += 1
         }
@@ -71,9 +83,9 @@ final class WorkerSessionState: Sendable {
     /// Free slots and held tasks, for HEARTBEAT.
     var heartbeat: Heartbeat {
         state.withLock { state in
-            let held = state.running.values.filter { !$0.releasing }
+            let held = state.running.values.filter { !$0.releasing }.map(\.task) + state.receiving.values
             let free = state.draining || state.refusing ? 0 : max(0, slots - held.count)
-            return Heartbeat(freeSlots: UInt16(clamping: free), tasks: held.map(\.task))
+            return Heartbeat(freeSlots: UInt16(clamping: free), tasks: held)
         }
     }
 

@@ -51,6 +51,20 @@ extension LiveCluster {
             #expect(cluster.workerRSS("w") < 200 << 20)
         }
 
+        @Test("a task whose source is still arriving is listed in HEARTBEATs, so its lease is renewed however slow the source")
+        func heartbeatListsReceivingTasks() throws {
+            let fake = try FakeCoordinatorServer()
+            let cluster = try ClusterProcesses()
+            try cluster.startWorker("w", slots: 2, coordinator: fake.address, extra: ["--null-engine"])
+            guard let (link, _) = try fake.acceptWorker(heartbeatMilliseconds: 200) else { throw ClusterProcesses.Failure("the worker did not connect") }
+            link.send(.frame(Self.assign(1, size: 10)))
+            link.send(.frame(Frame(stream: 2, .chunk(Chunk(raw: ByteBuffer(bytes: [1, 2, 3, 4, 5]), isLast: false)))))
+            guard let frame = try link.receive(until: { if case .heartbeat(let beat) = $0.message { !beat.tasks.isEmpty } else { false } }),
+                case .heartbeat(let beat) = frame.message
+            else { throw ClusterProcesses.Failure("no HEARTBEAT listed the task") }
+            #expect(beat.tasks == [.init(taskID: 1, attempt: 1)] && beat.freeSlots == 1)
+        }
+
         @Test("frame limits come from AUTH_OK: with 1 MiB chunks announced, a 1 MiB chunk is accepted")
         func announcedLimits() throws {
             var limits = ProtocolLimits.default

@@ -21,8 +21,8 @@ struct WorkerLinkStateMachineTests {
     @Test("never more tasks than slots: the extra ASSIGNs are refused at once, transiently, and their chunks swallowed")
     func slots() {
         var machine = WorkerLinkStateMachine(slots: 2, maxSourceBytes: 1 << 20)
-        #expect(machine.receive(Self.assign(1, size: 3), running: 0) == .none)
-        #expect(machine.receive(Self.assign(2, size: 3), running: 0) == .none)
+        #expect(machine.receive(Self.assign(1, size: 3), running: 0) == .accept(stream: 2, .init(taskID: 1, attempt: 1)))
+        #expect(machine.receive(Self.assign(2, size: 3), running: 0) == .accept(stream: 4, .init(taskID: 2, attempt: 1)))
         var refused = 0
         for task in UInt64(3)...60 {
             guard case .refuse(_, let failure) = machine.receive(Self.assign(task, size: 3), running: 0) else {
