@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOPosix
 import PixelFlowImaging
@@ -20,20 +21,25 @@ public struct WorkerNode: Sendable {
     }
 
     /// Returns when the worker has drained after `shutdown` fired.
-    public func run(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, log: @Sendable (String) -> Void = { _ in }) async {
+    public func run(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "pixelflow.worker")) async {
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(config.name)"
         var delay = config.reconnectDelay
         while !shutdown.isFired {
             do {
                 try await WorkerSession(config: config, runner: runner, shutdown: shutdown).run(group: group)
+                if !shutdown.isFired { logger.info("the coordinator closed the connection; connecting again") }
                 delay = config.reconnectDelay
             } catch WorkerSession.End.drained {
-                log("drained, exiting")
+                logger.info("drained, exiting")
                 return
             } catch WorkerSession.End.drainedForCoordinator {
-                log("drained at the coordinator's request; connecting again")
+                logger.info("drained at the coordinator's request; connecting again")
                 delay = config.reconnectDelay
             } catch {
-                log("connection to \(config.coordinatorHost):\(config.coordinatorPort) ended: \(error); retrying in \(delay.milliseconds) ms")
+                logger.warning(
+                    "connection to the coordinator ended: \(error); retrying in \(delay.milliseconds) ms",
+                    metadata: ["coordinator": "\(config.coordinatorHost):\(config.coordinatorPort)"])
             }
             guard !shutdown.isFired else { return }
             let jitter = Int64.random(in: 0...(delay.nanoseconds / 4))

@@ -25,7 +25,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "HTTP status address, HOST:PORT (default 127.0.0.1:7401).")
     var http: String?
 
+    @OptionGroup var logging: LoggingOptions
+
     func run() async throws {
+        logging.bootstrap()
         let settings = try loadConfig(path: config, environment: ProcessInfo.processInfo.environment)
         let running = try await RunningCoordinator.start(settings, listen: listen, http: http)
         print("pixelflow coordinator listening on \(running.protocolAddress) (HTTP \(running.httpAddress))")
@@ -49,8 +52,7 @@ struct RunningCoordinator {
         var workerKeys: [String: [UInt8]] = [:]
         if let secret = config.joinSecret { workerKeys[config.joinKeyID] = secret }
         let coordinator = Coordinator(
-            settings: config.settings, tenants: config.tenants, workerKeys: workerKeys, validatePipeline: validatePipeline,
-            log: { FileHandle.standardError.write(Data("pixelflow coordinator: \($0)\n".utf8)) })
+            settings: config.settings, tenants: config.tenants, workerKeys: workerKeys, validatePipeline: validatePipeline)
         let (host, port) = try CoordinatorConfig.hostAndPort(listen ?? config.listen)
         let (httpHost, httpPort) = try CoordinatorConfig.hostAndPort(http ?? config.http)
         let server = CoordinatorServer(coordinator: coordinator)

@@ -34,7 +34,10 @@ struct DevCommand: AsyncParsableCommand {
         guard (0...65534).contains(port) else { throw ValidationError("--port must be 0...65534") }
     }
 
+    @OptionGroup var logging: LoggingOptions
+
     func run() async throws {
+        logging.bootstrap()
         let environment = ProcessInfo.processInfo.environment
         var config = try loadConfig(path: config, environment: environment.filter { $0.key != "PIXELFLOW_SECRET" })
         let secret = environment["PIXELFLOW_SECRET"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.randomSecret()
@@ -64,10 +67,7 @@ struct DevCommand: AsyncParsableCommand {
                 workerConfig.imagingLimits = imagingLimits
                 workerConfig.drainTimeout = .seconds(10)
                 let node = WorkerNode(config: workerConfig, shutdown: shutdown)
-                let name = workerConfig.name
-                group.addTask {
-                    await node.run { FileHandle.standardError.write(Data("pixelflow dev: \(name): \($0)\n".utf8)) }
-                }
+                group.addTask { await node.run() }
             }
             group.addTask {
                 await SignalWaiter.waitForTermination()

@@ -49,7 +49,10 @@ struct WorkerCommand: AsyncParsableCommand {
         }
     }
 
+    @OptionGroup var logging: LoggingOptions
+
     func run() async throws {
+        logging.bootstrap()
         let settings = try loadConfig(path: config, environment: ProcessInfo.processInfo.environment)
         guard let secret = settings.joinSecret else {
             throw ValidationError("no join secret: set join.secret in --config or PIXELFLOW_JOIN_SECRET")
@@ -68,9 +71,7 @@ struct WorkerCommand: AsyncParsableCommand {
         async let stop: Void = { await SignalWaiter.waitForTermination(); node.shutdown.fire() }()
         print("pixelflow worker \(workerConfig.name): \(slots) slots, coordinator \(coordinator)\(nullEngine ? ", null engine" : "")")
         fflush(nil)
-        await node.run { message in
-            FileHandle.standardError.write(Data("pixelflow worker: \(message)\n".utf8))
-        }
+        await node.run()
         node.shutdown.fire()
         _ = await stop
     }

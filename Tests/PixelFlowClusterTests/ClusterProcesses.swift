@@ -49,8 +49,8 @@ final class ClusterProcesses: @unchecked Sendable {
     }
 
     /// Starts the coordinator on free ports (or `listen`) and reads them from its first line.
-    func startCoordinator(listen: String = "127.0.0.1:0") throws {
-        let process = try launch(["coordinator", "--config", configPath, "--listen", listen, "--http", "127.0.0.1:0"], log: "coordinator")
+    func startCoordinator(listen: String = "127.0.0.1:0", extra: [String] = []) throws {
+        let process = try launch(["coordinator", "--config", configPath, "--listen", listen, "--http", "127.0.0.1:0"] + extra, log: "coordinator")
         coordinator = process
         let line = try readFirstLine(of: process, log: "coordinator")
         // "pixelflow coordinator listening on 127.0.0.1:PORT (HTTP 127.0.0.1:PORT)"

@@ -297,6 +297,24 @@ extension LiveCluster {
             await client.close()
         }
 
+        @Test("logs: --log-format json --log-level debug gives one JSON object a line, with a line per job assigned and ended")
+        func structuredLogs() async throws {
+            let cluster = try ClusterProcesses()
+            try cluster.startCoordinator(extra: ["--log-format", "json", "--log-level", "debug"])
+            try cluster.startWorker("w", slots: 1, extra: ["--null-engine"])
+            try await cluster.waitForWorkers(1)
+            let raw = try Self.client(cluster)
+            raw.send(Self.submit(1, size: 1))
+            raw.send(Self.chunk(1, [1], last: true))
+            _ = try raw.receive(until: { if case .jobDone = $0.message { true } else { false } })
+            let lines = cluster.log("coordinator").split(separator: "\n").dropFirst()  // after "listening on"
+            let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }
+            #expect(objects.count == lines.count, "every log line is a JSON object of strings")
+            #expect(objects.contains { $0["msg"] == "worker registered" && $0["name"] == "w" && $0["level"] == "info" })
+            #expect(objects.contains { $0["msg"] == "job assigned" && $0["job_id"] == "1" && $0["attempt"] == "1" && $0["worker"] != nil })
+            #expect(objects.contains { $0["msg"] == "job ended" && $0["job_id"] == "1" && $0["outcome"] == "succeeded" })
+        }
+
         @Test("SIGTERM with a job running: its stream finishes with JOB_DONE before the coordinator exits")
         func gracefulShutdown() async throws {
             let cluster = try ClusterProcesses()

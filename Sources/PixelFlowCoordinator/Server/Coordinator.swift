@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import PixelFlowProtocol
 import Synchronization
@@ -18,15 +19,16 @@ public final class Coordinator: Sendable {
     private let tenantPolicies: [String: TenantPolicy]
     private let loginThrottle: Mutex<LoginThrottle>
 
-    /// Where connection-level events go (refused handshakes, protocol errors, workers joining and leaving).
-    let log: @Sendable (String) -> Void
+    /// Connection-level events (refused handshakes, protocol errors, workers joining and leaving) and, at debug
+    /// level, every job's assignment and outcome with `job_id`, `attempt` and `worker`.
+    let logger: Logger
 
     public init(
         settings: CoordinatorSettings, tenants: [TenantPolicy], workerKeys: [String: [UInt8]],
-        validatePipeline: @escaping PipelineValidator, log: @escaping @Sendable (String) -> Void = { _ in }
+        validatePipeline: @escaping PipelineValidator, logger: Logger = Logger(label: "pixelflow.coordinator")
     ) {
         self.settings = settings
-        self.log = log
+        self.logger = logger
         self.validatePipeline = validatePipeline
         self.tenantPolicies = Dictionary(tenants.map { ($0.keyID, $0) }, uniquingKeysWith: { first, _ in first })
         var table: [StaticSecrets.Key: [UInt8]] = [:]
@@ -113,16 +115,28 @@ public final class Coordinator: Sendable {
         for action in actions {
             switch action {
             case .assign(let worker, let assign, let source):
+                logger.debug("job assigned", metadata: [
+                    "job_id": "\(assign.taskID)", "attempt": "\(assign.attempt)", "worker": "\(worker)",
+                ])
                 guard let connection = workerConnections.withLock({ $0[worker] }), let target = handle(connection) else { continue }
                 target.deliver(.assign(assign, source))
             case .cancelTask(let worker, let job, let attempt):
                 guard let connection = workerConnections.withLock({ $0[worker] }), let target = handle(connection) else { continue }
                 target.deliver(.cancelTask(job: job, attempt: attempt))
             case .notify(let subscribers, let message):
+                logger.debug("job ended", metadata: Self.outcomeMetadata(message))
                 for subscriber in subscribers {
                     handle(subscriber.connection)?.deliver(.outcome(stream: subscriber.stream, message))
                 }
             }
+        }
+    }
+
+    private static func outcomeMetadata(_ message: Message) -> Logger.Metadata {
+        switch message {
+        case .jobDone(let done): ["job_id": "\(done.jobID)", "attempt": "\(done.attempts)", "outcome": "succeeded"]
+        case .jobFailed(let failed): ["job_id": "\(failed.jobID)", "attempt": "\(failed.attempts)", "outcome": "\(failed.code.name)"]
+        default: [:]
         }
     }
 

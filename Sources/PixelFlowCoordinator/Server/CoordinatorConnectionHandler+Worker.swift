@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import PixelFlowProtocol
 
@@ -9,7 +10,8 @@ extension CoordinatorConnectionHandler {
                 throw ProtocolError.malformed("a worker's first frame after AUTH_OK must be REGISTER, got \(frame.message.frameType)")
             }
             let (id, actions) = coordinator.registerWorker(connection: connectionID, register: register, address: peerAddress)
-            coordinator.log("worker \(register.name) (\(peerAddress), \(register.slots) slots) registered as \(id)")
+            coordinator.logger.info(
+                "worker registered", metadata: ["worker": "\(id)", "name": "\(register.name)", "peer": "\(peerAddress)", "slots": "\(register.slots)"])
             link = .worker(WorkerLink(workerID: id, maxVariantBytes: limits.maxVariantBytes))
             write(.frame(Frame(.registered(Registered(workerID: id)))))
             coordinator.run(actions)

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import PixelFlowProtocol
 
@@ -150,7 +151,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
                 return actions + state.clientLost(connection: connection, now: .now())
             }
         case .worker(let worker?):
-            coordinator.log("worker \(worker.workerID) at \(peerAddress) disconnected; its tasks are requeued")
+            coordinator.logger.info("worker disconnected; its tasks are requeued", metadata: ["worker": "\(worker.workerID)", "peer": "\(peerAddress)"])
             coordinator.workerLost(worker.workerID)
         case .worker(nil), .handshaking, .closed:
             break
@@ -178,7 +179,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         case .fail(let error, let elements):
             coordinator.metrics.handshakeFailures.add(1, ordering: .relaxed)
             if error.code == .unauthorized { coordinator.loginFailed(from: peerHost) }
-            coordinator.log("handshake with \(peerAddress) refused: \(error)")
+            coordinator.logger.warning("handshake refused: \(error)", metadata: ["peer": "\(peerAddress)"])
             elements.forEach(write)
             close()
         case .none:
@@ -289,7 +290,8 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     /// Over the byte budget: work whose results would queue up here more waits.
     private func checkCongestion() {
         guard !pressure.isWritable, pressure.queued(buffered: bufferedBytes) else { return }
-        coordinator.log("connection \(connectionID) (\(peerAddress)) has over \(settings.maxOutboundBytes) bytes queued: its work waits")
+        coordinator.logger.notice(
+            "over \(settings.maxOutboundBytes) bytes queued: its work waits", metadata: ["connection": "\(connectionID)", "peer": "\(peerAddress)"])
         switch link {
         case .client:
             let connection = connectionID
@@ -338,7 +340,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     }
 
     func fail(_ error: ProtocolError) {
-        coordinator.log("closing the connection from \(peerAddress): \(error)")
+        coordinator.logger.notice("closing the connection: \(error)", metadata: ["peer": "\(peerAddress)"])
         guard case .closed = link else {
             write(.frame(Frame(.goAway(GoAway(error)))))
             close()
