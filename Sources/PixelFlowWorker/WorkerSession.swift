@@ -97,42 +97,56 @@ struct WorkerSession {
                 guard shutdown.isFired else { return }
                 try await drain(state, outbound, channel, reason: .shutdown)
             }
-            while let element = try await frames.next() {
-                guard case .frame(let frame) = element else { throw ProtocolError.malformed("second preface") }
-                switch machine.receive(frame, running: state.runningCount) {
-                case .none:
-                    continue
-                case .reply(let message):
-                    try await outbound.write(.frame(Frame(message)))
-                case .accept(let stream, let task):
-                    state.receive(stream: stream, task: task)
-                case .refuse(let stream, let refusal):
-                    state.stopReceiving(stream: stream)  // a task cancelled while its source arrived
-                    try await outbound.write(.frame(Frame(stream: stream, .taskFailed(refusal))))
-                case .start(let stream, let assign, let source):
-                    let (stops, stop) = AsyncStream<TaskExecution.Stop>.makeStream()
-                    // ASSIGN's time_limit_ms is enforced by the sweep above, not by a timer per task.
-                    let deadline = assign.timeLimitMilliseconds == 0 ? nil : NIODeadline.now() + .milliseconds(Int64(assign.timeLimitMilliseconds))
-                    state.start(stream: stream, task: .init(taskID: assign.taskID, attempt: assign.attempt), deadline: deadline, stop: stop)
-                    let task = TaskExecution(
-                        stream: stream, assign: assign, source: Array(source.readableBytesView), runner: runner, outbound: outbound,
-                        chunkSize: chunkSize, maxVariantBytes: min(maxVariantBytes, UInt64(Int.max)), state: state)
-                    group.addTask { await task.run(stops: stops) }
-                case .cancel(let stream):
-                    state.cancel(stream: stream)
-                case .drain(let deadline):
-                    group.addTask { try await drain(state, outbound, channel, reason: .coordinatorAsked(deadlineMilliseconds: deadline)) }
-                case .coordinatorLeaving:
-                    state.refuseNewTasks()  // HEARTBEATs now say no free slot; the coordinator closes when done
-                case .fail(let error, let sendGoAway):
-                    if sendGoAway { try? await outbound.write(.frame(Frame(.goAway(GoAway(error))))) }
-                    throw error
-                }
+            do {
+                try await receiveFrames(&frames, machine: &machine, state: state, outbound: outbound, channel: channel, group: &group,
+                                        chunkSize: chunkSize, maxVariantBytes: maxVariantBytes)
+            } catch where state.isDraining {
+                // Our own close at the end of a drain can cut an incoming frame short: that is the drain's end.
             }
             group.cancelAll()
         }
         // The connection closes after our GOAWAY: the end of a drain, not a failure.
         if state.isDraining { throw shutdown.isFired ? End.drained : End.drainedForCoordinator }
+    }
+
+    /// The inbound loop: each frame through the link state machine, its action carried out.
+    private func receiveFrames(
+        _ frames: inout NIOAsyncChannelInboundStream<WireElement>.AsyncIterator, machine: inout WorkerLinkStateMachine,
+        state: WorkerSessionState, outbound: Outbound, channel: any Channel, group: inout ThrowingTaskGroup<Void, any Error>,
+        chunkSize: Int, maxVariantBytes: UInt64
+    ) async throws {
+        while let element = try await frames.next() {
+            guard case .frame(let frame) = element else { throw ProtocolError.malformed("second preface") }
+            switch machine.receive(frame, running: state.runningCount) {
+            case .none:
+                continue
+            case .reply(let message):
+                try await outbound.write(.frame(Frame(message)))
+            case .accept(let stream, let task):
+                state.receive(stream: stream, task: task)
+            case .refuse(let stream, let refusal):
+                state.stopReceiving(stream: stream)  // a task cancelled while its source arrived
+                try await outbound.write(.frame(Frame(stream: stream, .taskFailed(refusal))))
+            case .start(let stream, let assign, let source):
+                let (stops, stop) = AsyncStream<TaskExecution.Stop>.makeStream()
+                // ASSIGN's time_limit_ms is enforced by the session's 100 ms sweep, not by a timer per task.
+                let deadline = assign.timeLimitMilliseconds == 0 ? nil : NIODeadline.now() + .milliseconds(Int64(assign.timeLimitMilliseconds))
+                state.start(stream: stream, task: .init(taskID: assign.taskID, attempt: assign.attempt), deadline: deadline, stop: stop)
+                let task = TaskExecution(
+                    stream: stream, assign: assign, source: Array(source.readableBytesView), runner: runner, outbound: outbound,
+                    chunkSize: chunkSize, maxVariantBytes: min(maxVariantBytes, UInt64(Int.max)), state: state)
+                group.addTask { await task.run(stops: stops) }
+            case .cancel(let stream):
+                state.cancel(stream: stream)
+            case .drain(let deadline):
+                group.addTask { try await drain(state, outbound, channel, reason: .coordinatorAsked(deadlineMilliseconds: deadline)) }
+            case .coordinatorLeaving:
+                state.refuseNewTasks()  // HEARTBEATs now say no free slot; the coordinator closes when done
+            case .fail(let error, let sendGoAway):
+                if sendGoAway { try? await outbound.write(.frame(Frame(.goAway(GoAway(error))))) }
+                throw error
+            }
+        }
     }
 
     enum DrainReason {
