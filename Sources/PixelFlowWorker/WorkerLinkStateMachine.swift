@@ -46,8 +46,9 @@ struct WorkerLinkStateMachine {
     /// Tasks whose source is still arriving: they hold a slot too.
     var receiving: Int { assemblies.count }
 
-    /// `running` is the number of tasks executing now (owned by the session, which they report to).
-    mutating func receive(_ frame: Frame, running: Int) -> Action {
+    /// `running` is the number of tasks executing now (owned by the session, which they report to); it is
+    /// read only for an ASSIGN.
+    mutating func receive(_ frame: Frame, running: @autoclosure () -> Int) -> Action {
         let stream = frame.streamID
         switch frame.message {
         case .assign(let assign):
@@ -55,12 +56,12 @@ struct WorkerLinkStateMachine {
                 return .fail(ProtocolError.malformed("ASSIGN must open a new even stream above \(lastStreamID), got \(stream)"), sendGoAway: true)
             }
             lastStreamID = stream
-            if let refusal = refusal(of: assign, running: running) {
+            if let refusal = refusal(of: assign, running: running()) {
                 discarding.insert(stream)
                 return .refuse(stream: stream, refusal)
             }
             assemblies[stream] = Assembly(
-                assign: assign, source: PayloadAssembler(expected: Int(assign.sourceSize), reserveLimit: 1 << 20))
+                assign: assign, source: PayloadAssembler(expected: Int(assign.sourceSize)))
             return .accept(stream: stream, Heartbeat.HeldTask(taskID: assign.taskID, attempt: assign.attempt))
         case .chunk(let chunk):
             if discarding.contains(stream) {

@@ -33,8 +33,7 @@ final class ClientLink {
             self.lastActivity = now
             self.deadline = deadline
             if case .job = purpose {
-                // Memory follows what arrives: a first chunk's worth up front, the declared size once it is used.
-                payload = PayloadAssembler(expected: Int(expected), reserveLimit: 1 << 20)
+                payload = PayloadAssembler(expected: Int(expected))
             }
         }
 

@@ -40,12 +40,8 @@ extension CoordinatorConnectionHandler {
         case .statsRequest:
             try client.open(stream)
             send(stream, .stats(coordinator.stats(for: client.tenant)))
-        case .ping(let ping):
-            answer(ping)
-        case .pong:
-            break
-        case .goAway:
-            close()  // the peer is leaving: its streams end with the connection
+        case .ping, .pong, .goAway:
+            handleConnectionFrame(frame.message)
         case .hello, .auth, .authOK, .register, .registered, .heartbeat, .drain, .accepted, .rejected, .variant,
             .jobDone, .jobFailed, .status, .workers, .stats, .assign, .taskDone, .taskFailed, .cancelTask:
             throw ProtocolError.malformed("\(frame.message.frameType) is not expected from a client after the handshake")

@@ -46,12 +46,8 @@ extension CoordinatorConnectionHandler {
             }
         case .drain:
             coordinator.withState { $0.drain(worker: workerID) }
-        case .ping(let ping):
-            answer(ping)
-        case .pong:
-            break
-        case .goAway:
-            close()  // the peer is leaving: its streams end with the connection
+        case .ping, .pong, .goAway:
+            handleConnectionFrame(frame.message)
         case .hello, .auth, .authOK, .register, .registered, .submit, .accepted, .rejected, .jobDone, .jobFailed,
             .cancel, .statusRequest, .status, .watch, .workersRequest, .workers, .statsRequest, .stats, .assign, .cancelTask:
             throw ProtocolError.malformed("\(frame.message.frameType) is not expected from a worker after REGISTER")

@@ -208,9 +208,14 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// PING is answered with PONG, the same on both links.
-    func answer(_ ping: Ping) {
-        write(.frame(Frame(.pong(Pong(opaque: ping.opaque)))))
+    /// PING, PONG and GOAWAY, the same on both links: PING is answered, GOAWAY closes (the peer is leaving; its
+    /// streams end with the connection).
+    func handleConnectionFrame(_ message: Message) {
+        if case .ping(let ping) = message {
+            write(.frame(Frame(.pong(Pong(opaque: ping.opaque)))))
+        } else if case .goAway = message {
+            close()
+        }
     }
 
     // MARK: Timeouts

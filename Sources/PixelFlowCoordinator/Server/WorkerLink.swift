@@ -47,7 +47,7 @@ final class WorkerLink {
         guard header.size <= maxVariantBytes else {
             throw ProtocolError.malformed("variant '\(header.variantID)' of \(header.size) bytes is over the limit of \(maxVariantBytes)")
         }
-        task.variant = VariantInProgress(header: header, payload: PayloadAssembler(expected: Int(header.size), reserveLimit: 1 << 20))
+        task.variant = VariantInProgress(header: header, payload: PayloadAssembler(expected: Int(header.size)))
         tasks[streamID] = task
     }
 

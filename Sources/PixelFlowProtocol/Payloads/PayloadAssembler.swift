@@ -1,15 +1,18 @@
 import NIOCore
 
 /// A payload (source image or variant) arriving as CHUNKs, decoded as it comes into one buffer of exactly the
-/// declared size. Memory is the declared size whatever the chunking, and a chunk that does not decode is caught
+/// declared size. Memory is at most the declared size whatever the chunking, and a chunk that does not decode is caught
 /// where it arrives instead of being passed on.
 public struct PayloadAssembler: Sendable {
     public let expected: Int
     public private(set) var bytes: ByteBuffer
 
-    /// `expected` must already be within the receiver's limit for this kind of payload; at most `reserveLimit`
-    /// bytes are allocated up front on the word of a header.
-    public init(expected: Int, reserveLimit: Int = .max) {
+    /// Allocated up front on the word of a header, at most: memory then follows what arrives.
+    public static let initialReserve = 1 << 20
+
+    /// `expected` must already be within the receiver's limit for this kind of payload. At most `reserveLimit`
+    /// bytes are allocated before any arrive; the buffer then doubles as chunks come, never past `expected`.
+    public init(expected: Int, reserveLimit: Int = PayloadAssembler.initialReserve) {
         self.expected = expected
         self.bytes = ByteBuffer()
         bytes.reserveCapacity(min(expected, reserveLimit))
