@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // System libraries, reached through pkg-config. Only the two targets below import them.
@@ -44,9 +45,11 @@ let package = Package(
             name: "PixelFlowCoordinator",
             dependencies: [
                 "PixelFlowProtocol",
+                "PixelFlowPipeline",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -62,6 +65,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The public async client: never links libvips, so pfctl and applications stay light.
@@ -94,6 +98,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -135,7 +140,15 @@ let package = Package(
         ),
         .testTarget(name: "PixelFlowImagingTests", dependencies: ["PixelFlowImaging", "PixelFlowPipeline", "CVipsShim"]),
         .testTarget(name: "PixelFlowPipelineTests", dependencies: ["PixelFlowPipeline"]),
-        .testTarget(name: "PixelFlowCoordinatorTests", dependencies: ["PixelFlowCoordinator"]),
+        .testTarget(
+            name: "PixelFlowCoordinatorTests",
+            dependencies: [
+                "PixelFlowCoordinator",
+                "PixelFlowProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "PixelFlowWorkerTests",
             dependencies: ["PixelFlowWorker", "PixelFlowProtocol", .product(name: "NIOCore", package: "swift-nio")]

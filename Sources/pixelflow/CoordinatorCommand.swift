@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
+import Logging
 import NIOCore
 import PixelFlowCoordinator
 import PixelFlowPipeline
 import PixelFlowProtocol
+import ServiceLifecycle
 
 /// `pixelflow coordinator`: accepts clients and workers, serves /healthz, /readyz and /metrics.
 struct CoordinatorCommand: AsyncParsableCommand {
@@ -30,52 +32,12 @@ struct CoordinatorCommand: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let settings = try loadConfig(path: config, environment: ProcessInfo.processInfo.environment)
-        let running = try await RunningCoordinator.start(settings, listen: listen, http: http)
-        print("pixelflow coordinator listening on \(running.protocolAddress) (HTTP \(running.httpAddress))")
+        let logger = Logger(label: "pixelflow.coordinator")
+        let service = try await CoordinatorService.start(settings, listen: listen, http: http, logger: logger)
+        print("pixelflow coordinator listening on \(service.protocolAddress) (HTTP \(service.httpAddress))")
         fflush(nil)
-        await SignalWaiter.waitForTermination()
-        try await running.stop()
-    }
-}
-
-/// A coordinator's servers, started from a config.
-struct RunningCoordinator {
-    let server: CoordinatorServer
-    let protocolChannel: any Channel
-    let httpChannel: any Channel
-    let coordinator: Coordinator
-
-    var protocolAddress: String { protocolChannel.localAddress?.hostAndPort ?? "?" }
-    var httpAddress: String { httpChannel.localAddress?.hostAndPort ?? "?" }
-
-    static func start(_ config: CoordinatorConfig, listen: String?, http: String?) async throws -> RunningCoordinator {
-        var workerKeys: [String: [UInt8]] = [:]
-        if let secret = config.joinSecret { workerKeys[config.joinKeyID] = secret }
-        let coordinator = Coordinator(
-            settings: config.settings, tenants: config.tenants, workerKeys: workerKeys, validatePipeline: validatePipeline)
-        let (host, port) = try CoordinatorConfig.hostAndPort(listen ?? config.listen)
-        let (httpHost, httpPort) = try CoordinatorConfig.hostAndPort(http ?? config.http)
-        let server = CoordinatorServer(coordinator: coordinator)
-        let protocolChannel = try await server.bind(host: host, port: port)
-        let httpChannel = try await StatusHTTPServer(coordinator: coordinator).bind(host: httpHost, port: httpPort)
-        return RunningCoordinator(server: server, protocolChannel: protocolChannel, httpChannel: httpChannel, coordinator: coordinator)
-    }
-
-    /// Stops accepting, lets admitted jobs finish within the grace period, then closes every connection.
-    func stop() async throws {
-        try? await protocolChannel.close()
-        await coordinator.shutdown(grace: coordinator.settings.shutdownGrace)
-        server.stopTicking()
-        try? await httpChannel.close()
-    }
-}
-
-/// The imaging engine's validation rules, applied before a job is queued (no libvips involved).
-@Sendable func validatePipeline(_ json: ByteBuffer) -> Result<Int, ProtocolError> {
-    do throws(PipelineError) {
-        return .success(try PipelineCache.shared.decode(wire: Data(json.readableBytesView)).variants.count)
-    } catch {
-        return .failure(ProtocolError(.invalidPipeline, error.description))
+        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
     }
 }
 

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import Logging
 import PixelFlowCoordinator
 import PixelFlowWorker
+import ServiceLifecycle
 
 /// `pixelflow dev`: a coordinator and N workers on loopback, in one process, with a generated dev tenant.
 struct DevCommand: AsyncParsableCommand {
@@ -46,10 +48,12 @@ struct DevCommand: AsyncParsableCommand {
         config.joinSecret = joinSecret
         config.tenants.removeAll { $0.keyID == "dev" }
         config.tenants.append(TenantPolicy(keyID: "dev", secret: Array(secret.utf8), rate: 10_000, burst: 20_000, maxQueued: 100_000, isAdmin: true))
-        let running = try await RunningCoordinator.start(config, listen: "127.0.0.1:\(port)", http: "127.0.0.1:\(port == 0 ? 0 : port + 1)")
-        let address = running.protocolAddress
+        let logger = Logger(label: "pixelflow.dev")
+        let coordinator = try await CoordinatorService.start(
+            config, listen: "127.0.0.1:\(port)", http: "127.0.0.1:\(port == 0 ? 0 : port + 1)", logger: logger)
+        let address = coordinator.protocolAddress
         print("""
-            pixelflow dev: coordinator on \(address), HTTP status on \(running.httpAddress), \(workers) worker(s) × \(slots) slot(s)\(nullEngine ? ", null engine" : "")
+            pixelflow dev: coordinator on \(address), HTTP status on \(coordinator.httpAddress), \(workers) worker(s) × \(slots) slot(s)\(nullEngine ? ", null engine" : "")
             export PIXELFLOW_COORDINATOR=\(address)
             export PIXELFLOW_KEY_ID=dev
             export PIXELFLOW_SECRET=\(secret)
@@ -57,25 +61,21 @@ struct DevCommand: AsyncParsableCommand {
         fflush(nil)
 
         let (host, boundPort) = try CoordinatorConfig.hostAndPort(address)
-        let shutdown = ShutdownSignal()
-        await withTaskGroup(of: Void.self) { group in
-            for index in 1...workers {
-                var workerConfig = WorkerConfig(
-                    coordinatorHost: host, coordinatorPort: boundPort, keyID: config.joinKeyID, secret: joinSecret,
-                    name: "dev-worker-\(index)", slots: slots)
-                workerConfig.nullEngine = nullEngine
-                workerConfig.imagingLimits = imagingLimits
-                workerConfig.drainTimeout = .seconds(10)
-                let node = WorkerNode(config: workerConfig, shutdown: shutdown)
-                group.addTask { await node.run() }
-            }
-            group.addTask {
-                await SignalWaiter.waitForTermination()
-                shutdown.fire()
-            }
-            await group.waitForAll()
+        var services: [any Service] = []
+        for index in 1...workers {
+            var workerConfig = WorkerConfig(
+                coordinatorHost: host, coordinatorPort: boundPort, keyID: config.joinKeyID, secret: joinSecret,
+                name: "dev-worker-\(index)", slots: slots)
+            workerConfig.nullEngine = nullEngine
+            workerConfig.imagingLimits = imagingLimits
+            workerConfig.drainTimeout = .seconds(10)
+            services.append(WorkerService(node: WorkerNode(config: workerConfig), logger: logger))
         }
-        try await running.stop()
+        // Shut down last to first: the coordinator stops admitting and lets admitted jobs finish on the still
+        // running workers, then the workers drain.
+        services.append(coordinator)
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
     }
 
     static func randomSecret() -> String {

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import PixelFlowCoordinator
+import Logging
 import PixelFlowWorker
+import ServiceLifecycle
 
 /// `pixelflow worker`: connects out to the coordinator and runs jobs on the imaging engine.
 struct WorkerCommand: AsyncParsableCommand {
@@ -67,12 +69,12 @@ struct WorkerCommand: AsyncParsableCommand {
         workerConfig.maxReconnectDelay = .milliseconds(Int64(maxReconnectDelayMs))
         workerConfig.imagingLimits = try loadImagingLimits(path: config, environment: ProcessInfo.processInfo.environment)
         workerConfig.drainTimeout = .seconds(Int64(drainTimeout))
-        let node = WorkerNode(config: workerConfig)
-        async let stop: Void = { await SignalWaiter.waitForTermination(); node.shutdown.fire() }()
+        let logger = Logger(label: "pixelflow.worker")
+        let service = WorkerService(node: WorkerNode(config: workerConfig), logger: logger)
         print("pixelflow worker \(workerConfig.name): \(slots) slots, coordinator \(coordinator)\(nullEngine ? ", null engine" : "")")
         fflush(nil)
-        await node.run()
-        node.shutdown.fire()
-        _ = await stop
+        // Ends when the worker has drained after SIGTERM or SIGINT.
+        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
     }
 }

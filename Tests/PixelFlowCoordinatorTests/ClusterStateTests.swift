@@ -33,14 +33,14 @@ struct ClusterStateTests {
 
     static func assignments(_ actions: [ClusterAction]) -> [(worker: WorkerID, job: JobID, attempt: UInt16)] {
         actions.compactMap {
-            if case .assign(let worker, let assign, _) = $0 { return (worker, assign.taskID, assign.attempt) }
+            if case .assign(let worker, _, let assign, _) = $0 { return (worker, assign.taskID, assign.attempt) }
             return nil
         }
     }
 
     static func notifications(_ actions: [ClusterAction]) -> [Message] {
         actions.compactMap {
-            if case .notify(_, let message) = $0 { return message }
+            if case .finished(_, _, let subscribers, let message) = $0, !subscribers.isEmpty { return message }
             return nil
         }
     }
@@ -197,7 +197,7 @@ struct ClusterStateTests {
         }
         let (status, actions) = state.cancel(job, tenant: "acme", now: now)
         #expect(status?.state == .cancelled)
-        guard case .notify(let subscribers, .jobFailed(let failure)) = actions.first else {
+        guard case .finished(_, _, let subscribers, .jobFailed(let failure)) = actions.first else {
             Issue.record("watcher not notified")
             return
         }
@@ -251,7 +251,7 @@ struct ClusterStateTests {
             return
         }
         let actions = state.abandon(job, reason: "the client left", now: now)
-        guard case .notify(let subscribers, .jobFailed(let failure)) = actions.first else {
+        guard case .finished(_, _, let subscribers, .jobFailed(let failure)) = actions.first else {
             Issue.record("the watcher was not told")
             return
         }

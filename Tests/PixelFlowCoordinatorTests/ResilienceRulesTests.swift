@@ -172,7 +172,7 @@ struct ClusterBudgetTests {
         #expect(first.count == 1, "only the uncongested client's job is dispatched")
         let relieved = state.connectionRelieved(7, now: now)
         let order = relieved.compactMap { action -> JobID? in
-            if case .assign(_, let assign, _) = action { return assign.taskID }
+            if case .assign(_, _, let assign, _) = action { return assign.taskID }
             return nil
         }
         #expect(order == [jobs[0], jobs[1]])
@@ -208,7 +208,7 @@ struct ClusterTimelineTests {
     }
 
     static func assigned(_ actions: [ClusterAction]) -> [JobID] {
-        actions.compactMap { if case .assign(_, let assign, _) = $0 { assign.taskID } else { nil } }
+        actions.compactMap { if case .assign(_, _, let assign, _) = $0 { assign.taskID } else { nil } }
     }
 
     @Test("a lease renewed by heartbeats outlives its first expiry; an unrenewed one expires once")
@@ -232,7 +232,11 @@ struct ClusterTimelineTests {
         let late = queued(1, deadline: 500)
         let patient = queued(1, deadline: 5_000)
         let actions = state.tick(now: now + .seconds(1))
-        #expect(actions.isEmpty, "nobody watches: no notification")
+        guard case .finished(late[0], "t", let subscribers, .jobFailed) = actions.first, actions.count == 1 else {
+            Issue.record("expected the late job to finish: \(actions)")
+            return
+        }
+        #expect(subscribers.isEmpty, "nobody watches: nobody to notify")
         #expect(state.status(of: late[0], tenant: "t")?.state == .failed)
         #expect(state.status(of: late[0], tenant: "t")?.code == .deadlineExceeded)
         #expect(state.status(of: patient[0], tenant: "t")?.state == .queued)

@@ -1,13 +1,19 @@
 import PixelFlowProtocol
 
 /// What the cluster state machine asks the server to do. It does no I/O itself.
+///
+/// The cases are also the job's durable effects, in the order a store must record them: `admitted` (source
+/// complete, job queued), `assign` (leased to a worker for an attempt), a `VariantRoute.deliver` from
+/// `variantFinished` (a result), and `finished` (the outcome).
 public enum ClusterAction: Sendable {
-    /// Send ASSIGN and then the source's chunks on a new stream to the worker.
-    case assign(worker: WorkerID, assign: Assign, source: [Chunk])
+    /// The job's source is complete and it is queued: from here on it is the cluster's promise.
+    case admitted(JobID, tenant: String)
+    /// Send ASSIGN and then the source's chunks on a new stream to the worker: the job is leased for this attempt.
+    case assign(worker: WorkerID, tenant: String, assign: Assign, source: [Chunk])
     /// Tell the worker to stop an attempt (lease expired, or the job was cancelled).
     case cancelTask(worker: WorkerID, job: JobID, attempt: UInt16)
-    /// Send this message (JOB_DONE or JOB_FAILED) on each subscriber's stream, which it ends.
-    case notify([Subscriber], Message)
+    /// The job ended: send `outcome` (JOB_DONE or JOB_FAILED) on each subscriber's stream, which it ends.
+    case finished(JobID, tenant: String, subscribers: [Subscriber], outcome: Message)
 }
 
 /// Where a finished variant goes.

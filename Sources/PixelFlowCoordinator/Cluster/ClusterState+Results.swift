@@ -125,7 +125,7 @@ extension ClusterState {
         }
         tenants[job.tenant] = tenant
         finished.record(FinishedJob(tenant: job.tenant, status: job.status, outcome: message))
-        if !job.subscribers.isEmpty { actions.append(.notify(job.subscribers, message)) }
+        actions.append(.finished(id, tenant: job.tenant, subscribers: job.subscribers, outcome: message))
         return actions
     }
 }

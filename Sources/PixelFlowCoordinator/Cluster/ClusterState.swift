@@ -116,7 +116,7 @@ public struct ClusterState: Sendable {
         }
         queue.enqueue(id, tenant: job.tenant, priority: job.priority)
         if let deadline = job.deadline { deadlines.schedule(id, at: deadline) }
-        return dispatch(now: now)
+        return [.admitted(id, tenant: job.tenant)] + dispatch(now: now)
     }
 
     /// Number of jobs not yet ended (receiving, queued, parked, retrying or running).
@@ -157,7 +157,7 @@ public struct ClusterState: Sendable {
             let assign = Assign(
                 taskID: id, attempt: job.attempt, leaseMilliseconds: settings.lease.milliseconds,
                 timeLimitMilliseconds: settings.taskTimeLimit.milliseconds, sourceSize: job.sourceSize, pipeline: job.pipeline)
-            actions.append(.assign(worker: workerID, assign: assign, source: job.source))
+            actions.append(.assign(worker: workerID, tenant: job.tenant, assign: assign, source: job.source))
         }
         return actions
     }

@@ -6,26 +6,42 @@ import Synchronization
 /// Checks a pipeline's JSON before a job is queued; returns how many variants it has.
 public typealias PipelineValidator = @Sendable (ByteBuffer) -> Result<Int, ProtocolError>
 
-/// The coordinator shared by every connection: the cluster state machine behind a lock, and the live
-/// connections that its actions are delivered to. Actions always run outside the lock.
+/// The coordinator shared by every connection: the cluster state machine, the live connections its actions are
+/// delivered to and the failed-login table, behind one lock. Connections ask it through `perform` (Coordinator+
+/// Requests.swift); deliveries to other connections always run after the lock is released.
 public final class Coordinator: Sendable {
     public let settings: CoordinatorSettings
     public let secrets: any SecretLookup
     let validatePipeline: PipelineValidator
-    private let state: Mutex<ClusterState>
-    private let connections = Mutex<[UInt64: ConnectionHandle]>([:])
-    private let nextConnection = Atomic<UInt64>(1)
     let metrics = CoordinatorMetrics()
     private let tenantPolicies: [String: TenantPolicy]
-    private let loginThrottle: Mutex<LoginThrottle>
+    private let nextConnection = Atomic<UInt64>(1)
+    let shared: Mutex<Shared>
+
+    /// Everything behind the coordinator's one lock.
+    struct Shared {
+        var cluster: ClusterState
+        var connections: [UInt64: ConnectionHandle] = [:]
+        /// The connection each registered worker speaks on.
+        var workerConnections: [WorkerID: UInt64] = [:]
+        var loginThrottle: LoginThrottle
+        /// Set by a graceful shutdown: told each time a step leaves no live job.
+        var drained: AsyncStream<Void>.Continuation?
+
+        /// Wakes a waiting shutdown once the last admitted job has ended.
+        func reportIfDrained() {
+            guard let drained, cluster.liveJobCount == 0 else { return }
+            drained.yield()
+        }
+    }
 
     /// Connection-level events (refused handshakes, protocol errors, workers joining and leaving) and, at debug
-    /// level, every job's assignment and outcome with `job_id`, `attempt` and `worker`.
+    /// level, every job's admission, assignment and outcome with `job_id`, `tenant`, `attempt` and `worker`.
     let logger: Logger
 
     public init(
         settings: CoordinatorSettings, tenants: [TenantPolicy], workerKeys: [String: [UInt8]],
-        validatePipeline: @escaping PipelineValidator, logger: Logger = Logger(label: "pixelflow.coordinator")
+        validatePipeline: @escaping PipelineValidator = PipelineRules.validate, logger: Logger = Logger(label: "pixelflow.coordinator")
     ) {
         self.settings = settings
         self.logger = logger
@@ -35,174 +51,89 @@ public final class Coordinator: Sendable {
         for tenant in tenants { table[.init(keyID: tenant.keyID, role: .client)] = tenant.secret }
         for (keyID, secret) in workerKeys { table[.init(keyID: keyID, role: .worker)] = secret }
         self.secrets = StaticSecrets(table)
-        self.state = Mutex(ClusterState(settings: settings, tenants: tenants, now: .now()))
-        self.loginThrottle = Mutex(LoginThrottle(
+        let throttle = LoginThrottle(
             failuresBeforeBackoff: settings.authFailuresBeforeBackoff, backoff: settings.authBackoff,
-            maxBackoff: settings.authMaxBackoff, capacity: settings.authTrackedAddresses))
-    }
-
-    // MARK: Failed logins
-
-    /// How long `host` must still wait after repeated failed handshakes; nil when it may try.
-    func loginWait(for host: String) -> TimeAmount? {
-        loginThrottle.withLock { $0.wait(for: host, now: .now()) }
-    }
-
-    func loginFailed(from host: String) {
-        loginThrottle.withLock { $0.failed(host, now: .now()) }
-    }
-
-    func loginSucceeded(from host: String) {
-        loginThrottle.withLock { $0.succeeded(host) }
+            maxBackoff: settings.authMaxBackoff, capacity: settings.authTrackedAddresses)
+        self.shared = Mutex(Shared(cluster: ClusterState(settings: settings, tenants: tenants, now: .now()), loginThrottle: throttle))
     }
 
     // MARK: Connections
 
     func register(_ handle: ConnectionHandle) -> UInt64 {
         let id = nextConnection.wrappingAdd(1, ordering: .relaxed).oldValue
-        connections.withLock { $0[id] = handle }
+        shared.withLock { $0.connections[id] = handle }
         return id
     }
 
     func unregister(_ id: UInt64) {
-        _ = connections.withLock { $0.removeValue(forKey: id) }
+        _ = shared.withLock { $0.connections.removeValue(forKey: id) }
     }
 
-    private func handle(_ id: UInt64) -> ConnectionHandle? {
-        connections.withLock { $0[id] }
-    }
-
-    /// Worker ids are mapped to the connection that registered them.
-    private let workerConnections = Mutex<[WorkerID: UInt64]>([:])
-
-    // MARK: Events from connections
-
-    func withState<Result>(_ body: (inout ClusterState) -> Result) -> Result {
-        state.withLock { body(&$0) }
-    }
-
-    /// Runs a state transition, then its actions.
-    func transition(_ body: (inout ClusterState) -> [ClusterAction]) {
-        let actions = state.withLock { body(&$0) }
-        run(actions)
-    }
-
-    /// Registers a worker; the caller sets up its link, then runs the returned actions (its first assignments).
-    func registerWorker(connection: UInt64, register: Register, address: String) -> (WorkerID, [ClusterAction]) {
-        // The worker is mapped to its connection before any other thread can dispatch to it (lock order:
-        // workerConnections, then state; nothing takes them the other way round).
-        workerConnections.withLock { map in
-            let (id, actions) = state.withLock {
-                $0.registerWorker(name: register.name, address: address, slots: Int(register.slots), formats: register.formats, now: .now())
-            }
-            map[id] = connection
-            return (id, actions)
-        }
-    }
-
-    func workerLost(_ worker: WorkerID) {
-        workerConnections.withLock { $0[worker] = nil }
-        transition { $0.workerLost(worker, now: .now()) }
-    }
-
+    /// Leases, retries and deadlines that are due.
     func tick() {
-        transition { $0.tick(now: .now()) }
+        let now = NIODeadline.now()
+        shared.withLock { shared in
+            let actions = shared.cluster.tick(now: now)
+            defer { shared.reportIfDrained() }
+            return route(actions, in: shared)
+        }.send()
     }
 
-    // MARK: Actions
-
-    func run(_ actions: [ClusterAction]) {
-        for action in actions {
-            switch action {
-            case .assign(let worker, let assign, let source):
-                logger.debug("job assigned", metadata: [
-                    "job_id": "\(assign.taskID)", "attempt": "\(assign.attempt)", "worker": "\(worker)",
-                ])
-                guard let connection = workerConnections.withLock({ $0[worker] }), let target = handle(connection) else { continue }
-                target.deliver(.assign(assign, source))
-            case .cancelTask(let worker, let job, let attempt):
-                guard let connection = workerConnections.withLock({ $0[worker] }), let target = handle(connection) else { continue }
-                target.deliver(.cancelTask(job: job, attempt: attempt))
-            case .notify(let subscribers, let message):
-                logger.debug("job ended", metadata: Self.outcomeMetadata(message))
-                for subscriber in subscribers {
-                    handle(subscriber.connection)?.deliver(.outcome(stream: subscriber.stream, message))
-                }
-            }
-        }
-    }
-
-    private static func outcomeMetadata(_ message: Message) -> Logger.Metadata {
-        switch message {
-        case .jobDone(let done): ["job_id": "\(done.jobID)", "attempt": "\(done.attempts)", "outcome": "succeeded"]
-        case .jobFailed(let failed): ["job_id": "\(failed.jobID)", "attempt": "\(failed.attempts)", "outcome": "\(failed.code.name)"]
-        default: [:]
-        }
-    }
+    // MARK: Shutdown
 
     /// Graceful shutdown (PROTOCOL.md §10.6): new jobs are refused and clients are told GOAWAY(shutting_down);
     /// admitted jobs (queued ones too) keep running on the workers and their streams finish, for at most `grace`.
     /// Then every connection, workers' included, gets GOAWAY(shutting_down) and is closed: workers reconnect
     /// with backoff to whichever coordinator comes back.
     public func shutdown(grace: TimeAmount, message: String = "the coordinator is shutting down") async {
-        withState { $0.stopAdmitting() }
         let goAway = GoAway(code: .shuttingDown, message: message)
-        for handle in connections.withLock({ Array($0.values) }) {
-            handle.deliver(.goAway(goAway, close: false, clientsOnly: true))
+        let (drained, report) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let open = shared.withLock { shared in
+            shared.cluster.stopAdmitting()
+            shared.drained = report
+            shared.reportIfDrained()
+            return Array(shared.connections.values)
         }
-        let deadline = NIODeadline.now() + grace
-        while NIODeadline.now() < deadline, withState({ $0.liveJobCount }) > 0 {
-            try? await Task.sleep(for: .milliseconds(20))
+        for handle in open { handle.deliver(.goAway(goAway, close: false, clientsOnly: true)) }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in drained { return }
+            }
+            group.addTask { try? await Task.sleep(for: .nanoseconds(grace.nanoseconds)) }
+            await group.next()
+            group.cancelAll()
         }
-        let handles = connections.withLock { Array($0.values) }
+        let handles = shared.withLock { shared in
+            shared.drained = nil
+            return Array(shared.connections.values)
+        }
+        report.finish()
         for handle in handles { handle.deliver(.goAway(goAway, close: true, clientsOnly: false)) }
         for handle in handles { try? await handle.closeFuture.get() }
     }
 
-    /// Relays a complete variant to the job's subscribers.
-    func deliverVariant(_ header: VariantHeader, chunks: [Chunk], to subscribers: [Subscriber]) {
-        for subscriber in subscribers {
-            handle(subscriber.connection)?.deliver(.variant(stream: subscriber.stream, header, chunks))
-        }
-    }
+    // MARK: Views
 
-    public var discardedResults: UInt64 { state.withLock { $0.discardedResults } }
+    public var discardedResults: UInt64 { shared.withLock { $0.cluster.discardedResults } }
 
-    public var isReady: Bool { state.withLock { $0.hasCapacity } }
+    public var isReady: Bool { shared.withLock { $0.cluster.hasCapacity } }
 
-    public var stats: Stats { state.withLock { $0.stats } }
+    public var stats: Stats { shared.withLock { $0.cluster.stats } }
 
-    private func isAdmin(_ tenant: String) -> Bool { tenantPolicies[tenant]?.isAdmin ?? false }
+    func isAdmin(_ tenant: String) -> Bool { tenantPolicies[tenant]?.isAdmin ?? false }
 
     /// STATS as a tenant sees it (PROTOCOL.md §6.2): an operator key sees the cluster and every tenant; any other
     /// tenant sees only its own counters, as `total` and as its one tenant entry.
-    func stats(for tenant: String) -> Stats {
-        var stats = self.stats
+    func stats(_ stats: Stats, for tenant: String) -> Stats {
         guard !isAdmin(tenant) else { return stats }
-        stats.tenants.removeAll { $0.name != tenant }
-        stats.total = stats.tenants.first?.counters ?? Stats.Counters()
-        return stats
+        var view = stats
+        view.tenants.removeAll { $0.name != tenant }
+        view.total = view.tenants.first?.counters ?? Stats.Counters()
+        return view
     }
 
     /// Every worker with its address: the operator's view (/metrics).
-    func workerList() -> [WorkerList.Worker] { state.withLock { $0.workerList(now: .now()) } }
-
-    /// WORKERS as a tenant sees it: worker addresses only for an operator key.
-    func workerList(for tenant: String) -> [WorkerList.Worker] {
-        let showAddresses = isAdmin(tenant)
-        return state.withLock { $0.workerList(now: .now(), showAddresses: showAddresses) }
-    }
-}
-
-/// What the coordinator hands to a connection from another thread.
-enum Delivery: Sendable {
-    case assign(Assign, [Chunk])
-    case cancelTask(job: JobID, attempt: UInt16)
-    case variant(stream: UInt32, VariantHeader, [Chunk])
-    case outcome(stream: UInt32, Message)
-    /// Send GOAWAY (to client links only, or to every link); close the connection at once, or leave its open
-    /// streams to finish.
-    case goAway(GoAway, close: Bool, clientsOnly: Bool)
+    func workerList() -> [WorkerList.Worker] { shared.withLock { $0.cluster.workerList(now: .now()) } }
 }
 
 /// A live connection, reachable from any thread: deliveries hop onto its event loop.
@@ -219,4 +150,13 @@ struct ConnectionHandle: Sendable {
             eventLoop.execute { handler.value.deliver(delivery) }
         }
     }
+}
+
+/// Who asks: the connection a request comes from.
+struct ConnectionInfo: Sendable {
+    var id: UInt64
+    /// host:port, for logs and the worker list.
+    var address: String
+    /// The address alone: failed logins are counted per host.
+    var host: String
 }

@@ -18,8 +18,9 @@ public struct StatusHTTPServer: Sendable {
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(StatusHTTPHandler(coordinator: coordinator))
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(StatusHTTPHandler(coordinator: coordinator))
                 }
             }
             .bind(host: host, port: port).get()

@@ -52,33 +52,27 @@ public struct ClientHandshakeStateMachine: Sendable {
             return .none
 
         case (.awaitingHello(let version), .frame(let frame)):
-            switch frame.message {
-            case .hello(let hello):
-                state = .awaitingAuthOK(version: version, server: hello.server, serverNonce: hello.nonce)
-                let proof = HandshakeProof.peer(secret: secret, role: role, keyID: keyID, serverNonce: hello.nonce, clientNonce: clientNonce)
-                return .send([.frame(Frame(.auth(Auth(role: role, keyID: keyID, clientNonce: clientNonce, proof: proof))))])
-            case .goAway(let goAway):
-                return fail(ProtocolError(goAway.code, goAway.message))
-            default:
+            if case .goAway(let goAway) = frame.message { return fail(ProtocolError(goAway.code, goAway.message)) }
+            guard case .hello(let hello) = frame.message else {
                 return fail(ProtocolError.malformed("expected HELLO, got \(frame.message.frameType)"))
             }
+            state = .awaitingAuthOK(version: version, server: hello.server, serverNonce: hello.nonce)
+            let proof = HandshakeProof.peer(secret: secret, role: role, keyID: keyID, serverNonce: hello.nonce, clientNonce: clientNonce)
+            return .send([.frame(Frame(.auth(Auth(role: role, keyID: keyID, clientNonce: clientNonce, proof: proof))))])
 
         case (.awaitingAuthOK(let version, let server, let serverNonce), .frame(let frame)):
-            switch frame.message {
-            case .authOK(let ok):
-                let expected = HandshakeProof.server(secret: secret, serverNonce: serverNonce, clientNonce: clientNonce)
-                guard HandshakeProof.matches(ok.serverProof, expected) else {
-                    return fail(ProtocolError(.unauthorized, "the coordinator could not prove it holds this key's secret"))
-                }
-                state = .established
-                return .established(Session(
-                    version: version, server: server, limits: ok.limits,
-                    heartbeatIntervalMilliseconds: ok.heartbeatIntervalMilliseconds, leaseMilliseconds: ok.leaseMilliseconds))
-            case .goAway(let goAway):
-                return fail(ProtocolError(goAway.code, goAway.message))
-            default:
+            if case .goAway(let goAway) = frame.message { return fail(ProtocolError(goAway.code, goAway.message)) }
+            guard case .authOK(let ok) = frame.message else {
                 return fail(ProtocolError.malformed("expected AUTH_OK, got \(frame.message.frameType)"))
             }
+            let expected = HandshakeProof.server(secret: secret, serverNonce: serverNonce, clientNonce: clientNonce)
+            guard HandshakeProof.matches(ok.serverProof, expected) else {
+                return fail(ProtocolError(.unauthorized, "the coordinator could not prove it holds this key's secret"))
+            }
+            state = .established
+            return .established(Session(
+                version: version, server: server, limits: ok.limits,
+                heartbeatIntervalMilliseconds: ok.heartbeatIntervalMilliseconds, leaseMilliseconds: ok.leaseMilliseconds))
 
         case (.awaitingPreface, .frame):
             return fail(ProtocolError.malformed("frame before the coordinator's preface"))

@@ -1,9 +1,9 @@
 import NIOCore
 import PixelFlowProtocol
 
-/// The request streams of one authenticated client connection. Pure bookkeeping; the handler does the I/O.
-/// A class because deliveries may arrive re-entrantly while the handler is updating it (same event loop).
-final class ClientLink {
+/// The request streams of one authenticated client connection: what is open, which job each awaits, and the
+/// sources still arriving. Part of the connection's state machine (ClientLink+Requests.swift); no I/O.
+struct ClientLink {
     /// A source arriving on a SUBMIT stream.
     struct Upload {
         enum Purpose {
@@ -51,17 +51,21 @@ final class ClientLink {
     }
 
     let tenant: String
-    let maxInFlight: Int
+    let settings: CoordinatorSettings
+    let validatePipeline: PipelineValidator
     var streams: [UInt32: Stream] = [:]
     var lastStreamID: UInt32 = 0
 
-    init(tenant: String, maxInFlight: Int) {
+    init(tenant: String, settings: CoordinatorSettings, validatePipeline: @escaping PipelineValidator) {
         self.tenant = tenant
-        self.maxInFlight = maxInFlight
+        self.settings = settings
+        self.validatePipeline = validatePipeline
     }
 
+    var maxInFlight: Int { Int(settings.limits.maxInFlight) }
+
     /// Checks a request opening a new stream: odd, increasing ids (PROTOCOL.md §10.1).
-    func open(_ streamID: UInt32) throws(ProtocolError) {
+    mutating func open(_ streamID: UInt32) throws(ProtocolError) {
         guard streamID % 2 == 1, streamID > lastStreamID else {
             throw ProtocolError.malformed("a client request must open a new odd stream above \(lastStreamID), got \(streamID)")
         }
@@ -72,7 +76,7 @@ final class ClientLink {
 
     /// Adds a chunk to the stream's upload. Returns the finished upload when this was its last chunk. On a
     /// violation the upload stays in the table, so the job it feeds is abandoned with the connection.
-    func receiveChunk(_ chunk: Chunk, on streamID: UInt32, now: NIODeadline) throws(ProtocolError) -> Upload? {
+    mutating func receiveChunk(_ chunk: Chunk, on streamID: UInt32, now: NIODeadline) throws(ProtocolError) -> Upload? {
         // Taken out of the table (and the payload out of the upload) so the buffer has one owner and appending
         // never copies it.
         guard var stream = streams.removeValue(forKey: streamID), var upload = stream.upload else {
@@ -127,14 +131,14 @@ final class ClientLink {
     }
 
     /// The stream's results are complete (JOB_DONE, JOB_FAILED or a one-shot answer was sent).
-    func finishResults(on streamID: UInt32) {
+    mutating func finishResults(on streamID: UInt32) {
         guard var stream = streams[streamID] else { return }
         stream.awaiting = nil
         streams[streamID] = stream.isOpen ? stream : nil
     }
 
     /// Keeps swallowing the stream's source up to END, but for no job any more.
-    func discardUpload(on streamID: UInt32) {
+    mutating func discardUpload(on streamID: UInt32) {
         guard var upload = streams[streamID]?.upload else { return }
         upload.received = UInt64(upload.payload?.received ?? Int(upload.received))
         upload.payload = nil
@@ -146,7 +150,7 @@ final class ClientLink {
     var unfinishedUploads: [JobID] { streams.values.compactMap { $0.upload?.job } }
 
     /// Reading was paused for `pause` (backpressure): uploads get that time back.
-    func extendUploads(by pause: TimeAmount) {
+    mutating func extendUploads(by pause: TimeAmount) {
         for (id, stream) in streams {
             guard var upload = stream.upload else { continue }
             upload.lastActivity = upload.lastActivity + pause
@@ -156,7 +160,7 @@ final class ClientLink {
     }
 
     /// Forgets the stream's upload (a refused one that went quiet: a later CHUNK on it is a protocol error).
-    func dropUpload(on streamID: UInt32) {
+    mutating func dropUpload(on streamID: UInt32) {
         guard var stream = streams[streamID] else { return }
         stream.upload = nil
         streams[streamID] = stream.isOpen ? stream : nil

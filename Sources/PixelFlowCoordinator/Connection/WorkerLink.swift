@@ -1,9 +1,9 @@
 import NIOCore
 import PixelFlowProtocol
 
-/// The task streams of one registered worker connection. Pure bookkeeping; the handler does the I/O.
-/// A class because deliveries may arrive re-entrantly while the handler is updating it (same event loop).
-final class WorkerLink {
+/// The task streams of one registered worker connection, and the variants arriving on them. Part of the
+/// connection's state machine (WorkerLink+Tasks.swift); no I/O.
+struct WorkerLink {
     /// A variant whose chunks are still arriving; relayed only once complete, so a client never sees half a
     /// variant from a worker that died mid-way.
     struct VariantInProgress {
@@ -29,7 +29,7 @@ final class WorkerLink {
     }
 
     /// A new even stream for an ASSIGN.
-    func openTask(job: JobID, attempt: UInt16) -> UInt32 {
+    mutating func openTask(job: JobID, attempt: UInt16) -> UInt32 {
         let streamID = nextStreamID
         nextStreamID &+= 2
         tasks[streamID] = Task(job: job, attempt: attempt)
@@ -40,7 +40,7 @@ final class WorkerLink {
         tasks.first { $0.value.job == job && $0.value.attempt == attempt }?.key
     }
 
-    func beginVariant(_ header: VariantHeader, on streamID: UInt32) throws(ProtocolError) {
+    mutating func beginVariant(_ header: VariantHeader, on streamID: UInt32) throws(ProtocolError) {
         guard var task = tasks[streamID], task.variant == nil, header.jobID == task.job, header.attempt == task.attempt else {
             throw ProtocolError.malformed("VARIANT on stream \(streamID) does not match an open task")
         }
@@ -52,7 +52,7 @@ final class WorkerLink {
     }
 
     /// Adds a chunk to the stream's variant. Returns the variant when this was its last chunk.
-    func receiveChunk(_ chunk: Chunk, on streamID: UInt32) throws(ProtocolError) -> (Task, VariantInProgress)? {
+    mutating func receiveChunk(_ chunk: Chunk, on streamID: UInt32) throws(ProtocolError) -> (Task, VariantInProgress)? {
         // Taken out of the table so the variant's buffer has one owner and appending never copies it.
         guard var task = tasks.removeValue(forKey: streamID), var variant = task.variant else {
             throw ProtocolError.malformed("CHUNK on stream \(streamID), which has no variant open")
@@ -69,7 +69,7 @@ final class WorkerLink {
     }
 
     /// TASK_DONE or TASK_FAILED ends the task's stream.
-    func endTask(on streamID: UInt32, job: JobID, attempt: UInt16) throws(ProtocolError) {
+    mutating func endTask(on streamID: UInt32, job: JobID, attempt: UInt16) throws(ProtocolError) {
         guard let task = tasks[streamID], task.job == job, task.attempt == attempt else {
             throw ProtocolError.malformed("task result on stream \(streamID) does not match an open task")
         }

@@ -1,0 +1,105 @@
+import NIOCore
+import PixelFlowProtocol
+
+/// What a connection's state machine asks its channel handler to do. The handler runs these in order and
+/// decides nothing of its own.
+enum ConnectionAction {
+    /// Write to the peer; flushed at the end of the read, of the delivery or of the housekeeping round.
+    case write(WireElement)
+    /// A message and then payload chunks on one stream: a VARIANT to a client, an ASSIGN to a worker.
+    case writeWithChunks(stream: UInt32, Message, [Chunk])
+    /// The handshake succeeded: write AUTH_OK, stop the handshake deadline, start the housekeeping timer.
+    case established(reply: WireElement)
+    /// The handshake failed: write these (possibly nothing), then close.
+    case refuse(ProtocolError, send: [WireElement])
+    /// Send GOAWAY with this error, then close.
+    case fail(ProtocolError)
+    /// Close without a word: the peer said GOAWAY, or the coordinator's own GOAWAY was already written.
+    case close
+    /// Backpressure: stop reading the peer's requests; resume, moving the partial-frame clock by the pause.
+    case pauseReading
+    case resumeReading(pausedFor: TimeAmount)
+    /// Ask the shared coordinator. Requests with an answer get it back through `clusterReplied(_:now:)`.
+    case cluster(ClusterRequest)
+}
+
+/// What a connection asks of the shared coordinator: a state transition of the cluster, or a question about it.
+/// The coordinator knows which connection asks, so requests carry streams, never connection ids.
+enum ClusterRequest {
+    // Handshake
+    /// → `.loginWait`: may this peer's address try a login now?
+    case loginAllowed
+    case loginSucceeded
+    case loginFailed
+
+    // Client link
+    /// → `.admission`
+    case admit(AdmissionRequest)
+    /// → `.sourceStored`: the job is queued if still live, in the same step as the check.
+    case sourceComplete(stream: UInt32, job: JobID, source: [Chunk], digest: [UInt8]?, isStreamMode: Bool)
+    /// → `.jobStatus`
+    case cancel(JobID, tenant: String, stream: UInt32)
+    /// → `.jobStatus`
+    case status(JobID, tenant: String, stream: UInt32)
+    /// → `.watch`
+    case watch(JobID, tenant: String, stream: UInt32)
+    /// → `.workers`
+    case workers(tenant: String, stream: UInt32)
+    /// → `.stats`
+    case stats(tenant: String, stream: UInt32)
+    /// The upload on `stream` stopped: the job ends without notifying that stream.
+    case abandonUpload(JobID, stream: UInt32, reason: String)
+    case clientCongested(Bool)
+    case clientClosed(unfinishedUploads: [JobID])
+
+    // Worker link
+    /// → `.registered`
+    case registerWorker(Register)
+    case heartbeat(WorkerID, Heartbeat)
+    /// A whole variant arrived from a worker: relay it to the job's subscribers unless fenced off.
+    case variantReceived(WorkerID, VariantHeader, chunks: [Chunk])
+    case taskDone(WorkerID, TaskDone)
+    case taskFailed(WorkerID, TaskFailed)
+    case drainWorker(WorkerID)
+    case workerCongested(WorkerID, Bool)
+    case workerClosed(WorkerID)
+}
+
+/// A SUBMIT that passed the connection's own checks, on its way to the cluster's admission.
+struct AdmissionRequest {
+    var stream: UInt32
+    var tenant: String
+    var submit: Submit
+    var variantCount: Int
+}
+
+/// The coordinator's answer to a `ClusterRequest`.
+enum ClusterReply {
+    case loginWait(TimeAmount?)
+    case admission(AdmissionRequest, ClusterState.Admission)
+    case sourceStored(stream: UInt32, job: JobID, isStreamMode: Bool, queued: Bool)
+    case jobStatus(stream: UInt32, JobID, JobStatus?)
+    case watch(stream: UInt32, JobID, ClusterState.WatchResult)
+    case workers(stream: UInt32, [WorkerList.Worker])
+    case stats(stream: UInt32, Stats)
+    case registered(WorkerID)
+}
+
+/// What the coordinator hands to a connection from another connection's event.
+enum Delivery: Sendable {
+    case assign(Assign, [Chunk])
+    case cancelTask(job: JobID, attempt: UInt16)
+    case variant(stream: UInt32, VariantHeader, [Chunk])
+    case outcome(stream: UInt32, Message)
+    /// Send GOAWAY (to client links only, or to every link); close the connection at once, or leave its open
+    /// streams to finish.
+    case goAway(GoAway, close: Bool, clientsOnly: Bool)
+}
+
+/// The channel's outbound side, as backpressure sees it.
+struct OutputLevel {
+    /// Bytes handed to the socket so far.
+    var drained: UInt64
+    /// Bytes queued in the channel, not yet written.
+    var buffered: UInt64
+}

@@ -1,0 +1,48 @@
+import NIOCore
+import PixelFlowProtocol
+
+/// The worker link's protocol: heartbeats, variants and task outcomes in; tasks and cancels out.
+extension WorkerLink {
+    mutating func receive(_ frame: Frame, chunkSize: Int) throws(ProtocolError) -> [ConnectionAction] {
+        let stream = frame.streamID
+        switch frame.message {
+        case .heartbeat(let heartbeat):
+            return [.cluster(.heartbeat(workerID, heartbeat))]
+        case .variant(let header):
+            try beginVariant(header, on: stream)
+            return []
+        case .chunk(let chunk):
+            guard let (_, variant) = try receiveChunk(chunk, on: stream) else { return [] }
+            let chunks = PayloadAssembler.chunks(of: variant.payload.bytes, size: chunkSize)
+            return [.cluster(.variantReceived(workerID, variant.header, chunks: chunks))]
+        case .taskDone(let done):
+            try endTask(on: stream, job: done.taskID, attempt: done.attempt)
+            return [.cluster(.taskDone(workerID, done))]
+        case .taskFailed(let failed):
+            try endTask(on: stream, job: failed.taskID, attempt: failed.attempt)
+            return [.cluster(.taskFailed(workerID, failed))]
+        case .drain:
+            return [.cluster(.drainWorker(workerID))]
+        case .ping, .pong, .goAway:
+            return CoordinatorConnectionStateMachine.connectionFrame(frame.message)
+        case .hello, .auth, .authOK, .register, .registered, .submit, .accepted, .rejected, .jobDone, .jobFailed,
+            .cancel, .statusRequest, .status, .watch, .workersRequest, .workers, .statsRequest, .stats, .assign,
+            .cancelTask:
+            throw ProtocolError.malformed("\(frame.message.frameType) is not expected from a worker after REGISTER")
+        }
+    }
+
+    /// A task for this worker, or a cancel of one, from the cluster's dispatch.
+    mutating func deliver(_ delivery: Delivery) -> [ConnectionAction] {
+        switch delivery {
+        case .assign(let assign, let source):
+            let stream = openTask(job: assign.taskID, attempt: assign.attempt)
+            return [.writeWithChunks(stream: stream, .assign(assign), source)]
+        case .cancelTask(let job, let attempt):
+            guard let stream = stream(of: job, attempt: attempt) else { return [] }
+            return [.write(.frame(Frame(stream: stream, .cancelTask(CancelTask(taskID: job, attempt: attempt)))))]
+        case .variant, .outcome, .goAway:
+            return []
+        }
+    }
+}

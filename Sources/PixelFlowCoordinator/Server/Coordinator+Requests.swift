@@ -1,0 +1,154 @@
+import Logging
+import NIOCore
+import PixelFlowProtocol
+
+extension Coordinator {
+    /// Runs one connection's request in one step under the lock: the cluster's answer for the asking connection,
+    /// and the deliveries its transition causes for others, to `send()` once that answer is handled (so the
+    /// asker writes ACCEPTED before any result of the job can reach it).
+    func perform(_ request: ClusterRequest, from peer: ConnectionInfo) -> (reply: ClusterReply?, deliveries: Deliveries) {
+        let now = NIODeadline.now()
+        return shared.withLock { shared in
+            var actions: [ClusterAction] = []
+            var reply: ClusterReply?
+            switch request {
+            case .loginAllowed:
+                reply = .loginWait(shared.loginThrottle.wait(for: peer.host, now: now))
+            case .loginSucceeded:
+                shared.loginThrottle.succeeded(peer.host)
+            case .loginFailed:
+                shared.loginThrottle.failed(peer.host, now: now)
+            case .admit(let admission):
+                let stream = admission.submit.mode == .stream ? Subscriber(connection: peer.id, stream: admission.stream) : nil
+                reply = .admission(admission, shared.cluster.admit(
+                    tenant: admission.tenant, submit: admission.submit, variantCount: admission.variantCount,
+                    subscriber: stream, now: now))
+            case .sourceComplete(let stream, let job, let source, let digest, let isStreamMode):
+                // Checked and queued in one step: a CANCEL cannot land in between.
+                let isLive = shared.cluster.isLive(job)
+                if isLive { actions = shared.cluster.sourceReceived(job, source: source, digest: digest, now: now) }
+                reply = .sourceStored(stream: stream, job: job, isStreamMode: isStreamMode, queued: isLive)
+            case .cancel(let job, let tenant, let stream):
+                let (status, cancelled) = shared.cluster.cancel(job, tenant: tenant, now: now)
+                actions = cancelled
+                reply = .jobStatus(stream: stream, job, status)
+            case .status(let job, let tenant, let stream):
+                reply = .jobStatus(stream: stream, job, shared.cluster.status(of: job, tenant: tenant))
+            case .watch(let job, let tenant, let stream):
+                let subscriber = Subscriber(connection: peer.id, stream: stream)
+                reply = .watch(stream: stream, job, shared.cluster.watch(job, tenant: tenant, subscriber: subscriber))
+            case .workers(let tenant, let stream):
+                reply = .workers(stream: stream, shared.cluster.workerList(now: now, showAddresses: isAdmin(tenant)))
+            case .stats(let tenant, let stream):
+                reply = .stats(stream: stream, stats(shared.cluster.stats, for: tenant))
+            case .abandonUpload(let job, let stream, let reason):
+                shared.cluster.unsubscribe(Subscriber(connection: peer.id, stream: stream), from: job)
+                actions = shared.cluster.abandon(job, reason: reason, now: now)
+            case .clientCongested(true):
+                logger.notice("over \(settings.maxOutboundBytes) bytes queued: its jobs wait", metadata: peer.metadata)
+                shared.cluster.connectionCongested(peer.id)
+            case .clientCongested(false):
+                actions = shared.cluster.connectionRelieved(peer.id, now: now)
+            case .clientClosed(let unfinishedUploads):
+                for job in unfinishedUploads {
+                    actions += shared.cluster.abandon(job, reason: "the client left before its source was complete", now: now)
+                }
+                actions += shared.cluster.clientLost(connection: peer.id, now: now)
+            case .registerWorker(let register):
+                let (id, assignments) = shared.cluster.registerWorker(
+                    name: register.name, address: peer.address, slots: Int(register.slots), formats: register.formats, now: now)
+                shared.workerConnections[id] = peer.id
+                logger.info("worker registered", metadata: peer.metadata.merging(
+                    ["worker": "\(id)", "name": "\(register.name)", "slots": "\(register.slots)"]) { $1 })
+                actions = assignments
+                reply = .registered(id)
+            case .heartbeat(let worker, let heartbeat):
+                actions = shared.cluster.heartbeat(
+                    worker: worker, tasks: heartbeat.tasks, freeSlots: Int(heartbeat.freeSlots), now: now)
+            case .variantReceived(let worker, let header, let chunks):
+                let route = shared.cluster.variantFinished(
+                    worker: worker, job: header.jobID, attempt: header.attempt, variantID: header.variantID)
+                guard case .deliver(let subscribers) = route else { break }
+                var deliveries = Deliveries()
+                for subscriber in subscribers {
+                    guard let target = shared.connections[subscriber.connection] else { continue }
+                    deliveries.append(target, .variant(stream: subscriber.stream, header, chunks))
+                }
+                return (nil, deliveries)
+            case .taskDone(let worker, let done):
+                actions = shared.cluster.taskDone(worker: worker, job: done.taskID, attempt: done.attempt, now: now)
+            case .taskFailed(let worker, let failed):
+                actions = shared.cluster.taskFailed(
+                    worker: worker, job: failed.taskID, attempt: failed.attempt, code: failed.code,
+                    permanent: failed.permanent, message: failed.message, now: now)
+            case .drainWorker(let worker):
+                shared.cluster.drain(worker: worker)
+            case .workerCongested(let worker, let congested):
+                if congested { logger.notice("over \(settings.maxOutboundBytes) bytes queued: no new tasks", metadata: peer.metadata) }
+                actions = shared.cluster.workerCongested(worker, congested, now: now)
+            case .workerClosed(let worker):
+                logger.info("worker disconnected; its tasks are requeued", metadata: peer.metadata.merging(["worker": "\(worker)"]) { $1 })
+                shared.workerConnections[worker] = nil
+                actions = shared.cluster.workerLost(worker, now: now)
+            }
+            shared.reportIfDrained()
+            return (reply, route(actions, in: shared))
+        }
+    }
+
+    /// Turns the cluster's actions into deliveries to live connections (under the lock), and writes the job lines.
+    func route(_ actions: [ClusterAction], in shared: borrowing Shared) -> Deliveries {
+        var deliveries = Deliveries()
+        for action in actions {
+            switch action {
+            case .admitted(let job, let tenant):
+                logger.debug("job queued", metadata: ["job_id": "\(job)", "tenant": "\(tenant)"])
+            case .assign(let worker, let tenant, let assign, let source):
+                logger.debug("job assigned", metadata: [
+                    "job_id": "\(assign.taskID)", "tenant": "\(tenant)", "attempt": "\(assign.attempt)", "worker": "\(worker)",
+                ])
+                guard let connection = shared.workerConnections[worker], let target = shared.connections[connection] else { continue }
+                deliveries.append(target, .assign(assign, source))
+            case .cancelTask(let worker, let job, let attempt):
+                guard let connection = shared.workerConnections[worker], let target = shared.connections[connection] else { continue }
+                deliveries.append(target, .cancelTask(job: job, attempt: attempt))
+            case .finished(let job, let tenant, let subscribers, let outcome):
+                logger.debug("job ended", metadata: Self.outcomeMetadata(job, tenant: tenant, outcome))
+                for subscriber in subscribers {
+                    guard let target = shared.connections[subscriber.connection] else { continue }
+                    deliveries.append(target, .outcome(stream: subscriber.stream, outcome))
+                }
+            }
+        }
+        return deliveries
+    }
+
+    private static func outcomeMetadata(_ job: JobID, tenant: String, _ outcome: Message) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["job_id": "\(job)", "tenant": "\(tenant)"]
+        if case .jobDone(let done) = outcome {
+            metadata["attempt"] = "\(done.attempts)"
+            metadata["outcome"] = "succeeded"
+        } else if case .jobFailed(let failed) = outcome {
+            metadata["attempt"] = "\(failed.attempts)"
+            metadata["outcome"] = "\(failed.code.name)"
+        }
+        return metadata
+    }
+}
+
+/// Messages for other connections, collected under the coordinator's lock and sent after it is released.
+struct Deliveries {
+    private var pending: [(ConnectionHandle, Delivery)] = []
+
+    mutating func append(_ target: ConnectionHandle, _ delivery: Delivery) {
+        pending.append((target, delivery))
+    }
+
+    func send() {
+        for (target, delivery) in pending { target.deliver(delivery) }
+    }
+}
+
+extension ConnectionInfo {
+    var metadata: Logger.Metadata { ["connection": "\(id)", "peer": "\(address)"] }
+}

@@ -1,0 +1,56 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// A running coordinator — the protocol port, the HTTP status port and the scheduler's clock — as a lifecycle
+/// `Service`. On the group's graceful shutdown (SIGTERM, SIGINT) it stops accepting, refuses new jobs, lets the
+/// admitted ones finish within `shutdown_grace_ms`, closes every connection, then stops the clock.
+public struct CoordinatorService: Service {
+    public let coordinator: Coordinator
+    private let server: CoordinatorServer
+    private let protocolChannel: any Channel
+    private let httpChannel: any Channel
+
+    /// host:port the protocol port is bound to (the real port when 0 was asked for).
+    public var protocolAddress: String { protocolChannel.localAddress?.hostAndPort ?? "?" }
+    public var httpAddress: String { httpChannel.localAddress?.hostAndPort ?? "?" }
+
+    /// Binds both ports; the service runs once added to a `ServiceGroup` (or `run()` is called).
+    public static func start(
+        _ config: CoordinatorConfig, listen: String? = nil, http: String? = nil,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "pixelflow.coordinator")
+    ) async throws -> CoordinatorService {
+        var workerKeys: [String: [UInt8]] = [:]
+        if let secret = config.joinSecret { workerKeys[config.joinKeyID] = secret }
+        let coordinator = Coordinator(settings: config.settings, tenants: config.tenants, workerKeys: workerKeys, logger: logger)
+        let (host, port) = try CoordinatorConfig.hostAndPort(listen ?? config.listen)
+        let (httpHost, httpPort) = try CoordinatorConfig.hostAndPort(http ?? config.http)
+        let server = CoordinatorServer(coordinator: coordinator, group: group)
+        let protocolChannel = try await server.bind(host: host, port: port)
+        let httpChannel: any Channel
+        do {
+            httpChannel = try await StatusHTTPServer(coordinator: coordinator, group: group).bind(host: httpHost, port: httpPort)
+        } catch {
+            try? await protocolChannel.close()
+            server.stopTicking()
+            throw error
+        }
+        return CoordinatorService(coordinator: coordinator, server: server, protocolChannel: protocolChannel, httpChannel: httpChannel)
+    }
+
+    public func run() async throws {
+        // Returns on graceful shutdown; throws CancellationError when the group is cancelled instead.
+        try? await gracefulShutdown()
+        await stop()
+    }
+
+    /// Stops accepting, lets admitted jobs finish within the grace period, then closes every connection.
+    public func stop() async {
+        try? await protocolChannel.close()
+        await coordinator.shutdown(grace: coordinator.settings.shutdownGrace)
+        server.stopTicking()
+        try? await httpChannel.close()
+    }
+}
