@@ -12,7 +12,7 @@ struct DevCommand: AsyncParsableCommand {
         abstract: "Run a local cluster: a coordinator and N workers on loopback, with a dev tenant; prints what pfctl needs.",
         discussion: """
             The dev tenant's key id is "dev"; its secret is PIXELFLOW_SECRET when set (so scripts can choose it), \
-            otherwise random. Stops on SIGTERM or SIGINT, draining the workers first.
+            otherwise random. Stops on SIGTERM or SIGINT: admitted jobs finish, then the workers drain.
             """)
 
     @Option(help: "Protocol port on 127.0.0.1 (the HTTP status port is this + 1).")
