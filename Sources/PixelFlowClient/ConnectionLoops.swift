@@ -46,7 +46,9 @@ enum ConnectionLoops {
                 }
                 if let failure = connection.receive(frame) {
                     ending = failure.error
-                    if failure.sendGoAway { goAway = GoAway(code: failure.error.underlying, message: failure.error.message) }
+                    if failure.sendGoAway {
+                        goAway = GoAway(code: failure.error.wireCode ?? .none, message: failure.error.message)
+                    }
                     break
                 }
             }
@@ -77,7 +79,7 @@ enum ConnectionLoops {
                 case .send(let elements):
                     for element in elements { queue.enqueue(element) }
                 case .established(let session):
-                    try checkLimits(session.limits, against: configuration.receiveLimits)
+                    try checkLimits(session.limits, against: configuration.receiveLimits.wire)
                     return ClientConnection(session: session, queue: queue)
                 case .fail(let error):
                     throw PixelFlowClientError(error)
@@ -94,7 +96,8 @@ enum ConnectionLoops {
     }
 
     private static func timeout(_ configuration: PixelFlowClient.Configuration) -> PixelFlowClientError {
-        PixelFlowClientError(.timeout, "no AUTH_OK within \(configuration.handshakeTimeout)", underlying: .handshakeTimeout)
+        PixelFlowClientError(
+            .timeout, "no AUTH_OK within \(configuration.handshakeTimeout)", wireCode: .handshakeTimeout)
     }
 
     private static func checkLimits(_ limits: ProtocolLimits, against receive: ProtocolLimits) throws(PixelFlowClientError) {

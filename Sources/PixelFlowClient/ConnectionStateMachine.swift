@@ -174,7 +174,8 @@ struct ConnectionStateMachine {
         case .pong:
             return .none
         case .goAway(let goAway) where goAway.code == .none || goAway.code == .shuttingDown:
-            let error = PixelFlowClientError(.rejected(.shuttingDown, retryAfter: nil), "the coordinator is shutting down: \(goAway.message)", underlying: goAway.code)
+            let error = PixelFlowClientError(
+                rejected: .shuttingDown, "the coordinator is shutting down: \(goAway.message)")
             phase = .draining(error)
             let waiting = waiters[waitersHead...].map(\.continuation)
             waiters = []

@@ -3,20 +3,23 @@ import NIOPosix
 import PixelFlowProtocol
 
 extension PixelFlowClient {
-    /// How a connection is opened.
+    /// How a connection is opened: timeouts, the largest frames accepted, keepalive, and the event loops to use.
     public struct Configuration: Sendable {
         /// Time allowed for the TCP connection to open.
         public var connectTimeout: Duration = .seconds(10)
-        /// Time allowed from the TCP connection to a verified AUTH_OK.
+        /// Time allowed from the TCP connection to a verified handshake.
         public var handshakeTimeout: Duration = .seconds(10)
-        /// The largest frames this client accepts. A coordinator whose AUTH_OK states larger limits is refused
-        /// (raise these to talk to it), so nothing it may legitimately send is ever cut off mid-stream.
-        public var receiveLimits: ProtocolLimits = .default
+        /// The largest frames this client accepts. A coordinator that states larger limits is refused (raise these
+        /// to talk to it), so nothing it may legitimately send is ever cut off mid-stream. Only
+        /// ``ConnectionLimits/maxControlPayload`` and ``ConnectionLimits/maxChunkData`` apply here.
+        public var receiveLimits: ConnectionLimits = .default
         /// A PING is sent this often, so an idle connection is not closed by the coordinator's idle timeout
         /// (`limits.idle_timeout_ms`, default 60 s); nil sends none.
         public var keepaliveInterval: Duration? = .seconds(20)
+        /// The SwiftNIO event loops the connection runs on; the shared singleton unless you bring your own.
         public var eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
 
+        /// The defaults: 10 s to connect and 10 s to authenticate, the protocol's limits, a PING every 20 s.
         public init() {}
     }
 
@@ -28,8 +31,9 @@ extension PixelFlowClient {
     /// throws fails with `connectionLost`. One connection carries many concurrent requests: call the client from
     /// as many tasks as you like inside `body`.
     ///
-    /// - Throws: `PixelFlowClientError` (`connectionLost` if the coordinator cannot be reached, `unauthorized`
-    ///   for a wrong key id or secret, `timeout` if the handshake is too slow), or whatever `body` throws.
+    /// - Throws: ``PixelFlowClientError`` (``PixelFlowClientError/Code/connectionLost`` if the coordinator cannot be
+    ///   reached, ``PixelFlowClientError/Code/unauthorized`` for a wrong key id or secret,
+    ///   ``PixelFlowClientError/Code/timeout`` if the handshake is too slow), or whatever `body` throws.
     public static func withConnection<Result: Sendable>(
         to host: String, port: Int, keyID: String, secret: String, configuration: Configuration = Configuration(),
         _ body: (PixelFlowClient) async throws -> Result
@@ -89,7 +93,7 @@ extension PixelFlowClient {
     }
 
     private static func connectChannel(host: String, port: Int, configuration: Configuration) async throws(PixelFlowClientError) -> NIOAsyncChannel<WireElement, WireElement> {
-        let receiveLimits = configuration.receiveLimits
+        let receiveLimits = configuration.receiveLimits.wire
         do {
             return try await ClientBootstrap(group: configuration.eventLoopGroup)
                 .connectTimeout(TimeAmount(configuration.connectTimeout))

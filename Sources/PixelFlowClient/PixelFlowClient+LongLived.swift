@@ -1,10 +1,13 @@
 import PixelFlowProtocol
 
 extension PixelFlowClient {
-    /// Connects and authenticates, returning a client that stays connected until `close()`: for services whose
-    /// client outlives any one scope. Where a scope fits, prefer `withConnection`, which closes by itself.
+    /// Connects and authenticates, returning a client that stays connected until ``close()``: for services whose
+    /// client outlives any one scope. Where a scope fits, prefer
+    /// ``withConnection(to:port:keyID:secret:configuration:_:)``, which closes by itself.
     ///
-    /// - Throws: as `withConnection`: `connectionLost`, `unauthorized`, `timeout`.
+    /// - Throws: ``PixelFlowClientError``, as ``withConnection(to:port:keyID:secret:configuration:_:)`` does:
+    ///   ``PixelFlowClientError/Code/connectionLost``, ``PixelFlowClientError/Code/unauthorized``,
+    ///   ``PixelFlowClientError/Code/timeout``.
     public static func connect(
         to host: String, port: Int, keyID: String, secret: String, configuration: Configuration = Configuration()
     ) async throws -> PixelFlowClient {
@@ -28,8 +31,9 @@ extension PixelFlowClient {
         throw PixelFlowClientError.connectionLost("the connection closed during the handshake")
     }
 
-    /// Closes a client opened with `connect`: requests still pending fail with `connectionLost`. Returns once the
-    /// connection is closed. Does nothing inside `withConnection`, which closes when its closure returns.
+    /// Closes a client opened with ``connect(to:port:keyID:secret:configuration:)``: requests still pending fail
+    /// with ``PixelFlowClientError/Code/connectionLost``. Returns once the connection is closed. Does nothing inside
+    /// ``withConnection(to:port:keyID:secret:configuration:_:)``, which closes when its closure returns.
     public func close() async {
         guard let lifetime = lifetime.withLock({ $0 }) else { return }
         closeRequestedSink.finish()

@@ -6,14 +6,15 @@ import Synchronization
 ///
 /// ```swift
 /// try await PixelFlowClient.withConnection(to: "127.0.0.1", port: 7400, keyID: "dev", secret: "s3cret") { client in
-///     for try await event in client.process(source: jpegBytes, pipeline: #"[{"id":"thumb","action":"resize","width":150,"format":"webp"}]"#) {
+///     let pipeline = #"[{"id":"thumb","action":"resize","width":150,"format":"webp"}]"#
+///     for try await event in client.process(source: jpegBytes, pipeline: pipeline) {
 ///         if case .variant(let variant) = event { print(variant.id, variant.width, variant.bytes.count) }
 ///     }
 /// }
 /// ```
 ///
 /// Requests respect the coordinator's `max_in_flight`: beyond it they wait for a free slot instead of being
-/// rejected. Errors are `PixelFlowClientError`.
+/// rejected. Every request throws ``PixelFlowClientError``.
 public final class PixelFlowClient: Sendable {
     let connection: ClientConnection
     /// Finished by `close()`: ends the scope that keeps a `connect`ed client's connection open.
@@ -27,32 +28,45 @@ public final class PixelFlowClient: Sendable {
         (closeRequested, closeRequestedSink) = AsyncStream<Void>.makeStream()
     }
 
-    /// The limits the coordinator stated in AUTH_OK (chunk size, source size, variants, requests in flight).
-    public var limits: ProtocolLimits { connection.session.limits }
+    /// The limits the coordinator stated when it accepted the connection (chunk size, source size, variants,
+    /// requests in flight): what this client must stay within.
+    public var limits: ConnectionLimits { ConnectionLimits(wire: connection.session.limits) }
 
-    /// The coordinator's name from HELLO.
+    /// The coordinator's name, as it introduced itself in the handshake.
     public var serverName: String { connection.session.server }
 
-    /// Requests open on the connection right now.
+    /// Requests open on the connection right now (requests waiting for a slot are not counted).
     public var requestsInFlight: Int { connection.openStreamCount }
 
-    /// Runs one job and streams its results: `.accepted`, each `.variant` as soon as it is complete, then
-    /// `.completed`. A rejection or a failed job ends the sequence with a `PixelFlowClientError`.
+    /// Runs one job and streams its results: ``JobEvent/accepted(_:duplicate:)``, each ``JobEvent/variant(_:)`` as
+    /// soon as it is complete, then ``JobEvent/completed(_:)``.
     ///
-    /// Nothing is sent until the sequence is iterated; the source is uploaded by the iterating task.
-    /// - Parameter pipeline: a JSON array of variant objects, e.g. `[{"id":"thumb","action":"resize","width":150,"format":"webp"}]`.
+    /// Nothing is sent until the sequence is iterated; the source is uploaded by the iterating task. Iteration
+    /// throws ``PixelFlowClientError`` for a rejection (``PixelFlowClientError/Code/rejected``), an invalid
+    /// pipeline, a failed job or a lost connection.
+    /// - Parameters:
+    ///   - source: the image's encoded bytes (JPEG, PNG, WebP…), at most ``ConnectionLimits/maxSourceBytes``.
+    ///   - pipeline: a JSON array of variant objects, e.g.
+    ///     `[{"id":"thumb","action":"resize","width":150,"format":"webp"}]`.
+    ///   - options: idempotency key, webhook, priority and deadline.
     public func process(source: [UInt8], pipeline: String, options: SubmitOptions = SubmitOptions()) -> JobEvents {
         JobEvents(connection: connection, source: source, pipeline: pipeline, options: options)
     }
 
-    /// Submits a job in async mode and returns its id as soon as the coordinator has admitted it.
-    /// Follow it with `status`, `wait` or `cancel`.
+    /// Submits a job in async mode and returns its id as soon as the coordinator has admitted it, without waiting
+    /// for its variants. Follow it with ``status(_:)``, ``wait(_:)`` or ``cancel(_:)``.
+    ///
+    /// - Throws: ``PixelFlowClientError``: ``PixelFlowClientError/Code/rejected`` when the coordinator is busy,
+    ///   ``PixelFlowClientError/Code/invalidPipeline``, ``PixelFlowClientError/Code/sourceTooLarge``, or
+    ///   ``PixelFlowClientError/Code/connectionLost``.
     public func submit(
         source: [UInt8], pipeline: String, idempotencyKey: String? = nil, webhookURL: String? = nil,
         priority: UInt8 = 128, deadline: Duration? = nil
     ) async throws(PixelFlowClientError) -> JobID {
-        let options = SubmitOptions(idempotencyKey: idempotencyKey, webhookURL: webhookURL, priority: priority, deadline: deadline)
-        let submit = try Self.makeSubmit(mode: .async, source: source, pipeline: pipeline, options: options, limits: limits)
+        let options = SubmitOptions(
+            idempotencyKey: idempotencyKey, webhookURL: webhookURL, priority: priority, deadline: deadline)
+        let submit = try Self.makeSubmit(
+            mode: .async, source: source, pipeline: pipeline, options: options, limits: connection.session.limits)
         let events = try await connection.submit(.submitAsync, submit, source: source)
         switch try await ClientConnection.firstEvent(of: events) {
         case .accepted(let accepted): return JobID(accepted.jobID)
@@ -60,65 +74,89 @@ public final class PixelFlowClient: Sendable {
         }
     }
 
-    /// Where a job stands.
-    public func status(_ job: JobID) async throws(PixelFlowClientError) -> JobStatus {
+    /// Where a job stands: its state, attempts, variants done, and why it failed if it did.
+    ///
+    /// - Throws: ``PixelFlowClientError``: ``PixelFlowClientError/Code/notFound`` for a job this tenant does not
+    ///   own, or ``PixelFlowClientError/Code/connectionLost``.
+    public func status(_ job: JobID) async throws(PixelFlowClientError) -> JobStatusReport {
         switch try await connection.request(.status, .statusRequest(StatusRequest(jobID: job.rawValue))) {
-        case .status(let status): return status
+        case .status(let status): return JobStatusReport(wire: status)
         case .accepted, .variant, .jobDone, .workers, .stats: throw Self.unexpectedAnswer(to: .status)
         }
     }
 
-    /// Waits until the job ends: returns its JOB_DONE, or throws its JOB_FAILED as a `PixelFlowClientError`.
+    /// Waits until the job ends and returns how it succeeded.
+    ///
+    /// - Throws: ``PixelFlowClientError``: the job's own failure (with ``PixelFlowClientError/jobID`` set) if it
+    ///   failed or was cancelled, ``PixelFlowClientError/Code/notFound`` for an unknown job, or
+    ///   ``PixelFlowClientError/Code/connectionLost``.
     public func wait(_ job: JobID) async throws(PixelFlowClientError) -> JobOutcome {
         switch try await connection.request(.watch, .watch(Watch(jobID: job.rawValue))) {
-        case .jobDone(let done): return done
+        case .jobDone(let done): return JobOutcome(wire: done)
         case .accepted, .variant, .status, .workers, .stats: throw Self.unexpectedAnswer(to: .watch)
         }
     }
 
-    /// Cancels a job; returns its state afterwards (`cancelled`, or how it ended if it already had).
-    public func cancel(_ job: JobID) async throws(PixelFlowClientError) -> JobStatus {
+    /// Cancels a job and returns its state afterwards: ``JobState/cancelled``, or how it ended if it already had.
+    ///
+    /// - Throws: ``PixelFlowClientError``: ``PixelFlowClientError/Code/notFound`` for an unknown job, or
+    ///   ``PixelFlowClientError/Code/connectionLost``.
+    public func cancel(_ job: JobID) async throws(PixelFlowClientError) -> JobStatusReport {
         switch try await connection.request(.cancel, .cancel(Cancel(jobID: job.rawValue))) {
-        case .status(let status): return status
+        case .status(let status): return JobStatusReport(wire: status)
         case .accepted, .variant, .jobDone, .workers, .stats: throw Self.unexpectedAnswer(to: .cancel)
         }
     }
 
     /// The registered workers: name, address, slots, busy, done, failed, time since the last heartbeat.
-    public func workers() async throws(PixelFlowClientError) -> [WorkerList.Worker] {
+    ///
+    /// - Throws: ``PixelFlowClientError``, e.g. ``PixelFlowClientError/Code/connectionLost``.
+    public func workers() async throws(PixelFlowClientError) -> [WorkerInfo] {
         switch try await connection.request(.workers, .workersRequest(WorkersRequest())) {
-        case .workers(let list): return list.workers
+        case .workers(let list): return list.workers.map(WorkerInfo.init(wire:))
         case .accepted, .variant, .jobDone, .status, .stats: throw Self.unexpectedAnswer(to: .workers)
         }
     }
 
     /// Cluster and per-tenant counters: queue depth, running, admitted, rejected, succeeded, failed.
-    public func stats() async throws(PixelFlowClientError) -> Stats {
+    ///
+    /// - Throws: ``PixelFlowClientError``, e.g. ``PixelFlowClientError/Code/connectionLost``.
+    public func stats() async throws(PixelFlowClientError) -> ClusterStats {
         switch try await connection.request(.stats, .statsRequest(StatsRequest())) {
-        case .stats(let stats): return stats
+        case .stats(let stats): return ClusterStats(wire: stats)
         case .accepted, .variant, .jobDone, .status, .workers: throw Self.unexpectedAnswer(to: .stats)
         }
     }
 
     /// Builds the SUBMIT frame, refusing locally what the coordinator would refuse anyway: a source over
     /// `max_source_bytes`, a pipeline that does not fit a control frame.
-    static func makeSubmit(mode: Submit.Mode, source: [UInt8], pipeline: String, options: SubmitOptions, limits: ProtocolLimits) throws(PixelFlowClientError) -> Submit {
+    static func makeSubmit(
+        mode: Submit.Mode, source: [UInt8], pipeline: String, options: SubmitOptions, limits: ProtocolLimits
+    ) throws(PixelFlowClientError) -> Submit {
         guard UInt64(source.count) <= limits.maxSourceBytes else {
-            throw PixelFlowClientError(.sourceTooLarge, "the source is \(source.count) bytes, the coordinator accepts at most \(limits.maxSourceBytes)", underlying: .sourceTooLarge)
+            throw PixelFlowClientError(
+                .sourceTooLarge,
+                "the source is \(source.count) bytes, the coordinator accepts at most \(limits.maxSourceBytes)",
+                wireCode: .sourceTooLarge)
         }
         let submit = Submit(
             mode: mode, priority: options.priority, deadlineMilliseconds: options.deadlineMilliseconds,
             idempotencyKey: options.idempotencyKey ?? "", webhookURL: options.webhookURL ?? "",
             sourceSize: UInt64(source.count), pipeline: ByteBuffer(string: pipeline))
         // mode, priority, deadline_ms, two str lengths, source_size, blob length: 1+1+4+2+2+8+4 bytes around the text.
-        let frameSize = 22 + submit.idempotencyKey.utf8.count + submit.webhookURL.utf8.count + submit.pipeline.readableBytes
+        let textSize = submit.idempotencyKey.utf8.count + submit.webhookURL.utf8.count + submit.pipeline.readableBytes
+        let frameSize = 22 + textSize
         guard frameSize <= Int(limits.maxControlPayload) else {
-            throw PixelFlowClientError(.invalidPipeline, "pipeline: the SUBMIT frame would be \(frameSize) bytes, over max_control_payload \(limits.maxControlPayload)", underlying: .invalidPipeline)
+            throw PixelFlowClientError(
+                .invalidPipeline,
+                "pipeline: the SUBMIT frame would be \(frameSize) bytes, "
+                    + "over max_control_payload \(limits.maxControlPayload)",
+                wireCode: .invalidPipeline)
         }
         return submit
     }
 
     static func unexpectedAnswer(to kind: RequestKind) -> PixelFlowClientError {
-        PixelFlowClientError(.protocolViolation, "unexpected answer to \(kind)", underlying: .protocolError)
+        PixelFlowClientError(.protocolViolation, "unexpected answer to \(kind)", wireCode: .protocolError)
     }
 }

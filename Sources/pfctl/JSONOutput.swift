@@ -1,6 +1,5 @@
 import PixelFlowBatch
 import PixelFlowClient
-import PixelFlowProtocol
 
 /// pfctl's `--json` documents, written by hand so keys keep a stable, documented order.
 enum JSONOutput {
@@ -29,9 +28,11 @@ enum JSONOutput {
     }
 
     /// `{"job_id","state","attempts","variants_done","error":{"code","message"}|null}` (status, cancel)
-    static func status(_ status: JobStatus) -> String {
-        let error = status.state == .failed || status.code != .none
-            ? object([("code", quoted(status.code.name)), ("message", quoted(status.message))]) : "null"
+    static func status(_ status: JobStatusReport) -> String {
+        // The report carries an error exactly when the job failed or the coordinator gave a code.
+        let error = status.error.map { error in
+            object([("code", quoted(error.protocolCode ?? error.name)), ("message", quoted(error.message))])
+        } ?? "null"
         return object([
             ("job_id", "\(status.jobID)"), ("state", quoted(status.state.description)), ("attempts", "\(status.attempts)"),
             ("variants_done", "\(status.variantsDone)"), ("error", error),
@@ -52,7 +53,7 @@ enum JSONOutput {
     }
 
     /// `[{"name","address","slots","busy","done","failed","last_heartbeat_ms"}]` (workers)
-    static func workers(_ workers: [WorkerList.Worker]) -> String {
+    static func workers(_ workers: [WorkerInfo]) -> String {
         "[" + workers.map { worker in
             object([
                 ("name", quoted(worker.name)), ("address", quoted(worker.address)), ("slots", "\(worker.slots)"),
@@ -63,12 +64,12 @@ enum JSONOutput {
     }
 
     /// `{"queued","running","admitted","rejected","succeeded","failed","workers","tenants":[{"name",...counters}]}` (stats)
-    static func stats(_ stats: Stats) -> String {
+    static func stats(_ stats: ClusterStats) -> String {
         let tenants = stats.tenants.map { object([("name", quoted($0.name))] + counters($0.counters)) }
         return object(counters(stats.total) + [("workers", "\(stats.workers)"), ("tenants", "[" + tenants.joined(separator: ",") + "]")])
     }
 
-    private static func counters(_ counters: Stats.Counters) -> [(String, String)] {
+    private static func counters(_ counters: ClusterStats.Counters) -> [(String, String)] {
         [
             ("queued", "\(counters.queued)"), ("running", "\(counters.running)"), ("admitted", "\(counters.admitted)"),
             ("rejected", "\(counters.rejected)"), ("succeeded", "\(counters.succeeded)"), ("failed", "\(counters.failed)"),

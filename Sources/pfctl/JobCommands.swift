@@ -3,7 +3,6 @@ import Foundation
 import PixelFlowBatch
 import PixelFlowClient
 import PixelFlowPipeline
-import PixelFlowProtocol
 
 /// `pfctl submit`: uploads one source in async mode and prints the job id as soon as it is admitted.
 struct SubmitCommand: AsyncParsableCommand {

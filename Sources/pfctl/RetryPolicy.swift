@@ -10,12 +10,10 @@ struct RetryPolicy: Sendable {
     /// The pause before retry number `retriesSoFar + 1`, or nil to give up.
     func delay(after error: PixelFlowClientError, retriesSoFar: Int) -> Duration? {
         guard retriesSoFar < maxRetries else { return nil }
-        switch error.code {
-        case .rejected(.rateLimited, let retryAfter), .rejected(.queueFull, let retryAfter):
-            return min(retryAfter ?? defaultDelay, longestDelay)
-        case .rejected(.tooManyInFlight, _), .rejected(.unavailable, _), .rejected(.shuttingDown, _),
-            .invalidPipeline, .sourceTooLarge, .undecodableImage, .imageTooLarge, .unsupportedFormat, .unauthorized,
-            .connectionLost, .protocolViolation, .timeout, .cancelled, .notFound, .other:
+        switch error.rejectionReason {
+        case .rateLimited, .queueFull:
+            return min(error.retryAfter ?? defaultDelay, longestDelay)
+        default:
             return nil
         }
     }

@@ -1,12 +1,14 @@
 import Foundation
 import PixelFlowClient
-import PixelFlowProtocol
 
 /// pfctl's human-readable output.
 enum TextOutput {
-    static func status(_ status: JobStatus) -> String {
+    static func status(_ status: JobStatusReport) -> String {
         var text = "job \(status.jobID): \(status.state), \(status.attempts) attempt\(status.attempts == 1 ? "" : "s"), \(status.variantsDone) variant\(status.variantsDone == 1 ? "" : "s") done"
-        if status.code != .none { text += "; \(status.code.name): \(status.message)" }
+        // The text names a failure only when the coordinator gave a code; the JSON shows every failed job's error.
+        if let error = status.error, let code = error.protocolCode, code != "none" {
+            text += "; \(code): \(error.message)"
+        }
         return text
     }
 
@@ -19,7 +21,7 @@ enum TextOutput {
         }
     }
 
-    static func workers(_ workers: [WorkerList.Worker]) -> String {
+    static func workers(_ workers: [WorkerInfo]) -> String {
         guard !workers.isEmpty else { return "no workers registered\n" }
         return TextTable.render(
             header: ["NAME", "ADDRESS", "SLOTS", "BUSY", "DONE", "FAILED", "LAST HEARTBEAT"],
@@ -29,7 +31,7 @@ enum TextOutput {
             })
     }
 
-    static func stats(_ stats: Stats) -> String {
+    static func stats(_ stats: ClusterStats) -> String {
         let total = stats.total
         var text = "queue depth \(total.queued), running \(total.running), workers \(stats.workers)\n"
         text += "admitted \(total.admitted), rejected \(total.rejected), succeeded \(total.succeeded), failed \(total.failed)\n"

@@ -54,7 +54,7 @@ struct ClientConnectionTests {
         #expect(echo.id == "echo" && echo.format == "png" && echo.width == 150 && echo.height == 100)
         #expect(echo.bytes == source)
         #expect(pattern.id == "pattern" && pattern.bytes == FakeCoordinator.pattern(count: 5_000))
-        #expect(done.jobID == jobID.rawValue && done.variants == 2)
+        #expect(done == JobOutcome(jobID: jobID, variants: 2, attempts: 1, elapsedMilliseconds: 42))
     }
 
     @Test func manyConcurrentJobsShareOneConnection() async throws {
@@ -98,19 +98,21 @@ struct ClientConnectionTests {
                 let streamed = await #expect(throws: PixelFlowClientError.self) {
                     for try await _ in client.process(source: source, pipeline: Self.pipeline) {}
                 }
-                #expect(streamed?.code == .rejected(.rateLimited, retryAfter: .milliseconds(200)))
+                #expect(streamed?.code == .rejected)
+                #expect(streamed?.rejectionReason == .rateLimited)
                 #expect(streamed?.retryAfter == .milliseconds(200))
-                #expect(streamed?.underlying == .rateLimited)
+                #expect(streamed?.protocolCode == "rate_limited")
                 #expect(streamed?.isRetryable == true)
 
                 let submitted = await #expect(throws: PixelFlowClientError.self) {
                     _ = try await client.submit(source: source, pipeline: Self.pipeline)
                 }
-                #expect(submitted?.code == .rejected(.rateLimited, retryAfter: .milliseconds(200)))
+                #expect(submitted?.code == .rejected && submitted?.rejectionReason == .rateLimited)
+                #expect(submitted?.retryAfter == .milliseconds(200))
 
                 // The connection is still healthy after two rejected uploads.
                 let status = try await client.status(JobID(7))
-                #expect(status.jobID == 7 && status.state == .running)
+                #expect(status.jobID == JobID(7) && status.state == .running)
             }
             return fake.seen
         }
@@ -270,24 +272,32 @@ struct ClientConnectionTests {
                 #expect(job.rawValue % 10 == 0 && job.rawValue > 0)
 
                 let status = try await client.status(job)
-                #expect(status.jobID == job.rawValue && status.state == .running && status.variantsDone == 1)
+                #expect(status == JobStatusReport(jobID: job, state: .running, attempts: 1, variantsDone: 1))
 
                 let outcome = try await client.wait(job)
-                #expect(outcome.jobID == job.rawValue && outcome.variants == 2)
+                #expect(outcome == JobOutcome(jobID: job, variants: 2, attempts: 1, elapsedMilliseconds: 12))
 
                 // A coordinator that relays variants to watchers too is tolerated: the WATCH still ends with JOB_DONE.
                 let chatty = try await client.wait(JobID(FakeCoordinator.chattyJobID))
-                #expect(chatty.jobID == FakeCoordinator.chattyJobID)
+                #expect(chatty.jobID == JobID(FakeCoordinator.chattyJobID))
                 #expect(client.requestsInFlight == 0)
 
                 let cancelled = try await client.cancel(job)
-                #expect(cancelled.state == .cancelled)
+                #expect(cancelled.state == .cancelled && cancelled.state.isTerminal)
+                #expect(cancelled.error?.code == .cancelled && cancelled.error?.jobID == job)
+                #expect(cancelled.error?.message == "cancelled by the client")
 
                 let workers = try await client.workers()
-                #expect(workers == FakeCoordinator.workers)
+                #expect(workers.map(\.name) == ["w1", "w2"])
+                #expect(workers.first == WorkerInfo(
+                    name: "w1", address: "127.0.0.1:5001", slots: 2, busy: 1, done: 10, failed: 1,
+                    lastHeartbeatMillisecondsAgo: 250))
 
                 let stats = try await client.stats()
-                #expect(stats == FakeCoordinator.stats)
+                let counters = ClusterStats.Counters(
+                    queued: 3, running: 2, admitted: 100, rejected: 7, succeeded: 90, failed: 5)
+                let acme = ClusterStats.Tenant(name: "acme", counters: counters)
+                #expect(stats == ClusterStats(total: counters, workers: 2, tenants: [acme]))
 
                 let missing = await #expect(throws: PixelFlowClientError.self) {
                     _ = try await client.status(JobID(FakeCoordinator.unknownJobID))

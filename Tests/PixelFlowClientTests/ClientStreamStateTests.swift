@@ -50,7 +50,8 @@ import Testing
         var state = Self.stream(.submitStream)
         let outcome = state.receive(.rejected(Rejected(code: .queueFull, retryAfterMilliseconds: 1_500, message: "full")), maxVariantBytes: Self.limit)
         guard case .finish(.failure(let error)) = outcome else { Issue.record("REJECTED fails the request"); return }
-        #expect(error.code == .rejected(.queueFull, retryAfter: .milliseconds(1_500)))
+        #expect(error.code == .rejected && error.rejectionReason == .queueFull)
+        #expect(error.retryAfter == .milliseconds(1_500))
     }
 
     @Test func watchDropsRelayedVariants() {
@@ -64,7 +65,8 @@ import Testing
             Issue.record("JOB_FAILED ends a WATCH")
             return
         }
-        #expect(error.code == .other(.retriesExhausted) && error.jobID == JobID(3))
+        #expect(error.code == .other && error.jobID == JobID(3))
+        #expect(error.name == "retries_exhausted" && error.protocolCode == "retries_exhausted")
     }
 
     @Test(arguments: [
@@ -127,22 +129,69 @@ import Testing
 }
 
 @Suite struct PixelFlowClientErrorTests {
+    typealias Code = PixelFlowClientError.Code
+
     @Test func wireCodesMapToTypedCodes() {
-        let cases: [(ErrorCode, PixelFlowClientError.Code)] = [
-            (.rateLimited, .rejected(.rateLimited, retryAfter: .milliseconds(200))),
-            (.tooManyInFlight, .rejected(.tooManyInFlight, retryAfter: .milliseconds(200))),
-            (.invalidPipeline, .invalidPipeline), (.sourceTooLarge, .sourceTooLarge), (.undecodableImage, .undecodableImage),
-            (.imageTooLarge, .imageTooLarge), (.unsupportedFormat, .unsupportedFormat), (.unauthorized, .unauthorized),
-            (.timeout, .timeout), (.cancelled, .cancelled), (.notFound, .notFound), (.compressionError, .protocolViolation),
-            (.internal, .other(.internal)), (ErrorCode(rawValue: 999), .other(ErrorCode(rawValue: 999))),
+        let cases: [(ErrorCode, Code, PixelFlowClientError.RejectionReason?)] = [
+            (.rateLimited, .rejected, .rateLimited), (.queueFull, .rejected, .queueFull),
+            (.tooManyInFlight, .rejected, .tooManyInFlight), (.unavailable, .rejected, .unavailable),
+            (.shuttingDown, .rejected, .shuttingDown),
+            (.invalidPipeline, .invalidPipeline, nil), (.sourceTooLarge, .sourceTooLarge, nil),
+            (.undecodableImage, .undecodableImage, nil), (.imageTooLarge, .imageTooLarge, nil),
+            (.unsupportedFormat, .unsupportedFormat, nil), (.unauthorized, .unauthorized, nil),
+            (.timeout, .timeout, nil), (.handshakeTimeout, .timeout, nil), (.cancelled, .cancelled, nil),
+            (.notFound, .notFound, nil), (.compressionError, .protocolViolation, nil), (.internal, .other, nil),
+            (ErrorCode(rawValue: 999), .other, nil),
         ]
-        for (wire, expected) in cases {
+        for (wire, code, reason) in cases {
             let error = PixelFlowClientError(wire: wire, message: "m", retryAfterMilliseconds: 200)
-            #expect(error.code == expected, "\(wire)")
-            #expect(error.underlying == wire)
+            #expect(error.code == code, "\(wire)")
+            #expect(error.rejectionReason == reason, "\(wire)")
+            #expect(error.retryAfter == (reason == nil ? nil : .milliseconds(200)), "only rejections carry a delay")
+            #expect(error.protocolCode == wire.name)
         }
         #expect(PixelFlowClientError(wire: .rateLimited, message: "").retryAfter == nil)
         #expect(PixelFlowClientError(wire: .rateLimited, message: "slow", retryAfterMilliseconds: 50).description == "rate_limited: slow (retry after 0.05 seconds)")
         #expect(PixelFlowClientError(wire: ErrorCode(rawValue: 999), message: "").name == "code_999")
+    }
+
+    @Test func namesAreTheStableSnakeCaseOnes() {
+        #expect(PixelFlowClientError(wire: .queueFull, message: "").name == "queue_full")
+        #expect(PixelFlowClientError(wire: .frameTooLarge, message: "").name == "protocol_error")
+        #expect(PixelFlowClientError(wire: .deadlineExceeded, message: "").name == "deadline_exceeded")
+        #expect(PixelFlowClientError.connectionLost("gone").name == "connection_lost")
+        #expect(PixelFlowClientError.connectionLost("gone").protocolCode == nil)
+        #expect(PixelFlowClientError(.other, "made by hand").name == "other")
+        #expect(Code.protocolViolation.description == "protocol_error" && Code.notFound.description == "not_found")
+    }
+
+    @Test func retryableFailuresAreTheTransientOnes() {
+        for wire in [ErrorCode.rateLimited, .queueFull, .timeout, .idleTimeout, .loginThrottled] {
+            #expect(PixelFlowClientError(wire: wire, message: "").isRetryable, "\(wire)")
+        }
+        for wire in [ErrorCode.invalidPipeline, .undecodableImage, .notFound, .internal, .unauthorized] {
+            #expect(!PixelFlowClientError(wire: wire, message: "").isRetryable, "\(wire)")
+        }
+        #expect(PixelFlowClientError.connectionLost("gone").isRetryable)
+    }
+
+    @Test func publicInitialisersMakeWhatTheWireWould() {
+        let made = PixelFlowClientError(rejected: .rateLimited, "over 5/s", retryAfter: .milliseconds(250))
+        let received = PixelFlowClientError(wire: .rateLimited, message: "over 5/s", retryAfterMilliseconds: 250)
+        #expect(made == received)
+        #expect(PixelFlowClientError(.notFound, "no job 4", jobID: JobID(4)).jobID == JobID(4))
+    }
+
+    @Test func codesSwitchLikeEnumCases() {
+        func kind(_ error: PixelFlowClientError) -> String {
+            switch error.code {
+            case .rejected: "busy"
+            case .invalidPipeline: "fix the pipeline"
+            default: "give up"
+            }
+        }
+        #expect(kind(PixelFlowClientError(wire: .queueFull, message: "")) == "busy")
+        #expect(kind(PixelFlowClientError(wire: .invalidPipeline, message: "")) == "fix the pipeline")
+        #expect(kind(PixelFlowClientError(wire: .internal, message: "")) == "give up")
     }
 }

@@ -158,7 +158,8 @@ extension LiveCluster {
             let refilled = Int(Double(elapsed.components.attoseconds) / 1e18 * 5 + Double(elapsed.components.seconds) * 5)
             #expect(admitted >= 10 && admitted <= 10 + refilled, "admitted \(admitted) in \(elapsed)")
             for case .failure(let error) in results {
-                guard case .rejected(.rateLimited, let retryAfter?) = error.code else {
+                guard error.code == .rejected, error.rejectionReason == .rateLimited, let retryAfter = error.retryAfter
+                else {
                     Issue.record("expected rate_limited with retry_after, got \(error)")
                     continue
                 }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import PixelFlowClient
 import PixelFlowProtocol
 import Testing
+@testable import PixelFlowClient
 @testable import pfctl
 
 @Suite struct PfctlArgumentTests {
@@ -84,6 +84,8 @@ import Testing
             #expect(policy.delay(after: PixelFlowClientError(wire: code, message: ""), retriesSoFar: 0) == nil, "\(code)")
         }
         #expect(policy.delay(after: .init(.connectionLost, "gone"), retriesSoFar: 0) == nil)
+        let estimated = PixelFlowClientError(rejected: .queueFull, "full", retryAfter: .seconds(2))
+        #expect(policy.delay(after: estimated, retriesSoFar: 0) == .seconds(2))
     }
 
     @Test func percentilesUseNearestRank() {
@@ -115,19 +117,25 @@ import Testing
     }
 
     @Test func jsonDocumentsParse() throws {
-        let status = JobStatus(jobID: 7, state: .failed, attempts: 2, variantsDone: 1, code: .undecodableImage, message: "bad")
+        let status = JobStatusReport(
+            wire: JobStatus(jobID: 7, state: .failed, attempts: 2, variantsDone: 1, code: .undecodableImage, message: "bad"))
         let statusObject = try #require(try JSONSerialization.jsonObject(with: Data(JSONOutput.status(status).utf8)) as? [String: Any])
         #expect(statusObject["job_id"] as? Int == 7 && statusObject["state"] as? String == "failed" && statusObject["variants_done"] as? Int == 1)
         #expect((statusObject["error"] as? [String: Any])?["code"] as? String == "undecodable_image")
-        #expect(JSONOutput.status(JobStatus(jobID: 8, state: .queued, attempts: 0, variantsDone: 0)).hasSuffix(#""error":null}"#))
+        let queued = JobStatusReport(jobID: JobID(8), state: .queued, attempts: 0, variantsDone: 0)
+        #expect(JSONOutput.status(queued).hasSuffix(#""error":null}"#))
 
-        let workers = [WorkerList.Worker(name: "w1", address: "10.0.0.2:5000", slots: 2, busy: 1, done: 9, failed: 0, lastHeartbeatMillisecondsAgo: 300)]
+        let workers = [
+            WorkerInfo(
+                name: "w1", address: "10.0.0.2:5000", slots: 2, busy: 1, done: 9, failed: 0, lastHeartbeatMillisecondsAgo: 300)
+        ]
         let workerArray = try #require(try JSONSerialization.jsonObject(with: Data(JSONOutput.workers(workers).utf8)) as? [[String: Any]])
         #expect(workerArray.count == 1 && workerArray[0]["name"] as? String == "w1" && workerArray[0]["last_heartbeat_ms"] as? Int == 300)
         #expect(JSONOutput.workers([]) == "[]")
 
-        let stats = Stats(total: .init(queued: 4, running: 2, admitted: 10, rejected: 3, succeeded: 5, failed: 1), workers: 2,
-                          tenants: [.init(name: "acme", counters: .init(queued: 4, admitted: 10, rejected: 3))])
+        let stats = ClusterStats(
+            total: .init(queued: 4, running: 2, admitted: 10, rejected: 3, succeeded: 5, failed: 1), workers: 2,
+            tenants: [.init(name: "acme", counters: .init(queued: 4, admitted: 10, rejected: 3))])
         let statsObject = try #require(try JSONSerialization.jsonObject(with: Data(JSONOutput.stats(stats).utf8)) as? [String: Any])
         #expect(statsObject["queued"] as? Int == 4 && statsObject["rejected"] as? Int == 3 && statsObject["workers"] as? Int == 2)
         let tenants = try #require(statsObject["tenants"] as? [[String: Any]])
