@@ -138,7 +138,8 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "PixelFlowImagingTests", dependencies: ["PixelFlowImaging", "PixelFlowPipeline", "CVipsShim"]),
+        .testTarget(
+            name: "PixelFlowImagingTests", dependencies: ["PixelFlowImaging", "PixelFlowPipeline", "CVipsShim"]),
         .testTarget(name: "PixelFlowPipelineTests", dependencies: ["PixelFlowPipeline"]),
         .testTarget(
             name: "PixelFlowCoordinatorTests",
@@ -170,6 +171,10 @@ let package = Package(
             dependencies: [
                 "PixelFlowProtocol",
                 "PixelFlowClient",
+                "PixelFlowCoordinator",
+                "PixelFlowWorker",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "PixelFlowImaging",
                 "CVipsShim",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -27,7 +27,9 @@ public struct BatchSource: Sendable, Hashable {
 /// The inputs of a batch command (`pixelflow process`, `pfctl process`, `pfctl bench`): the pipeline from
 /// `--pipeline FILE` or `--variant SPEC`..., and the sources from `FILE|DIR...`.
 public enum BatchInputs {
-    public static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "webp", "heic", "heif", "avif", "tif", "tiff", "gif"]
+    public static let imageExtensions: Set<String> = [
+        "jpg", "jpeg", "png", "webp", "heic", "heif", "avif", "tif", "tiff", "gif",
+    ]
 
     /// `--pipeline FILE` (a job object with "pipeline", or a bare array), or `--variant` specs, or the canonical
     /// pipeline when neither is given.
@@ -84,7 +86,8 @@ public enum BatchInputs {
 
     private static func imageFiles(under directory: String) -> [String] {
         let root = URL(fileURLWithPath: directory)
-        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])
+        else { return [] }
         var found: [String] = []
         for case let url as URL in walker where imageExtensions.contains(url.pathExtension.lowercased()) {
             if (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {

@@ -73,7 +73,9 @@ public enum VariantFiles {
     }
 
     /// Writes the bytes and returns the file's path.
-    public static func write<Bytes: DataProtocol>(_ bytes: Bytes, for source: BatchSource, variantID: String, fileExtension: String) throws(WriteError) -> String {
+    public static func write<Bytes: DataProtocol>(
+        _ bytes: Bytes, for source: BatchSource, variantID: String, fileExtension: String
+    ) throws(WriteError) -> String {
         let url = source.outputURL(variantID: variantID, fileExtension: fileExtension)
         do {
             try Data(bytes).write(to: url)

@@ -29,8 +29,9 @@ public struct BatchSummary: Sendable {
     public var text: String {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let rate = seconds > 0 ? Double(images) / seconds : 0
-        var first = String(format: "%d images (%d variants) in %.2f s, %.2f images/s; %@ in, %@ out; %d failed",
-                           images, variants, seconds, rate, Self.size(bytesIn), Self.size(bytesOut), failures.count)
+        var first = String(
+            format: "%d images (%d variants) in %.2f s, %.2f images/s; %@ in, %@ out; %d failed",
+            images, variants, seconds, rate, Self.size(bytesIn), Self.size(bytesOut), failures.count)
         if reportsRetries {
             first += "; \(retries) \(retries == 1 ? "retry" : "retries") after rate limiting"
         }

@@ -10,7 +10,9 @@ extension Pipeline {
 
 extension VariantSpec {
     var wireJSON: String {
-        var fields: [(String, String)] = [("id", BatchJSONLine.quoted(id)), ("action", BatchJSONLine.quoted(action.rawValue))]
+        var fields: [(String, String)] = [
+            ("id", BatchJSONLine.quoted(id)), ("action", BatchJSONLine.quoted(action.rawValue)),
+        ]
         if let width { fields.append(("width", "\(width)")) }
         if let height { fields.append(("height", "\(height)")) }
         fields.append(("format", BatchJSONLine.quoted(format.rawValue)))
@@ -19,9 +21,14 @@ extension VariantSpec {
         if lossless { fields.append(("lossless", "true")) }
         if progressive { fields.append(("progressive", "true")) }
         if !strip { fields.append(("strip", "false")) }
-        if let background { fields.append(("background", "[\(background.red),\(background.green),\(background.blue)]")) }
+        if let background {
+            fields.append(("background", "[\(background.red),\(background.green),\(background.blue)]"))
+        }
         if gravity != .centre { fields.append(("gravity", BatchJSONLine.quoted(gravity.rawValue))) }
-        if let crop { fields.append(("crop", "{\"x\":\(crop.x),\"y\":\(crop.y),\"width\":\(crop.width),\"height\":\(crop.height)}")) }
+        if let crop {
+            fields.append(
+                ("crop", "{\"x\":\(crop.x),\"y\":\(crop.y),\"width\":\(crop.width),\"height\":\(crop.height)}"))
+        }
         if rotate != .none { fields.append(("rotate", "\(rotate.rawValue)")) }
         if flip { fields.append(("flip", "true")) }
         if flop { fields.append(("flop", "true")) }

@@ -10,7 +10,8 @@ public struct SourceResult: Sendable, Equatable {
         public let bytes: Int
         public let milliseconds: Double
 
-        public init(id: String, path: String, width: Int, height: Int, format: String, bytes: Int, milliseconds: Double) {
+        public init(id: String, path: String, width: Int, height: Int, format: String, bytes: Int, milliseconds: Double)
+        {
             self.id = id
             self.path = path
             self.width = width

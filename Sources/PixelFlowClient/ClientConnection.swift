@@ -24,7 +24,9 @@ final class ClientConnection: Sendable {
 
     /// Opens a request stream, waiting for a free `max_in_flight` slot if needed, and enqueues `frames` (the first
     /// one opens the stream) in the same critical section that picked the id. Returns the id and the stream's events.
-    func open(_ kind: RequestKind, frames: [Message]) async throws(PixelFlowClientError) -> (UInt32, AsyncThrowingStream<StreamEvent, any Error>) {
+    func open(
+        _ kind: RequestKind, frames: [Message]
+    ) async throws(PixelFlowClientError) -> (UInt32, AsyncThrowingStream<StreamEvent, any Error>) {
         let (events, sink) = AsyncThrowingStream<StreamEvent, any Error>.makeStream()
         let request = ConnectionStateMachine.Request(kind: kind, frames: frames, sink: sink)
         // Fast path: a free slot, so no continuation or cancellation handler is needed.
@@ -47,7 +49,8 @@ final class ClientConnection: Sendable {
             let streamID = try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<UInt32, any Error>) in
                     let action = state.withLock { machine in
-                        let action = machine.open(request, token: token, continuation: continuation, isCancelled: Task.isCancelled)
+                        let action = machine.open(
+                            request, token: token, continuation: continuation, isCancelled: Task.isCancelled)
                         if case .opened(let opening) = action { enqueue(opening) }
                         return action
                     }
@@ -70,12 +73,15 @@ final class ClientConnection: Sendable {
     /// Opens a SUBMIT stream and uploads `source` as chunks of at most `max_chunk_data`, each written before the
     /// next is enqueued so other streams interleave. Stops early (with an empty END chunk) if the coordinator ends
     /// the stream first, e.g. with REJECTED.
-    func submit(_ kind: RequestKind, _ submit: Submit, source: [UInt8]) async throws(PixelFlowClientError) -> AsyncThrowingStream<StreamEvent, any Error> {
+    func submit(
+        _ kind: RequestKind, _ submit: Submit, source: [UInt8]
+    ) async throws(PixelFlowClientError) -> AsyncThrowingStream<StreamEvent, any Error> {
         var chunks = SourceChunker(source: source, chunkSize: Int(session.limits.maxChunkData))
         let (streamID, events) = try await open(kind, frames: [.submit(submit), .chunk(chunks.next())])
         while !chunks.isFinished {
             guard isOpen(streamID) else {
-                try await queue.enqueueAndWait(.frame(Frame(stream: streamID, .chunk(Chunk(raw: ByteBuffer(), isLast: true)))))
+                try await queue.enqueueAndWait(
+                    .frame(Frame(stream: streamID, .chunk(Chunk(raw: ByteBuffer(), isLast: true)))))
                 break
             }
             try await queue.enqueueAndWait(.frame(Frame(stream: streamID, .chunk(chunks.next()))))
@@ -89,7 +95,9 @@ final class ClientConnection: Sendable {
         return try await Self.firstEvent(of: events)
     }
 
-    static func firstEvent(of events: AsyncThrowingStream<StreamEvent, any Error>) async throws(PixelFlowClientError) -> StreamEvent {
+    static func firstEvent(
+        of events: AsyncThrowingStream<StreamEvent, any Error>
+    ) async throws(PixelFlowClientError) -> StreamEvent {
         do {
             for try await event in events { return event }
         } catch {

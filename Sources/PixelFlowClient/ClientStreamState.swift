@@ -39,8 +39,11 @@ struct ClientStreamState {
         }
         switch (kind, message) {
         case (_, .rejected(let rejected)) where !accepted:
-            return .finish(.failure(PixelFlowClientError(
-                wire: rejected.code, message: rejected.message, retryAfterMilliseconds: rejected.retryAfterMilliseconds)))
+            return .finish(
+                .failure(
+                    PixelFlowClientError(
+                        wire: rejected.code, message: rejected.message,
+                        retryAfterMilliseconds: rejected.retryAfterMilliseconds)))
 
         case (.submitAsync, .accepted(let body)):
             return .finish(.success(.accepted(body)))
@@ -52,7 +55,9 @@ struct ClientStreamState {
         // coordinator that relays them anyway stays compatible: duplicates deliver them, WATCH drops them.
         case (.submitStream, .variant(let header)) where accepted, (.watch, .variant(let header)):
             guard header.size <= maxVariantBytes else {
-                return .violation("VARIANT \(header.variantID) declares \(header.size) bytes, over max_variant_bytes \(maxVariantBytes)")
+                return .violation(
+                    "VARIANT \(header.variantID) declares \(header.size) bytes, over max_variant_bytes \(maxVariantBytes)"
+                )
             }
             var bytes: [UInt8] = []
             bytes.reserveCapacity(kind == .watch ? 0 : Int(header.size))
@@ -61,8 +66,10 @@ struct ClientStreamState {
         case (.submitStream, .jobDone(let done)) where accepted, (.watch, .jobDone(let done)):
             return .finish(.success(.jobDone(done)))
         case (.submitStream, .jobFailed(let failed)) where accepted, (.watch, .jobFailed(let failed)):
-            return .finish(.failure(PixelFlowClientError(
-                wire: failed.code, message: failed.message, jobID: JobID(failed.jobID))))
+            return .finish(
+                .failure(
+                    PixelFlowClientError(
+                        wire: failed.code, message: failed.message, jobID: JobID(failed.jobID))))
 
         case (.status, .status(let status)), (.cancel, .status(let status)):
             return .finish(.success(.status(status)))
@@ -97,8 +104,11 @@ struct ClientStreamState {
         }
         guard current.deliver else { return .none }
         let header = current.header
-        return .deliver(.variant(Variant(
-            id: header.variantID, format: header.format, width: Int(header.width), height: Int(header.height),
-            bytes: current.bytes, elapsedMilliseconds: Int(header.elapsedMilliseconds), attempt: Int(header.attempt))))
+        return .deliver(
+            .variant(
+                Variant(
+                    id: header.variantID, format: header.format, width: Int(header.width), height: Int(header.height),
+                    bytes: current.bytes, elapsedMilliseconds: Int(header.elapsedMilliseconds),
+                    attempt: Int(header.attempt))))
     }
 }

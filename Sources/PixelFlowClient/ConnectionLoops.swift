@@ -4,7 +4,9 @@ import PixelFlowProtocol
 /// The two child tasks of a connection: the writer drains the outbound queue; the reader runs the handshake,
 /// then hands every frame to the connection, and fails whatever is pending when the link ends.
 enum ConnectionLoops {
-    static func write(_ queue: OutboundQueue, to outbound: NIOAsyncChannelOutboundWriter<WireElement>, channel: any Channel) async {
+    static func write(
+        _ queue: OutboundQueue, to outbound: NIOAsyncChannelOutboundWriter<WireElement>, channel: any Channel
+    ) async {
         while let batch = await queue.nextBatch() {
             do {
                 try await outbound.write(contentsOf: batch.map(\.element))
@@ -27,7 +29,8 @@ enum ConnectionLoops {
         var iterator = inbound.makeAsyncIterator()
         let connection: ClientConnection
         do {
-            connection = try await authenticate(&iterator, queue: queue, handshake: handshake, configuration: configuration, channel: channel)
+            connection = try await authenticate(
+                &iterator, queue: queue, handshake: handshake, configuration: configuration, channel: channel)
         } catch {
             established.finish(throwing: error)
             return
@@ -69,7 +72,9 @@ enum ConnectionLoops {
         handshake: ClientHandshakeStateMachine, configuration: PixelFlowClient.Configuration, channel: any Channel
     ) async throws(PixelFlowClientError) -> ClientConnection {
         let deadline = ContinuousClock.now + configuration.handshakeTimeout
-        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(configuration.handshakeTimeout)) { channel.close(promise: nil) }
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(configuration.handshakeTimeout)) {
+            channel.close(promise: nil)
+        }
         defer { timer.cancel() }
         var machine = handshake
         queue.enqueue(machine.opening)
@@ -100,11 +105,15 @@ enum ConnectionLoops {
             .timeout, "no AUTH_OK within \(configuration.handshakeTimeout)", wireCode: .handshakeTimeout)
     }
 
-    private static func checkLimits(_ limits: ProtocolLimits, against receive: ProtocolLimits) throws(PixelFlowClientError) {
+    private static func checkLimits(
+        _ limits: ProtocolLimits, against receive: ProtocolLimits
+    ) throws(PixelFlowClientError) {
         if limits.maxChunkData > receive.maxChunkData || limits.maxControlPayload > receive.maxControlPayload {
             throw PixelFlowClientError(
                 wire: .frameTooLarge,
-                message: "the coordinator's limits (max_chunk_data \(limits.maxChunkData), max_control_payload \(limits.maxControlPayload)) exceed what this client accepts (\(receive.maxChunkData), \(receive.maxControlPayload)); raise Configuration.receiveLimits")
+                message:
+                    "the coordinator's limits (max_chunk_data \(limits.maxChunkData), max_control_payload \(limits.maxControlPayload)) exceed what this client accepts (\(receive.maxChunkData), \(receive.maxControlPayload)); raise Configuration.receiveLimits"
+            )
         }
     }
 }

@@ -96,7 +96,9 @@ struct ConnectionStateMachine {
     }
 
     /// Opens a stream now if a slot is free, else queues the request (FIFO) until one is.
-    mutating func open(_ request: Request, token: UInt64, continuation: CheckedContinuation<UInt32, any Error>, isCancelled: Bool) -> OpenAction {
+    mutating func open(
+        _ request: Request, token: UInt64, continuation: CheckedContinuation<UInt32, any Error>, isCancelled: Bool
+    ) -> OpenAction {
         if isCancelled { return .fail(.cancelledByTask) }
         if let action = openIfFree(request) { return action }
         waiters.append(Waiter(token: token, request: request, continuation: continuation))
@@ -182,7 +184,10 @@ struct ConnectionStateMachine {
             waitersHead = 0
             return .drain(waiting, error)
         case .goAway(let goAway):
-            return .closeConnection(PixelFlowClientError(wire: goAway.code, message: "the coordinator closed the connection: \(goAway.message)"), sendGoAway: false)
+            return .closeConnection(
+                PixelFlowClientError(
+                    wire: goAway.code, message: "the coordinator closed the connection: \(goAway.message)"),
+                sendGoAway: false)
         default:
             return violation("\(message.frameType) is not expected on a client link")
         }
@@ -205,5 +210,6 @@ struct ConnectionStateMachine {
         return teardown
     }
 
-    private static let idsExhausted = PixelFlowClientError(.connectionLost, "this connection has used all its stream ids; open a new one")
+    private static let idsExhausted = PixelFlowClientError(
+        .connectionLost, "this connection has used all its stream ids; open a new one")
 }

@@ -25,7 +25,9 @@ final class OutboundQueue: Sendable {
     /// Adds a frame to the end of the queue. Returns false (and fails `written`) when the queue is closed.
     @discardableResult
     func enqueue(_ element: WireElement, written: CheckedContinuation<Void, any Error>? = nil) -> Bool {
-        enum Outcome { case queued, wakeWriter(CheckedContinuation<[Item]?, Never>, [Item]), closed(PixelFlowClientError) }
+        enum Outcome {
+            case queued, wakeWriter(CheckedContinuation<[Item]?, Never>, [Item]), closed(PixelFlowClientError)
+        }
         let item = Item(element: element, written: written)
         let outcome: Outcome = state.withLock { state in
             if let error = state.closedBy { return .closed(error) }

@@ -64,7 +64,9 @@ extension PixelFlowClient {
                 }
                 let client = PixelFlowClient(connection: connection)
                 let keepalive = configuration.keepaliveInterval.map { interval in
-                    channel.channel.eventLoop.scheduleRepeatedTask(initialDelay: TimeAmount(interval), delay: TimeAmount(interval)) { task in
+                    channel.channel.eventLoop.scheduleRepeatedTask(
+                        initialDelay: TimeAmount(interval), delay: TimeAmount(interval)
+                    ) { task in
                         if !queue.enqueue(.frame(Frame(.ping(Ping(opaque: 0))))) { task.cancel() }
                     }
                 }
@@ -79,7 +81,9 @@ extension PixelFlowClient {
                     .connectionLost("the connection was closed by the client"),
                     goAway: GoAway(code: .none, message: "client closing"))
                 // If the coordinator stops reading, do not wait for the GOAWAY forever.
-                let forceClose = channel.channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.channel.close(promise: nil) }
+                let forceClose = channel.channel.eventLoop.scheduleTask(in: .seconds(2)) {
+                    channel.channel.close(promise: nil)
+                }
                 try await group.waitForAll()
                 forceClose.cancel()
                 return try result.get()
@@ -87,12 +91,16 @@ extension PixelFlowClient {
         }
     }
 
-    private static func first(_ stream: AsyncThrowingStream<ClientConnection, any Error>) async throws -> ClientConnection {
+    private static func first(
+        _ stream: AsyncThrowingStream<ClientConnection, any Error>
+    ) async throws -> ClientConnection {
         for try await connection in stream { return connection }
         throw PixelFlowClientError.connectionLost("the connection closed during the handshake")
     }
 
-    private static func connectChannel(host: String, port: Int, configuration: Configuration) async throws(PixelFlowClientError) -> NIOAsyncChannel<WireElement, WireElement> {
+    private static func connectChannel(
+        host: String, port: Int, configuration: Configuration
+    ) async throws(PixelFlowClientError) -> NIOAsyncChannel<WireElement, WireElement> {
         let receiveLimits = configuration.receiveLimits.wire
         do {
             return try await ClientBootstrap(group: configuration.eventLoopGroup)
@@ -100,7 +108,8 @@ extension PixelFlowClient {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(limits: receiveLimits, from: [.coordinator])))
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(FrameDecoder(limits: receiveLimits, from: [.coordinator])))
                         try channel.pipeline.syncOperations.addHandler(BatchingFrameEncoder())
                         return try NIOAsyncChannel<WireElement, WireElement>(wrappingChannelSynchronously: channel)
                     }

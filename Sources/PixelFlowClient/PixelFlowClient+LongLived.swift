@@ -15,7 +15,9 @@ extension PixelFlowClient {
         // The connection's loops must run in a task that outlives this call; it is the client's, ended by close().
         let lifetime = Task {
             do {
-                try await withConnection(to: host, port: port, keyID: keyID, secret: secret, configuration: configuration) { client in
+                try await withConnection(
+                    to: host, port: port, keyID: keyID, secret: secret, configuration: configuration
+                ) { client in
                     sink.yield(client)
                     for await _ in client.closeRequested {}
                 }

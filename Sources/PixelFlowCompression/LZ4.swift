@@ -9,20 +9,24 @@ public enum LZ4 {
         }
         let bound = Int(LZ4_compressBound(Int32(input.count)))
         return [UInt8](unsafeUninitializedCapacity: max(bound, 1)) { buffer, count in
-            let written = input.baseAddress.map { source in
-                LZ4_compress_default(
-                    source.assumingMemoryBound(to: CChar.self),
-                    UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self),
-                    Int32(input.count), Int32(bound))
-            } ?? 0
+            let written =
+                input.baseAddress.map { source in
+                    LZ4_compress_default(
+                        source.assumingMemoryBound(to: CChar.self),
+                        UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self),
+                        Int32(input.count), Int32(bound))
+                } ?? 0
             count = input.count == 0 ? 0 : Int(max(written, 0))
         }
     }
 
     /// Decodes a block that must expand to exactly `declaredSize` bytes.
-    public static func decompress(_ input: UnsafeRawBufferPointer, declaredSize: Int) throws(CompressionError) -> [UInt8] {
+    public static func decompress(
+        _ input: UnsafeRawBufferPointer, declaredSize: Int
+    ) throws(CompressionError) -> [UInt8] {
         guard declaredSize <= Int(LZ4_MAX_INPUT_SIZE), input.count <= Int(Int32.max) else {
-            throw CompressionError(.declaredSizeOverLimit, "lz4 block of \(declaredSize) bytes is over the codec's limit")
+            throw CompressionError(
+                .declaredSizeOverLimit, "lz4 block of \(declaredSize) bytes is over the codec's limit")
         }
         if declaredSize == 0 && input.count <= 1 {
             // An empty input compresses to the single token 0x00 (or nothing).
@@ -40,7 +44,8 @@ public enum LZ4 {
             count = max(Int(decoded), 0)
         }
         guard decoded >= 0 else {
-            throw CompressionError(.corrupt, "lz4: corrupt block, or it expands beyond the declared \(declaredSize) bytes")
+            throw CompressionError(
+                .corrupt, "lz4: corrupt block, or it expands beyond the declared \(declaredSize) bytes")
         }
         guard Int(decoded) == declaredSize else {
             throw CompressionError(.sizeMismatch, "lz4 block produced \(decoded) bytes, chunk declares \(declaredSize)")

@@ -21,7 +21,10 @@ public struct PayloadCompressor: Sendable {
     private var decided: Bool = false
     private var compressing: Bool = false
 
-    public init(codec: PayloadCodec = .zstd, mode: Mode = .auto, minimumSaving: Double = 0.05, level: Int32 = 1, minimumSize: Int = 4096) {
+    public init(
+        codec: PayloadCodec = .zstd, mode: Mode = .auto, minimumSaving: Double = 0.05, level: Int32 = 1,
+        minimumSize: Int = 4096
+    ) {
         self.codec = codec
         self.mode = codec == .none ? .never : mode
         self.minimumSaving = minimumSaving
@@ -56,7 +59,8 @@ public struct PayloadCompressor: Sendable {
             }
             return compressed.count < chunk.count ? EncodedChunk(codec: codec, bytes: compressed) : nil
         }
-        guard compressing, let compressed = try? codec.compress(chunk, level: level), compressed.count < chunk.count else {
+        guard compressing, let compressed = try? codec.compress(chunk, level: level), compressed.count < chunk.count
+        else {
             return nil
         }
         return EncodedChunk(codec: codec, bytes: compressed)
@@ -72,7 +76,8 @@ public enum ContentSniffer {
             return true
         }
         if starts(with: [0x89, 0x50, 0x4E, 0x47]) { return true }  // PNG (deflate)
-        if starts(with: [0x52, 0x49, 0x46, 0x46]) && starts(with: [0x57, 0x45, 0x42, 0x50], at: 8) { return true }  // RIFF…WEBP
+        // RIFF…WEBP
+        if starts(with: [0x52, 0x49, 0x46, 0x46]) && starts(with: [0x57, 0x45, 0x42, 0x50], at: 8) { return true }
         if starts(with: [0x47, 0x49, 0x46, 0x38]) { return true }  // GIF8 (LZW)
         if starts(with: [0x66, 0x74, 0x79, 0x70], at: 4) { return true }  // ftyp: HEIF, AVIF (ISO BMFF)
         if starts(with: [0x28, 0xB5, 0x2F, 0xFD]) { return true }  // zstd

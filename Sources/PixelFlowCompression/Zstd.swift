@@ -39,12 +39,14 @@ public enum Zstd {
                 throw CompressionError(.outputOverLimit, "zstd frame declares \(contentSize) bytes, limit is \(limit)")
             }
             guard contentSize == UInt64(declaredSize) else {
-                throw CompressionError(.sizeMismatch, "zstd frame declares \(contentSize) bytes, chunk declares \(declaredSize)")
+                throw CompressionError(
+                    .sizeMismatch, "zstd frame declares \(contentSize) bytes, chunk declares \(declaredSize)")
             }
         }
         let output = try streamDecompress(input, limit: declaredSize)
         guard output.count == declaredSize else {
-            throw CompressionError(.sizeMismatch, "zstd frame produced \(output.count) bytes, chunk declares \(declaredSize)")
+            throw CompressionError(
+                .sizeMismatch, "zstd frame produced \(output.count) bytes, chunk declares \(declaredSize)")
         }
         return output
     }
@@ -75,7 +77,9 @@ public enum Zstd {
     }
 
     /// Streams the frame through a bounded output buffer that grows in steps up to `limit`.
-    private static func streamDecompress(_ input: UnsafeRawBufferPointer, limit: Int) throws(CompressionError) -> [UInt8] {
+    private static func streamDecompress(
+        _ input: UnsafeRawBufferPointer, limit: Int
+    ) throws(CompressionError) -> [UInt8] {
         guard let context = ZSTD_createDCtx() else {
             throw CompressionError(.corrupt, "zstd: cannot create a decompression context")
         }

@@ -10,7 +10,9 @@ struct DecodePlan: Equatable {
     let boxHeight: Int
 
     init(pipeline: Pipeline, sourceWidth: Int, sourceHeight: Int) {
-        let needed = pipeline.variants.map { Self.scaleNeeded(by: $0, sourceWidth: sourceWidth, sourceHeight: sourceHeight) }
+        let needed = pipeline.variants.map {
+            Self.scaleNeeded(by: $0, sourceWidth: sourceWidth, sourceHeight: sourceHeight)
+        }
         scale = min(1, needed.max() ?? 1)
         // The epsilon keeps `w / W * W` from rounding up to w + 1.
         boxWidth = max(1, Int((Double(sourceWidth) * scale - 1e-6).rounded(.up)))

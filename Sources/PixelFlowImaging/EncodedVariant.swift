@@ -11,7 +11,8 @@ public struct EncodedVariant: Sendable {
     public let milliseconds: Double
 
     public var report: VariantReport {
-        VariantReport(id: id, format: format, width: width, height: height, bytes: data.count, milliseconds: milliseconds)
+        VariantReport(
+            id: id, format: format, width: width, height: height, bytes: data.count, milliseconds: milliseconds)
     }
 }
 

@@ -29,7 +29,8 @@ public final class ImagingEngine: Sendable {
             }
             let limits = self.limits
             pool.submit {
-                let result = JobRunner.run(source: source, pipeline: pipeline, limits: limits, control: control) { event in
+                let result = JobRunner.run(source: source, pipeline: pipeline, limits: limits, control: control) {
+                    event in
                     continuation.yield(event)
                 }
                 switch result {
@@ -60,11 +61,13 @@ public final class ImagingEngine: Sendable {
         }
         // A cancelled consumer sees the stream end early rather than throw.
         if Task.isCancelled { throw ImagingError(.cancelled, "the job was cancelled") }
-        guard let (header, width, height, decodeMilliseconds) = decoded, variants.count == pipeline.variants.count else {
+        guard let (header, width, height, decodeMilliseconds) = decoded, variants.count == pipeline.variants.count
+        else {
             throw ImagingError(.internal, "the job ended before delivering every variant")
         }
-        return JobReport(source: header, decodedWidth: width, decodedHeight: height, decodeMilliseconds: decodeMilliseconds,
-                         variants: variants, totalMilliseconds: (ContinuousClock.now - start).milliseconds)
+        return JobReport(
+            source: header, decodedWidth: width, decodedHeight: height, decodeMilliseconds: decodeMilliseconds,
+            variants: variants, totalMilliseconds: (ContinuousClock.now - start).milliseconds)
     }
 
     public func process(

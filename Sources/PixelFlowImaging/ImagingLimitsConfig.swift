@@ -15,7 +15,8 @@ extension ImagingLimits: Codable {
         func positive(_ key: CodingKeys, _ fallback: Int) throws -> Int {
             guard let value = try container.decodeIfPresent(Int.self, forKey: key) else { return fallback }
             guard value > 0 else {
-                throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "\(key.rawValue) must be positive, got \(value)")
+                throw DecodingError.dataCorruptedError(
+                    forKey: key, in: container, debugDescription: "\(key.rawValue) must be positive, got \(value)")
             }
             return value
         }
@@ -24,7 +25,8 @@ extension ImagingLimits: Codable {
             maxPixels: try positive(.maxPixels, defaults.maxPixels),
             maxSide: try positive(.maxSide, defaults.maxSide),
             maxFrames: try positive(.maxFrames, defaults.maxFrames),
-            jobTimeout: .milliseconds(try positive(.jobTimeoutMilliseconds, Int(defaults.jobTimeout.components.seconds * 1000)))
+            jobTimeout: .milliseconds(
+                try positive(.jobTimeoutMilliseconds, Int(defaults.jobTimeout.components.seconds * 1000)))
         )
     }
 
@@ -34,7 +36,8 @@ extension ImagingLimits: Codable {
         try container.encode(maxPixels, forKey: .maxPixels)
         try container.encode(maxSide, forKey: .maxSide)
         try container.encode(maxFrames, forKey: .maxFrames)
-        let milliseconds = jobTimeout.components.seconds * 1000 + jobTimeout.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds =
+            jobTimeout.components.seconds * 1000 + jobTimeout.components.attoseconds / 1_000_000_000_000_000
         try container.encode(milliseconds, forKey: .jobTimeoutMilliseconds)
     }
 }

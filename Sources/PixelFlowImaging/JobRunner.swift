@@ -27,9 +27,13 @@ enum JobRunner {
         try checkCrops(pipeline, against: header)
 
         let decodeStart = ContinuousClock.now
-        let plan = DecodePlan(pipeline: pipeline, sourceWidth: header.orientedWidth, sourceHeight: header.orientedHeight)
+        let plan = DecodePlan(
+            pipeline: pipeline, sourceWidth: header.orientedWidth, sourceHeight: header.orientedHeight)
         let base = try SourceDecoder.decode(bytes, header: header, plan: plan, control: control)
-        emit(.decoded(header, width: base.width, height: base.height, milliseconds: (ContinuousClock.now - decodeStart).milliseconds))
+        emit(
+            .decoded(
+                header, width: base.width, height: base.height,
+                milliseconds: (ContinuousClock.now - decodeStart).milliseconds))
 
         let renderer = VariantRenderer(base: base, header: header)
         for spec in pipeline.variants {
@@ -38,10 +42,12 @@ enum JobRunner {
             do {
                 let image = try renderer.render(spec)
                 let data = try VariantEncoder.encode(image, spec: spec)
-                emit(.variant(EncodedVariant(
-                    id: spec.id, format: spec.format, width: image.width, height: image.height, data: data,
-                    milliseconds: (ContinuousClock.now - start).milliseconds
-                )))
+                emit(
+                    .variant(
+                        EncodedVariant(
+                            id: spec.id, format: spec.format, width: image.width, height: image.height, data: data,
+                            milliseconds: (ContinuousClock.now - start).milliseconds
+                        )))
             } catch {
                 try control.throwIfStopped()
                 throw ImagingError(.internal, "variant \"\(spec.id)\": \(error.operation): \(error.message)")
@@ -55,10 +61,11 @@ enum JobRunner {
         for (index, spec) in pipeline.variants.enumerated() {
             guard let rect = spec.crop else { continue }
             if rect.x >= header.orientedWidth || rect.y >= header.orientedHeight {
-                throw ImagingError(pipeline: PipelineError(
-                    field: "pipeline[\(index)].crop",
-                    "the rectangle starts at (\(rect.x), \(rect.y)), outside the \(header.orientedWidth)×\(header.orientedHeight) source (after EXIF orientation)"
-                ))
+                throw ImagingError(
+                    pipeline: PipelineError(
+                        field: "pipeline[\(index)].crop",
+                        "the rectangle starts at (\(rect.x), \(rect.y)), outside the \(header.orientedWidth)×\(header.orientedHeight) source (after EXIF orientation)"
+                    ))
             }
         }
     }

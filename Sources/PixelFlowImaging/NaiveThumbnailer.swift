@@ -12,17 +12,22 @@ public enum NaiveThumbnailer {
             var reports: [VariantReport] = []
             for spec in pipeline.variants {
                 guard spec.action == .resize else {
-                    return .failure(ImagingError(.invalidPipeline, "the naive baseline only resizes; \(spec.id) is \(spec.action.rawValue)"))
+                    return .failure(
+                        ImagingError(
+                            .invalidPipeline, "the naive baseline only resizes; \(spec.id) is \(spec.action.rawValue)"))
                 }
                 let start = ContinuousClock.now
                 do throws(VipsFailure) {
                     let image = try VipsImageRef.make("thumbnail_buffer") { out in
-                        pf_thumbnail_buffer(bytes.baseAddress, bytes.count, out, Int32(spec.width ?? 10_000_000),
-                                            Int32(spec.height ?? 10_000_000), Int32(VIPS_SIZE_DOWN.rawValue), nil, "srgb")
+                        pf_thumbnail_buffer(
+                            bytes.baseAddress, bytes.count, out, Int32(spec.width ?? 10_000_000),
+                            Int32(spec.height ?? 10_000_000), Int32(VIPS_SIZE_DOWN.rawValue), nil, "srgb")
                     }
                     let data = try VariantEncoder.encode(image, spec: spec)
-                    reports.append(VariantReport(id: spec.id, format: spec.format, width: image.width, height: image.height,
-                                                 bytes: data.count, milliseconds: (ContinuousClock.now - start).milliseconds))
+                    reports.append(
+                        VariantReport(
+                            id: spec.id, format: spec.format, width: image.width, height: image.height,
+                            bytes: data.count, milliseconds: (ContinuousClock.now - start).milliseconds))
                 } catch {
                     return .failure(ImagingError(.undecodableImage, "\(spec.id): \(error.message)"))
                 }

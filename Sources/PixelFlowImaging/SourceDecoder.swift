@@ -4,15 +4,18 @@ import PixelFlowPipeline
 /// Decodes the source once: shrink-on-load to the plan's box, EXIF orientation applied, colour converted
 /// to 8-bit sRGB (or 8-bit grey), first frame only, then rendered to memory so every variant can read it.
 enum SourceDecoder {
-    static func decode(_ bytes: UnsafeRawBufferPointer, header: SourceHeader, plan: DecodePlan, control: JobControl) throws(ImagingError) -> VipsImageRef {
+    static func decode(
+        _ bytes: UnsafeRawBufferPointer, header: SourceHeader, plan: DecodePlan, control: JobControl
+    ) throws(ImagingError) -> VipsImageRef {
         do {
             // thumbnail_buffer picks the loader's shrink-on-load (JPEG DCT scaling, WebP scaling, HEIF
             // thumbnails), auto-rotates by EXIF and converts CMYK (embedded profile or libvips' fallback
             // CMYK profile) to sRGB. An RGB or grey image's embedded profile is only kept attached, so
             // `srgbFromEmbeddedProfile` converts it below: stripping it unconverted would shift the colours.
             let decoded = try VipsImageRef.make("thumbnail_buffer") { out in
-                pf_thumbnail_buffer(bytes.baseAddress, bytes.count, out, Int32(plan.boxWidth), Int32(plan.boxHeight),
-                                    Int32(VIPS_SIZE_DOWN.rawValue), "fail_on=truncated", nil)
+                pf_thumbnail_buffer(
+                    bytes.baseAddress, bytes.count, out, Int32(plan.boxWidth), Int32(plan.boxHeight),
+                    Int32(VIPS_SIZE_DOWN.rawValue), "fail_on=truncated", nil)
             }
             control.watch(decoded)
             let normalised = try toEightBitDisplaySpace(srgbFromEmbeddedProfile(decoded, header: header))
@@ -32,7 +35,8 @@ enum SourceDecoder {
     }
 
     /// Converts a non-CMYK image that carries an ICC profile to sRGB (relative colorimetric).
-    static func srgbFromEmbeddedProfile(_ image: VipsImageRef, header: SourceHeader) throws(VipsFailure) -> VipsImageRef {
+    static func srgbFromEmbeddedProfile(_ image: VipsImageRef, header: SourceHeader) throws(VipsFailure) -> VipsImageRef
+    {
         guard header.hasProfile, !header.isCMYK, image.hasField("icc-profile-data") else { return image }
         return try image.apply("icc_transform") { input, out in pf_icc_transform(input, out, "srgb", 1) }
     }
@@ -43,7 +47,8 @@ enum SourceDecoder {
         let target = grey ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB
         var result = image
         if image.interpretation != target || image.bandFormat != VIPS_FORMAT_UCHAR {
-            result = try result.apply("colourspace") { input, out in pf_colourspace(input, out, Int32(target.rawValue)) }
+            result = try result.apply("colourspace") { input, out in pf_colourspace(input, out, Int32(target.rawValue))
+            }
         }
         if result.bandFormat != VIPS_FORMAT_UCHAR {
             result = try result.apply("cast") { input, out in pf_cast(input, out, Int32(VIPS_FORMAT_UCHAR.rawValue)) }

@@ -51,7 +51,9 @@ enum SourceInspector {
             throw ImagingError(.undecodableImage, "the source is empty (0 bytes)")
         }
         guard bytes.count <= limits.maxSourceBytes else {
-            throw ImagingError(.sourceTooLarge, "the source is \(bytes.count) bytes, the limit (max_source_bytes) is \(limits.maxSourceBytes)")
+            throw ImagingError(
+                .sourceTooLarge,
+                "the source is \(bytes.count) bytes, the limit (max_source_bytes) is \(limits.maxSourceBytes)")
         }
         guard let loaderName = vips_foreign_find_load_buffer(base, bytes.count) else {
             VipsErrorBuffer.clear()
@@ -84,14 +86,22 @@ enum SourceInspector {
 
     static func check(_ header: SourceHeader, limits: ImagingLimits) throws(ImagingError) {
         if header.width > limits.maxSide || header.height > limits.maxSide {
-            throw ImagingError(.imageTooLarge, "the header declares \(header.width)×\(header.height), the limit (max_side) is \(limits.maxSide) per side")
+            throw ImagingError(
+                .imageTooLarge,
+                "the header declares \(header.width)×\(header.height), the limit (max_side) is \(limits.maxSide) per side"
+            )
         }
         let pixels = header.width * header.height
         if pixels > limits.maxPixels {
-            throw ImagingError(.imageTooLarge, "the header declares \(header.width)×\(header.height) = \(pixels) pixels, the limit (max_pixels) is \(limits.maxPixels)")
+            throw ImagingError(
+                .imageTooLarge,
+                "the header declares \(header.width)×\(header.height) = \(pixels) pixels, the limit (max_pixels) is \(limits.maxPixels)"
+            )
         }
         if header.frames > limits.maxFrames {
-            throw ImagingError(.tooManyFrames, "the header declares \(header.frames) frames, the limit (max_frames) is \(limits.maxFrames)")
+            throw ImagingError(
+                .tooManyFrames,
+                "the header declares \(header.frames) frames, the limit (max_frames) is \(limits.maxFrames)")
         }
     }
 

@@ -22,30 +22,40 @@ enum VariantEncoder {
             return spec.strip ? WebPMetadata.stripped(encoded) : encoded
         case .avif:
             return try save("heifsave") { buffer, length in
-                pf_heifsave_buffer(image.pointer, buffer, length, quality, effort,
-                                   Int32(VIPS_FOREIGN_HEIF_COMPRESSION_AV1.rawValue), strip)
+                pf_heifsave_buffer(
+                    image.pointer, buffer, length, quality, effort,
+                    Int32(VIPS_FOREIGN_HEIF_COMPRESSION_AV1.rawValue), strip)
             }
         case .heic:
             return try save("heifsave") { buffer, length in
-                pf_heifsave_buffer(image.pointer, buffer, length, quality, effort,
-                                   Int32(VIPS_FOREIGN_HEIF_COMPRESSION_HEVC.rawValue), strip)
+                pf_heifsave_buffer(
+                    image.pointer, buffer, length, quality, effort,
+                    Int32(VIPS_FOREIGN_HEIF_COMPRESSION_HEVC.rawValue), strip)
             }
         case .gif:
-            return try save("gifsave") { buffer, length in pf_gifsave_buffer(image.pointer, buffer, length, effort, strip) }
+            return try save("gifsave") { buffer, length in
+                pf_gifsave_buffer(image.pointer, buffer, length, effort, strip)
+            }
         }
     }
 
     /// JPEG has no alpha: composite onto the background instead of letting the encoder drop the band.
     private static func flattened(_ image: VipsImageRef, onto colour: RGBColour) throws(VipsFailure) -> VipsImageRef {
         guard image.hasAlpha else { return image }
-        let background = image.bands > 2
+        let background =
+            image.bands > 2
             ? [Double(colour.red), Double(colour.green), Double(colour.blue)]
             : [(Double(colour.red) + Double(colour.green) + Double(colour.blue)) / 3]
-        let flat = try image.apply("flatten") { input, out in pf_flatten(input, out, background, Int32(background.count)) }
+        let flat = try image.apply("flatten") { input, out in
+            pf_flatten(input, out, background, Int32(background.count))
+        }
         return try SourceDecoder.toEightBitDisplaySpace(flat)
     }
 
-    private static func save(_ operation: String, _ body: (UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafeMutablePointer<Int>) -> Int32) throws(VipsFailure) -> [UInt8] {
+    private static func save(
+        _ operation: String,
+        _ body: (UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafeMutablePointer<Int>) -> Int32
+    ) throws(VipsFailure) -> [UInt8] {
         var buffer: UnsafeMutableRawPointer?
         var length = 0
         guard body(&buffer, &length) == 0, let bytes = buffer else {

@@ -15,15 +15,20 @@ struct VariantRenderer {
         var image = try sized(spec)
         switch spec.rotate {
         case .none: break
-        case .quarter: image = try image.apply("rot") { input, out in pf_rot(input, out, Int32(VIPS_ANGLE_D90.rawValue)) }
+        case .quarter:
+            image = try image.apply("rot") { input, out in pf_rot(input, out, Int32(VIPS_ANGLE_D90.rawValue)) }
         case .half: image = try image.apply("rot") { input, out in pf_rot(input, out, Int32(VIPS_ANGLE_D180.rawValue)) }
-        case .threeQuarters: image = try image.apply("rot") { input, out in pf_rot(input, out, Int32(VIPS_ANGLE_D270.rawValue)) }
+        case .threeQuarters:
+            image = try image.apply("rot") { input, out in pf_rot(input, out, Int32(VIPS_ANGLE_D270.rawValue)) }
         }
         if spec.flip {
-            image = try image.apply("flip") { input, out in pf_flip(input, out, Int32(VIPS_DIRECTION_VERTICAL.rawValue)) }
+            image = try image.apply("flip") { input, out in pf_flip(input, out, Int32(VIPS_DIRECTION_VERTICAL.rawValue))
+            }
         }
         if spec.flop {
-            image = try image.apply("flip") { input, out in pf_flip(input, out, Int32(VIPS_DIRECTION_HORIZONTAL.rawValue)) }
+            image = try image.apply("flip") { input, out in
+                pf_flip(input, out, Int32(VIPS_DIRECTION_HORIZONTAL.rawValue))
+            }
         }
         if let sigma = spec.blur {
             image = try image.apply("gaussblur") { input, out in pf_gaussblur(input, out, sigma) }
@@ -55,8 +60,12 @@ struct VariantRenderer {
         }
     }
 
-    private func thumbnail(_ image: VipsImageRef, _ width: Int32, _ height: Int32, _ size: Int32, _ crop: VipsInteresting) throws(VipsFailure) -> VipsImageRef {
-        try image.apply("thumbnail_image") { input, out in pf_thumbnail_image(input, out, width, height, size, Int32(crop.rawValue)) }
+    private func thumbnail(
+        _ image: VipsImageRef, _ width: Int32, _ height: Int32, _ size: Int32, _ crop: VipsInteresting
+    ) throws(VipsFailure) -> VipsImageRef {
+        try image.apply("thumbnail_image") { input, out in
+            pf_thumbnail_image(input, out, width, height, size, Int32(crop.rawValue))
+        }
     }
 
     private func interesting(_ gravity: Gravity) -> VipsInteresting {
@@ -83,10 +92,14 @@ struct VariantRenderer {
 
     /// Centres `image` on a `width` × `height` canvas. The default fill is transparent when both the image
     /// and the output format have alpha, white otherwise.
-    private func pad(_ image: VipsImageRef, toWidth width: Int, height: Int, spec: VariantSpec) throws(VipsFailure) -> VipsImageRef {
+    private func pad(
+        _ image: VipsImageRef, toWidth width: Int, height: Int, spec: VariantSpec
+    ) throws(VipsFailure) -> VipsImageRef {
         var image = image
         if image.bands < 3 {
-            image = try image.apply("colourspace") { input, out in pf_colourspace(input, out, Int32(VIPS_INTERPRETATION_sRGB.rawValue)) }
+            image = try image.apply("colourspace") { input, out in
+                pf_colourspace(input, out, Int32(VIPS_INTERPRETATION_sRGB.rawValue))
+            }
         }
         let colour = spec.background ?? .white
         var fill = [Double(colour.red), Double(colour.green), Double(colour.blue)]
@@ -96,7 +109,9 @@ struct VariantRenderer {
         let canvasWidth = max(width, image.width)
         let canvasHeight = max(height, image.height)
         return try image.apply("gravity") { input, out in
-            pf_gravity(input, out, Int32(VIPS_COMPASS_DIRECTION_CENTRE.rawValue), Int32(canvasWidth), Int32(canvasHeight), fill, Int32(fill.count))
+            pf_gravity(
+                input, out, Int32(VIPS_COMPASS_DIRECTION_CENTRE.rawValue), Int32(canvasWidth), Int32(canvasHeight),
+                fill, Int32(fill.count))
         }
     }
 }

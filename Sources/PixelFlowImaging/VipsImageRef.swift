@@ -24,7 +24,9 @@ final class VipsImageRef {
     func hasField(_ name: String) -> Bool { vips_image_get_typeof(pointer, name) != 0 }
 
     /// Runs a libvips operation that writes a new image into its out-parameter.
-    static func make(_ operation: String, _ body: (UnsafeMutablePointer<UnsafeMutablePointer<VipsImage>?>) -> Int32) throws(VipsFailure) -> VipsImageRef {
+    static func make(
+        _ operation: String, _ body: (UnsafeMutablePointer<UnsafeMutablePointer<VipsImage>?>) -> Int32
+    ) throws(VipsFailure) -> VipsImageRef {
         var out: UnsafeMutablePointer<VipsImage>?
         let status = body(&out)
         guard status == 0, let image = out else {
@@ -35,7 +37,10 @@ final class VipsImageRef {
     }
 
     /// Applies `operation` to this image.
-    func apply(_ operation: String, _ body: (UnsafeMutablePointer<VipsImage>, UnsafeMutablePointer<UnsafeMutablePointer<VipsImage>?>) -> Int32) throws(VipsFailure) -> VipsImageRef {
+    func apply(
+        _ operation: String,
+        _ body: (UnsafeMutablePointer<VipsImage>, UnsafeMutablePointer<UnsafeMutablePointer<VipsImage>?>) -> Int32
+    ) throws(VipsFailure) -> VipsImageRef {
         try Self.make(operation) { out in body(pointer, out) }
     }
 

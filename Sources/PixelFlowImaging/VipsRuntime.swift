@@ -47,4 +47,3 @@ public enum VipsRuntime {
         return vips_tracked_get_mem()
     }
 }
-

@@ -56,8 +56,10 @@ public enum CompactVariant {
             guard numbers.count == 4 else {
                 throw PipelineError(field: "\(path).crop", "expected crop=X,Y,W,H, got \"\(text)\"")
             }
-            return .object(["x": .integer(numbers[0]), "y": .integer(numbers[1]),
-                            "width": .integer(numbers[2]), "height": .integer(numbers[3])])
+            return .object([
+                "x": .integer(numbers[0]), "y": .integer(numbers[1]),
+                "width": .integer(numbers[2]), "height": .integer(numbers[3]),
+            ])
         }
         switch text {
         case "true": return .bool(true)

@@ -33,7 +33,8 @@ struct FieldReader {
         default: throw PipelineError(field: path(key), "expected an integer, got \(value.kindName) \(Self.show(value))")
         }
         guard range.contains(number) else {
-            throw PipelineError(field: path(key), "must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+            throw PipelineError(
+                field: path(key), "must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
         }
         return number
     }
@@ -47,7 +48,8 @@ struct FieldReader {
         default: throw PipelineError(field: path(key), "expected a number, got \(value.kindName)")
         }
         guard range.contains(number) else {
-            throw PipelineError(field: path(key), "must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+            throw PipelineError(
+                field: path(key), "must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
         }
         return number
     }
@@ -105,11 +107,14 @@ struct FieldReader {
         }
         let limit = VariantFields.maxCropCoordinate
         func required(_ name: String, _ range: ClosedRange<Int>) throws(PipelineError) -> Int {
-            guard let number = try inner.integer(name, in: range) else { throw PipelineError(field: inner.path(name), "is required") }
+            guard let number = try inner.integer(name, in: range) else {
+                throw PipelineError(field: inner.path(name), "is required")
+            }
             return number
         }
-        return CropRect(x: try required("x", 0...limit), y: try required("y", 0...limit),
-                        width: try required("width", 1...limit), height: try required("height", 1...limit))
+        return CropRect(
+            x: try required("x", 0...limit), y: try required("y", 0...limit),
+            width: try required("width", 1...limit), height: try required("height", 1...limit))
     }
 
     private static func show(_ value: JSONValue) -> String {

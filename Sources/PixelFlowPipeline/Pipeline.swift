@@ -10,7 +10,8 @@ public struct Pipeline: Sendable, Equatable {
     public init(_ variants: [VariantSpec]) throws(PipelineError) {
         guard !variants.isEmpty else { throw PipelineError(field: "pipeline", "must contain at least one variant") }
         guard variants.count <= Self.maxVariants else {
-            throw PipelineError(field: "pipeline", "has \(variants.count) variants, at most \(Self.maxVariants) are allowed")
+            throw PipelineError(
+                field: "pipeline", "has \(variants.count) variants, at most \(Self.maxVariants) are allowed")
         }
         var seen = Set<String>()
         for (index, variant) in variants.enumerated() where !seen.insert(variant.id).inserted {

@@ -18,7 +18,8 @@ public enum PipelineDecoder {
             return try decode(variants: items)
         case .object(let job):
             guard let pipeline = job["pipeline"] else {
-                throw PipelineError(field: "pipeline", "is missing: expected a job object with \"pipeline\" or an array of variants")
+                throw PipelineError(
+                    field: "pipeline", "is missing: expected a job object with \"pipeline\" or an array of variants")
             }
             guard case .array(let items) = pipeline else {
                 throw PipelineError(field: "pipeline", "expected an array, got \(pipeline.kindName)")
@@ -31,7 +32,8 @@ public enum PipelineDecoder {
 
     public static func decode(variants items: [JSONValue]) throws(PipelineError) -> Pipeline {
         guard items.count <= Pipeline.maxVariants else {
-            throw PipelineError(field: "pipeline", "has \(items.count) variants, at most \(Pipeline.maxVariants) are allowed")
+            throw PipelineError(
+                field: "pipeline", "has \(items.count) variants, at most \(Pipeline.maxVariants) are allowed")
         }
         var specs: [VariantSpec] = []
         for (index, item) in items.enumerated() {

@@ -16,7 +16,8 @@ enum VariantFields {
             throw PipelineError(field: path, "expected a variant object, got \(value.kindName)")
         }
         if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
-            throw PipelineError(field: "\(path).\(unknown)", "unknown field (known: \(known.sorted().joined(separator: ", ")))")
+            throw PipelineError(
+                field: "\(path).\(unknown)", "unknown field (known: \(known.sorted().joined(separator: ", ")))")
         }
         let reader = FieldReader(fields: fields, path: path)
 
@@ -25,11 +26,16 @@ enum VariantFields {
 
         let actionName = try reader.requiredString("action")
         guard let action = Action(rawValue: actionName.lowercased()) else {
-            throw PipelineError(field: reader.path("action"), "unknown action \"\(actionName)\" (one of: \(Action.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw PipelineError(
+                field: reader.path("action"),
+                "unknown action \"\(actionName)\" (one of: \(Action.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         let formatName = try reader.requiredString("format")
         guard let format = OutputFormat(name: formatName) else {
-            throw PipelineError(field: reader.path("format"), "unknown format \"\(formatName)\" (one of: \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw PipelineError(
+                field: reader.path("format"),
+                "unknown format \"\(formatName)\" (one of: \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
         }
 
         let width = try reader.integer("width", in: 1...Pipeline.maxSide)
@@ -57,7 +63,9 @@ enum VariantFields {
         let lossless = try reader.bool("lossless") ?? false
         if lossless && format != .webp { throw PipelineError(field: reader.path("lossless"), "applies to webp only") }
         let progressive = try reader.bool("progressive") ?? false
-        if progressive && format != .jpeg { throw PipelineError(field: reader.path("progressive"), "applies to jpeg only") }
+        if progressive && format != .jpeg {
+            throw PipelineError(field: reader.path("progressive"), "applies to jpeg only")
+        }
         let strip = try reader.bool("strip") ?? true
         let background = try reader.colour("background")
 
@@ -66,7 +74,9 @@ enum VariantFields {
             guard action == .cover else { throw PipelineError(field: reader.path("gravity"), "applies to cover only") }
             let normalised = gravityName.lowercased() == "center" ? "centre" : gravityName.lowercased()
             guard let parsed = Gravity(rawValue: normalised) else {
-                throw PipelineError(field: reader.path("gravity"), "unknown gravity \"\(gravityName)\" (one of: centre, attention, entropy)")
+                throw PipelineError(
+                    field: reader.path("gravity"),
+                    "unknown gravity \"\(gravityName)\" (one of: centre, attention, entropy)")
             }
             gravity = parsed
         } else {
@@ -75,7 +85,8 @@ enum VariantFields {
 
         let crop = try reader.cropRect("crop")
         switch (action, crop) {
-        case (.crop, nil): throw PipelineError(field: reader.path("crop"), "is required for crop: {\"x\",\"y\",\"width\",\"height\"}")
+        case (.crop, nil):
+            throw PipelineError(field: reader.path("crop"), "is required for crop: {\"x\",\"y\",\"width\",\"height\"}")
         case (.crop, .some), (.resize, nil), (.cover, nil), (.contain, nil): break
         case (.resize, .some), (.cover, .some), (.contain, .some):
             throw PipelineError(field: reader.path("crop"), "applies to action crop only")
@@ -104,7 +115,9 @@ enum VariantFields {
     /// Ids become file names (`DIR/<stem>/<id>.<ext>`), so they are restricted to a safe alphabet.
     static func validate(id: String, field: String) throws(PipelineError) {
         guard !id.isEmpty else { throw PipelineError(field: field, "must not be empty") }
-        guard id.count <= maxIdLength else { throw PipelineError(field: field, "longer than \(maxIdLength) characters") }
+        guard id.count <= maxIdLength else {
+            throw PipelineError(field: field, "longer than \(maxIdLength) characters")
+        }
         let allowed = id.unicodeScalars.allSatisfy { scalar in
             switch scalar {
             case "a"..."z", "A"..."Z", "0"..."9", "_", "-", ".": true
@@ -112,7 +125,9 @@ enum VariantFields {
             }
         }
         guard allowed, id.first != ".", id.first != "-" else {
-            throw PipelineError(field: field, "\"\(id)\" may use only letters, digits, '_', '-' and '.', and must start with a letter, digit or '_'")
+            throw PipelineError(
+                field: field,
+                "\"\(id)\" may use only letters, digits, '_', '-' and '.', and must start with a letter, digit or '_'")
         }
     }
 }

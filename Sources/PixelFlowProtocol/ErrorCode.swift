@@ -90,7 +90,10 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
 
     /// Whether a request that failed with this code may succeed if sent again later.
     public var isRetryable: Bool {
-        [.rateLimited, .queueFull, .tooManyInFlight, .unavailable, .shuttingDown, .timeout, .idleTimeout, .slowReader, .loginThrottled].contains(self)
+        [
+            .rateLimited, .queueFull, .tooManyInFlight, .unavailable, .shuttingDown, .timeout, .idleTimeout,
+            .slowReader, .loginThrottled,
+        ].contains(self)
     }
 
     public var description: String { name }

@@ -8,7 +8,9 @@ public final class ShutdownSignal: Sendable {
     public init() {}
 
     public func fire() {
-        guard fired.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else { return }
+        guard fired.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else {
+            return
+        }
         waiters.resumeAll()
     }
 

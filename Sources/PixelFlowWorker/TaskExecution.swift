@@ -40,9 +40,13 @@ struct TaskExecution: Sendable {
                 for await stop in stops {
                     switch stop {
                     case .cancelled:
-                        return .failure(Failure(code: .cancelled, permanent: false, message: "cancelled by the coordinator"))
+                        return .failure(
+                            Failure(code: .cancelled, permanent: false, message: "cancelled by the coordinator"))
                     case .timeLimit:
-                        return .failure(Failure(code: .timeout, permanent: false, message: "the task took longer than its time limit of \(limit) ms"))
+                        return .failure(
+                            Failure(
+                                code: .timeout, permanent: false,
+                                message: "the task took longer than its time limit of \(limit) ms"))
                     }
                 }
                 return nil  // the stream ended without a stop: let the task decide
@@ -50,15 +54,24 @@ struct TaskExecution: Sendable {
             var result: Result<Int, Failure>?
             while result == nil, let next = await group.next() { result = next }
             group.cancelAll()
-            return result ?? .failure(Failure(code: .internal, permanent: false, message: "the task ended without a result"))
+            return result
+                ?? .failure(Failure(code: .internal, permanent: false, message: "the task ended without a result"))
         }
-        let elapsed = UInt32(clamping: (ContinuousClock.now - start).components.seconds * 1000 + (ContinuousClock.now - start).components.attoseconds / 1_000_000_000_000_000)
+        let elapsed = UInt32(
+            clamping: (ContinuousClock.now - start).components.seconds * 1000 + (ContinuousClock.now - start).components
+                .attoseconds / 1_000_000_000_000_000)
         let message: Message
         switch outcome {
         case .success(let variants):
-            message = .taskDone(TaskDone(taskID: assign.taskID, attempt: assign.attempt, variants: UInt16(clamping: variants), elapsedMilliseconds: elapsed))
+            message = .taskDone(
+                TaskDone(
+                    taskID: assign.taskID, attempt: assign.attempt, variants: UInt16(clamping: variants),
+                    elapsedMilliseconds: elapsed))
         case .failure(let failure):
-            message = .taskFailed(TaskFailed(taskID: assign.taskID, attempt: assign.attempt, code: failure.code, permanent: failure.permanent, message: failure.message))
+            message = .taskFailed(
+                TaskFailed(
+                    taskID: assign.taskID, attempt: assign.attempt, code: failure.code, permanent: failure.permanent,
+                    message: failure.message))
         }
         // The slot is free before the outcome leaves, so an ASSIGN answering it never finds the worker full.
         state.release(stream: stream)
@@ -99,11 +112,14 @@ struct TaskExecution: Sendable {
     /// VARIANT, then the bytes in chunks, compressed only where it pays; written together so they stay in order.
     private func frames(for variant: ProducedVariant) throws -> [WireElement] {
         guard UInt64(variant.data.count) <= maxVariantBytes else {
-            throw Failure(code: .internal, permanent: true, message: "variant '\(variant.id)' is \(variant.data.count) bytes, over the limit of \(maxVariantBytes)")
+            throw Failure(
+                code: .internal, permanent: true,
+                message: "variant '\(variant.id)' is \(variant.data.count) bytes, over the limit of \(maxVariantBytes)")
         }
         let header = VariantHeader(
             jobID: assign.taskID, attempt: assign.attempt, variantID: variant.id, format: variant.format.rawValue,
-            width: UInt32(clamping: variant.width), height: UInt32(clamping: variant.height), size: UInt64(variant.data.count),
+            width: UInt32(clamping: variant.width), height: UInt32(clamping: variant.height),
+            size: UInt64(variant.data.count),
             elapsedMilliseconds: UInt32(clamping: Int(variant.milliseconds.rounded())))
         var frames: [WireElement] = [.frame(Frame(stream: stream, .variant(header)))]
         var compressor = PayloadCompressor()
@@ -113,7 +129,11 @@ struct TaskExecution: Sendable {
             let length = min(chunkSize, bytes.readableBytes - offset)
             let piece = bytes.getSlice(at: offset, length: length) ?? ByteBuffer()  // always in range
             offset += length
-            frames.append(.frame(Frame(stream: stream, .chunk(Chunk.encode(piece, isLast: offset == bytes.readableBytes, compressor: &compressor)))))
+            frames.append(
+                .frame(
+                    Frame(
+                        stream: stream,
+                        .chunk(Chunk.encode(piece, isLast: offset == bytes.readableBytes, compressor: &compressor)))))
         } while offset < bytes.readableBytes
         return frames
     }
@@ -131,5 +151,9 @@ final class TaskProgress: Sendable {
     var count: Int { state.withLock { $0.count } }
     func increment() { state.withLock { $0.count += 1 } }
     func hold(_ frames: [WireElement]) { state.withLock { $0.held = frames } }
-    func takeHeld() -> [WireElement] { state.withLock { state in defer { state.held = [] }; return state.held } }
+    func takeHeld() -> [WireElement] {
+        state.withLock { state in
+            defer { state.held = [] }; return state.held
+        }
+    }
 }

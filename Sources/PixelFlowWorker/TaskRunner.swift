@@ -15,18 +15,23 @@ struct ProducedVariant: Sendable {
 
 /// Runs one task's pipeline and reports each variant the moment it is encoded.
 protocol TaskRunner: Sendable {
-    func run(source: [UInt8], pipeline: Pipeline, onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void) async throws
+    func run(
+        source: [UInt8], pipeline: Pipeline, onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void)
+        async throws
 }
 
 /// The real engine: libvips on the worker's own threads.
 struct ImagingTaskRunner: TaskRunner {
     let engine: ImagingEngine
 
-    func run(source: [UInt8], pipeline: Pipeline, onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void) async throws {
+    func run(
+        source: [UInt8], pipeline: Pipeline, onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void
+    ) async throws {
         _ = try await engine.process(source: source, pipeline: pipeline) { variant in
-            try await onVariant(ProducedVariant(
-                id: variant.id, format: variant.format, width: variant.width, height: variant.height,
-                data: variant.data, milliseconds: variant.milliseconds))
+            try await onVariant(
+                ProducedVariant(
+                    id: variant.id, format: variant.format, width: variant.width, height: variant.height,
+                    data: variant.data, milliseconds: variant.milliseconds))
         }
     }
 }
@@ -46,9 +51,12 @@ struct NullTaskRunner: TaskRunner {
         payload = (0..<variantBytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
-    func run(source: [UInt8], pipeline: Pipeline, onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void) async throws {
+    func run(
+        source: [UInt8], pipeline: Pipeline, onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void
+    ) async throws {
         for spec in pipeline.variants {
-            try await onVariant(ProducedVariant(id: spec.id, format: spec.format, width: 1, height: 1, data: payload, milliseconds: 0))
+            try await onVariant(
+                ProducedVariant(id: spec.id, format: spec.format, width: 1, height: 1, data: payload, milliseconds: 0))
         }
     }
 }

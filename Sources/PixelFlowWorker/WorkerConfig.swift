@@ -24,7 +24,10 @@ public struct WorkerConfig: Sendable {
     /// What the imaging engine accepts (source bytes, pixels, sides, frames, time per job).
     public var imagingLimits = ImagingLimits.default
 
-    public init(coordinatorHost: String, coordinatorPort: Int, keyID: String = "worker", secret: [UInt8], name: String, slots: Int) {
+    public init(
+        coordinatorHost: String, coordinatorPort: Int, keyID: String = "worker", secret: [UInt8], name: String,
+        slots: Int
+    ) {
         self.coordinatorHost = coordinatorHost
         self.coordinatorPort = coordinatorPort
         self.keyID = keyID

@@ -53,7 +53,9 @@ struct WorkerLinkStateMachine {
         switch frame.message {
         case .assign(let assign):
             guard stream % 2 == 0, stream > lastStreamID else {
-                return .fail(ProtocolError.malformed("ASSIGN must open a new even stream above \(lastStreamID), got \(stream)"), sendGoAway: true)
+                return .fail(
+                    ProtocolError.malformed("ASSIGN must open a new even stream above \(lastStreamID), got \(stream)"),
+                    sendGoAway: true)
             }
             lastStreamID = stream
             if let refusal = refusal(of: assign, running: running()) {
@@ -84,9 +86,11 @@ struct WorkerLinkStateMachine {
         case .cancelTask(let cancel):
             if assemblies.removeValue(forKey: stream) != nil {
                 discarding.insert(stream)  // its remaining chunks may still be on the way
-                return .refuse(stream: stream, TaskFailed(
-                    taskID: cancel.taskID, attempt: cancel.attempt, code: .cancelled, permanent: false,
-                    message: "cancelled by the coordinator before its source was complete"))
+                return .refuse(
+                    stream: stream,
+                    TaskFailed(
+                        taskID: cancel.taskID, attempt: cancel.attempt, code: .cancelled, permanent: false,
+                        message: "cancelled by the coordinator before its source was complete"))
             }
             return .cancel(stream: stream)
         case .drain(let drain):
@@ -97,13 +101,16 @@ struct WorkerLinkStateMachine {
             coordinatorIsLeaving = true
             return .coordinatorLeaving(goAway)
         case .goAway(let goAway):
-            return .fail(ProtocolError(goAway.code, "the coordinator closed the connection: \(goAway.message)"), sendGoAway: false)
+            return .fail(
+                ProtocolError(goAway.code, "the coordinator closed the connection: \(goAway.message)"),
+                sendGoAway: false)
         case .pong, .registered:
             return .none
         case .hello, .auth, .authOK, .submit, .accepted, .rejected, .variant, .jobDone, .jobFailed, .cancel,
             .statusRequest, .status, .watch, .workersRequest, .workers, .statsRequest, .stats, .register,
             .taskDone, .taskFailed, .heartbeat:
-            return .fail(ProtocolError.malformed("a worker does not expect \(frame.message.frameType)"), sendGoAway: true)
+            return .fail(
+                ProtocolError.malformed("a worker does not expect \(frame.message.frameType)"), sendGoAway: true)
         }
     }
 
@@ -114,7 +121,9 @@ struct WorkerLinkStateMachine {
                 message: "source of \(assign.sourceSize) bytes is over this worker's limit of \(maxSourceBytes)")
         }
         if assign.sourceSize == 0 {
-            return TaskFailed(taskID: assign.taskID, attempt: assign.attempt, code: .undecodableImage, permanent: true, message: "the source is empty")
+            return TaskFailed(
+                taskID: assign.taskID, attempt: assign.attempt, code: .undecodableImage, permanent: true,
+                message: "the source is empty")
         }
         if running + assemblies.count >= slots || coordinatorIsLeaving {
             return TaskFailed(

@@ -21,7 +21,10 @@ public struct WorkerNode: Sendable {
     }
 
     /// Returns when the worker has drained after `shutdown` fired.
-    public func run(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "pixelflow.worker")) async {
+    public func run(
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "pixelflow.worker")
+    ) async {
         var logger = logger
         logger[metadataKey: "worker"] = "\(config.name)"
         var delay = config.reconnectDelay

@@ -30,7 +30,8 @@ struct WorkerSession {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
                         // The coordinator's limits bind both directions (AUTH_OK), up to the worker's ceiling.
-                        ByteToMessageHandler(FrameDecoder(from: [.coordinator], adoptingAnnouncedLimitsUpTo: Self.largestAcceptedLimits)),
+                        ByteToMessageHandler(
+                            FrameDecoder(from: [.coordinator], adoptingAnnouncedLimitsUpTo: Self.largestAcceptedLimits)),
                         BatchingFrameEncoder(),
                     ])
                     return try NIOAsyncChannel<WireElement, WireElement>(wrappingChannelSynchronously: channel)
@@ -39,9 +40,14 @@ struct WorkerSession {
         try await channel.executeThenClose { inbound, outbound in
             var frames = inbound.makeAsyncIterator()
             let session = try await handshake(&frames, outbound)
-            try await outbound.write(.frame(Frame(.register(Register(
-                name: config.name, slots: UInt16(clamping: config.slots), formats: [.jpeg, .png, .webp, .avif, .heic, .gif],
-                version: "1")))))
+            try await outbound.write(
+                .frame(
+                    Frame(
+                        .register(
+                            Register(
+                                name: config.name, slots: UInt16(clamping: config.slots),
+                                formats: [.jpeg, .png, .webp, .avif, .heic, .gif],
+                                version: "1")))))
             guard case .frame(let first)? = try await frames.next(), case .registered = first.message else {
                 throw ProtocolError.malformed("the coordinator did not answer REGISTER with REGISTERED")
             }
@@ -57,7 +63,9 @@ struct WorkerSession {
         return limits
     }()
 
-    private func handshake(_ frames: inout NIOAsyncChannelInboundStream<WireElement>.AsyncIterator, _ outbound: Outbound) async throws -> ClientHandshakeStateMachine.Session {
+    private func handshake(
+        _ frames: inout NIOAsyncChannelInboundStream<WireElement>.AsyncIterator, _ outbound: Outbound
+    ) async throws -> ClientHandshakeStateMachine.Session {
         var machine = ClientHandshakeStateMachine(role: .worker, keyID: config.keyID, secret: config.secret)
         try await outbound.write(machine.opening)
         while let element = try await frames.next() {
@@ -71,9 +79,13 @@ struct WorkerSession {
         throw ProtocolError(.protocolError, "the coordinator closed the connection during the handshake")
     }
 
-    private func serve(_ frames: inout NIOAsyncChannelInboundStream<WireElement>.AsyncIterator, _ outbound: Outbound, session: ClientHandshakeStateMachine.Session, channel: any Channel) async throws {
+    private func serve(
+        _ frames: inout NIOAsyncChannelInboundStream<WireElement>.AsyncIterator, _ outbound: Outbound,
+        session: ClientHandshakeStateMachine.Session, channel: any Channel
+    ) async throws {
         let state = WorkerSessionState(slots: config.slots)
-        var machine = WorkerLinkStateMachine(slots: config.slots, maxSourceBytes: UInt64(config.imagingLimits.maxSourceBytes))
+        var machine = WorkerLinkStateMachine(
+            slots: config.slots, maxSourceBytes: UInt64(config.imagingLimits.maxSourceBytes))
         let chunkSize = Int(session.limits.maxChunkData)
         let maxVariantBytes = session.limits.maxVariantBytes
         let heartbeatInterval = TimeAmount.milliseconds(Int64(max(100, session.heartbeatIntervalMilliseconds)))
@@ -98,9 +110,10 @@ struct WorkerSession {
                 try await drain(state, outbound, channel, reason: .shutdown)
             }
             do {
-                try await receiveFrames(&frames, machine: &machine, state: state, outbound: outbound, channel: channel, group: &group,
-                                        chunkSize: chunkSize, maxVariantBytes: maxVariantBytes)
-            } catch where state.isDraining {
+                try await receiveFrames(
+                    &frames, machine: &machine, state: state, outbound: outbound, channel: channel, group: &group,
+                    chunkSize: chunkSize, maxVariantBytes: maxVariantBytes)
+            } catch  where state.isDraining {
                 // Our own close at the end of a drain can cut an incoming frame short: that is the drain's end.
             }
             group.cancelAll()
@@ -112,7 +125,8 @@ struct WorkerSession {
     /// The inbound loop: each frame through the link state machine, its action carried out.
     private func receiveFrames(
         _ frames: inout NIOAsyncChannelInboundStream<WireElement>.AsyncIterator, machine: inout WorkerLinkStateMachine,
-        state: WorkerSessionState, outbound: Outbound, channel: any Channel, group: inout ThrowingTaskGroup<Void, any Error>,
+        state: WorkerSessionState, outbound: Outbound, channel: any Channel,
+        group: inout ThrowingTaskGroup<Void, any Error>,
         chunkSize: Int, maxVariantBytes: UInt64
     ) async throws {
         while let element = try await frames.next() {
@@ -130,16 +144,23 @@ struct WorkerSession {
             case .start(let stream, let assign, let source):
                 let (stops, stop) = AsyncStream<TaskExecution.Stop>.makeStream()
                 // ASSIGN's time_limit_ms is enforced by the session's 100 ms sweep, not by a timer per task.
-                let deadline = assign.timeLimitMilliseconds == 0 ? nil : NIODeadline.now() + .milliseconds(Int64(assign.timeLimitMilliseconds))
-                state.start(stream: stream, task: .init(taskID: assign.taskID, attempt: assign.attempt), deadline: deadline, stop: stop)
+                let deadline =
+                    assign.timeLimitMilliseconds == 0
+                    ? nil : NIODeadline.now() + .milliseconds(Int64(assign.timeLimitMilliseconds))
+                state.start(
+                    stream: stream, task: .init(taskID: assign.taskID, attempt: assign.attempt), deadline: deadline,
+                    stop: stop)
                 let task = TaskExecution(
-                    stream: stream, assign: assign, source: Array(source.readableBytesView), runner: runner, outbound: outbound,
+                    stream: stream, assign: assign, source: Array(source.readableBytesView), runner: runner,
+                    outbound: outbound,
                     chunkSize: chunkSize, maxVariantBytes: min(maxVariantBytes, UInt64(Int.max)), state: state)
                 group.addTask { await task.run(stops: stops) }
             case .cancel(let stream):
                 state.cancel(stream: stream)
             case .drain(let deadline):
-                group.addTask { try await drain(state, outbound, channel, reason: .coordinatorAsked(deadlineMilliseconds: deadline)) }
+                group.addTask {
+                    try await drain(state, outbound, channel, reason: .coordinatorAsked(deadlineMilliseconds: deadline))
+                }
             case .coordinatorLeaving:
                 state.refuseNewTasks()  // HEARTBEATs now say no free slot; the coordinator closes when done
             case .fail(let error, let sendGoAway):
@@ -158,13 +179,16 @@ struct WorkerSession {
     }
 
     /// Takes no new tasks, lets the running ones finish (up to the drain timeout), then says goodbye.
-    private func drain(_ state: WorkerSessionState, _ outbound: Outbound, _ channel: any Channel, reason: DrainReason) async throws {
+    private func drain(
+        _ state: WorkerSessionState, _ outbound: Outbound, _ channel: any Channel, reason: DrainReason
+    ) async throws {
         guard state.startDraining() else { return }
         let timeout: TimeAmount
         switch reason {
         case .shutdown:
             timeout = config.drainTimeout
-            try await outbound.write(.frame(Frame(.drain(Drain(deadlineMilliseconds: config.drainTimeout.milliseconds)))))
+            try await outbound.write(
+                .frame(Frame(.drain(Drain(deadlineMilliseconds: config.drainTimeout.milliseconds)))))
         case .coordinatorAsked(let deadline):
             timeout = deadline > 0 ? .milliseconds(Int64(deadline)) : config.drainTimeout
         }

@@ -40,7 +40,10 @@ final class WorkerSessionState: Sendable {
         _ = state.withLock { $0.receiving.removeValue(forKey: stream) }
     }
 
-    func start(stream: UInt32, task: Heartbeat.HeldTask, deadline: NIODeadline?, stop: AsyncStream<TaskExecution.Stop>.Continuation) {
+    func start(
+        stream: UInt32, task: Heartbeat.HeldTask, deadline: NIODeadline?,
+        stop: AsyncStream<TaskExecution.Stop>.Continuation
+    ) {
         state.withLock { state in
             state.receiving[stream] = nil
             state.running[stream] = Running(task: task, deadline: deadline, stop: stop)

@@ -42,7 +42,9 @@ struct BenchCommand: AsyncParsableCommand {
         let files: [[UInt8]]
         do {
             files = try BatchInputs.sources(inputs, outputRoot: URL(fileURLWithPath: "/")).map { source in
-                guard let data = FileManager.default.contents(atPath: source.path) else { throw BatchUsageError("cannot read \(source.path)") }
+                guard let data = FileManager.default.contents(atPath: source.path) else {
+                    throw BatchUsageError("cannot read \(source.path)")
+                }
                 return Array(data)
             }
         } catch let error as BatchUsageError {
@@ -51,13 +53,16 @@ struct BenchCommand: AsyncParsableCommand {
         let retry = RetryPolicy(maxRetries: maxRetries)
         let (jobs, concurrency) = (self.jobs, self.concurrency)
         let report = try await connection.withClient(command: "bench") { client in
-            await Self.run(client: client, files: files, pipeline: pipeline, jobs: jobs, concurrency: concurrency, retry: retry)
+            await Self.run(
+                client: client, files: files, pipeline: pipeline, jobs: jobs, concurrency: concurrency, retry: retry)
         }
         print(connection.json ? report.json : report.text, terminator: connection.json ? "\n" : "")
         throw ExitCode(report.failed == 0 ? 0 : 1)
     }
 
-    static func run(client: PixelFlowClient, files: [[UInt8]], pipeline: String, jobs: Int, concurrency: Int, retry: RetryPolicy) async -> BenchReport {
+    static func run(
+        client: PixelFlowClient, files: [[UInt8]], pipeline: String, jobs: Int, concurrency: Int, retry: RetryPolicy
+    ) async -> BenchReport {
         var report = BenchReport()
         let start = ContinuousClock.now
         await withTaskGroup(of: BenchSample.self) { group in
@@ -78,7 +83,8 @@ struct BenchCommand: AsyncParsableCommand {
         return report
     }
 
-    static func job(client: PixelFlowClient, source: [UInt8], pipeline: String, retry: RetryPolicy) async -> BenchSample {
+    static func job(client: PixelFlowClient, source: [UInt8], pipeline: String, retry: RetryPolicy) async -> BenchSample
+    {
         var retries = 0
         while true {
             let start = ContinuousClock.now
@@ -93,13 +99,15 @@ struct BenchCommand: AsyncParsableCommand {
                         variants += 1
                         bytesOut += variant.bytes.count
                     case .completed:
-                        return BenchSample(latencyMilliseconds: milliseconds(since: start), firstVariantMilliseconds: firstVariant,
-                                           variants: variants, bytesOut: bytesOut, retries: retries, failureCode: nil)
+                        return BenchSample(
+                            latencyMilliseconds: milliseconds(since: start), firstVariantMilliseconds: firstVariant,
+                            variants: variants, bytesOut: bytesOut, retries: retries, failureCode: nil)
                     case .accepted:
                         break
                     }
                 }
-                return BenchSample(variants: variants, bytesOut: bytesOut, retries: retries, failureCode: "connection_lost")
+                return BenchSample(
+                    variants: variants, bytesOut: bytesOut, retries: retries, failureCode: "connection_lost")
             } catch {
                 if let delay = retry.delay(after: error, retriesSoFar: retries) {
                     retries += 1

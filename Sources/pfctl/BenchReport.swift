@@ -61,8 +61,9 @@ struct BenchReport: Sendable {
     var text: String {
         func ms(_ value: Double?) -> String { value.map { String(format: "%.1f ms", $0) } ?? "-" }
         var lines = [
-            String(format: "%d jobs in %.2f s: %.2f images/s; %d succeeded, %d failed, %d retries after rate limiting",
-                   jobs, seconds, imagesPerSecond, succeeded, failed, retries),
+            String(
+                format: "%d jobs in %.2f s: %.2f images/s; %d succeeded, %d failed, %d retries after rate limiting",
+                jobs, seconds, imagesPerSecond, succeeded, failed, retries),
             "latency          p50 \(ms(latency(50)))  p95 \(ms(latency(95)))  p99 \(ms(latency(99)))",
             "first variant    p50 \(ms(firstVariant(50)))  p95 \(ms(firstVariant(95)))  p99 \(ms(firstVariant(99)))",
             "\(variants) variants, \(bytesOut) bytes out",

@@ -50,7 +50,8 @@ struct ClusterProcessCommand: AsyncParsableCommand {
             throw ValidationError(error.message)
         }
         let retry = RetryPolicy(maxRetries: maxRetries)
-        let runner = BatchRunner(sources: sources, concurrency: concurrency, json: connection.json, reportsRetries: true)
+        let runner = BatchRunner(
+            sources: sources, concurrency: concurrency, json: connection.json, reportsRetries: true)
         let summary = try await connection.withClient(command: "process") { client in
             let step = ClusterSource(client: client, pipelineJSON: pipeline.wireJSON, retry: retry)
             return await runner.run { await step.process($0) }

@@ -15,13 +15,16 @@ struct ClusterSource: Sendable {
         do {
             bytes = Array(try Data(contentsOf: URL(fileURLWithPath: source.path)))
         } catch {
-            return SourceResult(source: source.path, bytesIn: 0, variants: [],
-                                failure: .init(code: "io_error", message: "cannot read the source: \(error.localizedDescription)"))
+            return SourceResult(
+                source: source.path, bytesIn: 0, variants: [],
+                failure: .init(code: "io_error", message: "cannot read the source: \(error.localizedDescription)"))
         }
         do {
             try VariantFiles.prepare(source)
         } catch {
-            return SourceResult(source: source.path, bytesIn: bytes.count, variants: [], failure: .init(code: "io_error", message: error.message))
+            return SourceResult(
+                source: source.path, bytesIn: bytes.count, variants: [],
+                failure: .init(code: "io_error", message: error.message))
         }
         var retries = 0
         while true {
@@ -30,26 +33,33 @@ struct ClusterSource: Sendable {
                 for try await event in client.process(source: bytes, pipeline: pipelineJSON) {
                     guard case .variant(let variant) = event else { continue }
                     let fileExtension = OutputFormat(name: variant.format)?.fileExtension ?? variant.format
-                    let path = try VariantFiles.write(variant.bytes, for: source, variantID: variant.id, fileExtension: fileExtension)
-                    variants.append(SourceResult.Variant(
-                        id: variant.id, path: path, width: variant.width, height: variant.height, format: variant.format,
-                        bytes: variant.bytes.count, milliseconds: Double(variant.elapsedMilliseconds)))
+                    let path = try VariantFiles.write(
+                        variant.bytes, for: source, variantID: variant.id, fileExtension: fileExtension)
+                    variants.append(
+                        SourceResult.Variant(
+                            id: variant.id, path: path, width: variant.width, height: variant.height,
+                            format: variant.format,
+                            bytes: variant.bytes.count, milliseconds: Double(variant.elapsedMilliseconds)))
                 }
-                return SourceResult(source: source.path, bytesIn: bytes.count, variants: variants, failure: nil, retries: retries)
+                return SourceResult(
+                    source: source.path, bytesIn: bytes.count, variants: variants, failure: nil, retries: retries)
             } catch let error as PixelFlowClientError {
                 if let delay = retry.delay(after: error, retriesSoFar: retries) {
                     retries += 1
                     try? await Task.sleep(for: delay)
                     continue
                 }
-                return SourceResult(source: source.path, bytesIn: bytes.count, variants: variants,
-                                    failure: .init(code: error.name, message: error.message), retries: retries)
+                return SourceResult(
+                    source: source.path, bytesIn: bytes.count, variants: variants,
+                    failure: .init(code: error.name, message: error.message), retries: retries)
             } catch let error as VariantFiles.WriteError {
-                return SourceResult(source: source.path, bytesIn: bytes.count, variants: variants,
-                                    failure: .init(code: "io_error", message: error.message), retries: retries)
+                return SourceResult(
+                    source: source.path, bytesIn: bytes.count, variants: variants,
+                    failure: .init(code: "io_error", message: error.message), retries: retries)
             } catch {
-                return SourceResult(source: source.path, bytesIn: bytes.count, variants: variants,
-                                    failure: .init(code: "internal", message: "\(error)"), retries: retries)
+                return SourceResult(
+                    source: source.path, bytesIn: bytes.count, variants: variants,
+                    failure: .init(code: "internal", message: "\(error)"), retries: retries)
             }
         }
     }

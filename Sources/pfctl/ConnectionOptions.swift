@@ -6,10 +6,14 @@ import PixelFlowClient
 struct ConnectionOptions: ParsableArguments {
     static let defaultCoordinator = "127.0.0.1:7400"
 
-    @Option(help: ArgumentHelp("Coordinator address (default: $PIXELFLOW_COORDINATOR, else \(defaultCoordinator)).", valueName: "HOST:PORT"))
+    @Option(
+        help: ArgumentHelp(
+            "Coordinator address (default: $PIXELFLOW_COORDINATOR, else \(defaultCoordinator)).", valueName: "HOST:PORT"
+        ))
     var coordinator: String?
 
-    @Option(name: .customLong("key-id"), help: ArgumentHelp("Tenant key id (default: $PIXELFLOW_KEY_ID).", valueName: "ID"))
+    @Option(
+        name: .customLong("key-id"), help: ArgumentHelp("Tenant key id (default: $PIXELFLOW_KEY_ID).", valueName: "ID"))
     var keyID: String?
 
     @Option(help: ArgumentHelp("Tenant secret (default: $PIXELFLOW_SECRET).", valueName: "SECRET"))
@@ -26,8 +30,12 @@ struct ConnectionOptions: ParsableArguments {
         var secret: String
     }
 
-    func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ValidationError) -> Resolved {
-        let address = coordinator ?? environment["PIXELFLOW_COORDINATOR"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultCoordinator
+    func resolve(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ValidationError) -> Resolved {
+        let address =
+            coordinator ?? environment["PIXELFLOW_COORDINATOR"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? Self.defaultCoordinator
         let (host, port) = try Self.parse(address: address)
         guard let keyID = keyID ?? environment["PIXELFLOW_KEY_ID"], !keyID.isEmpty else {
             throw ValidationError("no key id: pass --key-id or set PIXELFLOW_KEY_ID")
@@ -40,7 +48,9 @@ struct ConnectionOptions: ParsableArguments {
 
     /// `HOST:PORT`, with `[v6]:PORT` for IPv6 literals.
     static func parse(address: String) throws(ValidationError) -> (String, Int) {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]), (1...65_535).contains(port) else {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+            (1...65_535).contains(port)
+        else {
             throw ValidationError("--coordinator must be HOST:PORT, got \"\(address)\"")
         }
         var host = String(address[..<colon])
@@ -50,10 +60,13 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     /// Connects, runs `body`, and turns a client error into a message (text or JSON) and exit status 1.
-    func withClient<Result: Sendable>(command: String, _ body: (PixelFlowClient) async throws -> Result) async throws -> Result {
+    func withClient<Result: Sendable>(
+        command: String, _ body: (PixelFlowClient) async throws -> Result
+    ) async throws -> Result {
         let target = try resolve()
         do {
-            return try await PixelFlowClient.withConnection(to: target.host, port: target.port, keyID: target.keyID, secret: target.secret, body)
+            return try await PixelFlowClient.withConnection(
+                to: target.host, port: target.port, keyID: target.keyID, secret: target.secret, body)
         } catch let error as PixelFlowClientError {
             report(error, command: command)
             throw ExitCode(1)
@@ -71,9 +84,15 @@ struct ConnectionOptions: ParsableArguments {
 
 /// `--pipeline FILE | --variant SPEC ...`, as `pixelflow process` takes them.
 struct PipelineOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("A job JSON file: an object with \"pipeline\", or a bare array of variants.", valueName: "FILE"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A job JSON file: an object with \"pipeline\", or a bare array of variants.", valueName: "FILE"))
     var pipeline: String?
 
-    @Option(name: .customLong("variant"), help: ArgumentHelp("One variant in compact form (ID:ACTION:SIZE:FORMAT[:KEY=VALUE]...); repeat for more.", valueName: "SPEC"))
+    @Option(
+        name: .customLong("variant"),
+        help: ArgumentHelp(
+            "One variant in compact form (ID:ACTION:SIZE:FORMAT[:KEY=VALUE]...); repeat for more.", valueName: "SPEC"))
     var variants: [String] = []
 }

@@ -20,7 +20,9 @@ struct DecodeCommand: ParsableCommand {
     var hex = false
 
     func run() throws {
-        let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+        let data =
+            file == "-"
+            ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
         let bytes = hex ? try Self.parseHex(String(decoding: data, as: UTF8.self)) : Array(data)
         let transcript = WireTranscript(bytes: bytes)
         for element in transcript.elements {
@@ -33,11 +35,13 @@ struct DecodeCommand: ParsableCommand {
             }
         }
         if let error = transcript.error {
-            FileHandle.standardError.write(Data("pfctl: malformed frame after \(transcript.elements.count) elements: \(error)\n".utf8))
+            FileHandle.standardError.write(
+                Data("pfctl: malformed frame after \(transcript.elements.count) elements: \(error)\n".utf8))
             throw ExitCode(1)
         }
         if transcript.trailingBytes > 0 {
-            FileHandle.standardError.write(Data("pfctl: stream ends inside a frame (\(transcript.trailingBytes) bytes)\n".utf8))
+            FileHandle.standardError.write(
+                Data("pfctl: stream ends inside a frame (\(transcript.trailingBytes) bytes)\n".utf8))
             throw ExitCode(1)
         }
     }

@@ -17,7 +17,11 @@ enum JSONOutput {
     static func errorBody(_ error: PixelFlowClientError) -> String {
         var fields = [("code", quoted(error.name)), ("message", quoted(error.message))]
         if let retryAfter = error.retryAfter {
-            fields.append(("retry_after_ms", "\(retryAfter.components.seconds * 1_000 + retryAfter.components.attoseconds / 1_000_000_000_000_000)"))
+            fields.append(
+                (
+                    "retry_after_ms",
+                    "\(retryAfter.components.seconds * 1_000 + retryAfter.components.attoseconds / 1_000_000_000_000_000)"
+                ))
         }
         return object(fields)
     }
@@ -30,11 +34,13 @@ enum JSONOutput {
     /// `{"job_id","state","attempts","variants_done","error":{"code","message"}|null}` (status, cancel)
     static func status(_ status: JobStatusReport) -> String {
         // The report carries an error exactly when the job failed or the coordinator gave a code.
-        let error = status.error.map { error in
-            object([("code", quoted(error.protocolCode ?? error.name)), ("message", quoted(error.message))])
-        } ?? "null"
+        let error =
+            status.error.map { error in
+                object([("code", quoted(error.protocolCode ?? error.name)), ("message", quoted(error.message))])
+            } ?? "null"
         return object([
-            ("job_id", "\(status.jobID)"), ("state", quoted(status.state.description)), ("attempts", "\(status.attempts)"),
+            ("job_id", "\(status.jobID)"), ("state", quoted(status.state.description)),
+            ("attempts", "\(status.attempts)"),
             ("variants_done", "\(status.variantsDone)"), ("error", error),
         ])
     }
@@ -44,7 +50,8 @@ enum JSONOutput {
         switch result {
         case .success(let done):
             object([
-                ("job_id", "\(done.jobID)"), ("ok", "true"), ("variants", "\(done.variants)"), ("attempts", "\(done.attempts)"),
+                ("job_id", "\(done.jobID)"), ("ok", "true"), ("variants", "\(done.variants)"),
+                ("attempts", "\(done.attempts)"),
                 ("elapsed_ms", "\(done.elapsedMilliseconds)"),
             ])
         case .failure(let error):
@@ -54,25 +61,30 @@ enum JSONOutput {
 
     /// `[{"name","address","slots","busy","done","failed","last_heartbeat_ms"}]` (workers)
     static func workers(_ workers: [WorkerInfo]) -> String {
-        "[" + workers.map { worker in
-            object([
-                ("name", quoted(worker.name)), ("address", quoted(worker.address)), ("slots", "\(worker.slots)"),
-                ("busy", "\(worker.busy)"), ("done", "\(worker.done)"), ("failed", "\(worker.failed)"),
-                ("last_heartbeat_ms", "\(worker.lastHeartbeatMillisecondsAgo)"),
-            ])
-        }.joined(separator: ",") + "]"
+        "["
+            + workers.map { worker in
+                object([
+                    ("name", quoted(worker.name)), ("address", quoted(worker.address)), ("slots", "\(worker.slots)"),
+                    ("busy", "\(worker.busy)"), ("done", "\(worker.done)"), ("failed", "\(worker.failed)"),
+                    ("last_heartbeat_ms", "\(worker.lastHeartbeatMillisecondsAgo)"),
+                ])
+            }.joined(separator: ",") + "]"
     }
 
     /// `{"queued","running","admitted","rejected","succeeded","failed","workers","tenants":[{"name",...counters}]}` (stats)
     static func stats(_ stats: ClusterStats) -> String {
         let tenants = stats.tenants.map { object([("name", quoted($0.name))] + counters($0.counters)) }
-        return object(counters(stats.total) + [("workers", "\(stats.workers)"), ("tenants", "[" + tenants.joined(separator: ",") + "]")])
+        return object(
+            counters(stats.total) + [
+                ("workers", "\(stats.workers)"), ("tenants", "[" + tenants.joined(separator: ",") + "]"),
+            ])
     }
 
     private static func counters(_ counters: ClusterStats.Counters) -> [(String, String)] {
         [
             ("queued", "\(counters.queued)"), ("running", "\(counters.running)"), ("admitted", "\(counters.admitted)"),
-            ("rejected", "\(counters.rejected)"), ("succeeded", "\(counters.succeeded)"), ("failed", "\(counters.failed)"),
+            ("rejected", "\(counters.rejected)"), ("succeeded", "\(counters.succeeded)"),
+            ("failed", "\(counters.failed)"),
         ]
     }
 }

@@ -14,10 +14,14 @@ struct SubmitCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var pipelineOptions: PipelineOptions
 
-    @Option(name: .customLong("idempotency-key"), help: ArgumentHelp("A resubmission with the same key returns the first job.", valueName: "K"))
+    @Option(
+        name: .customLong("idempotency-key"),
+        help: ArgumentHelp("A resubmission with the same key returns the first job.", valueName: "K"))
     var idempotencyKey: String?
 
-    @Option(name: .customLong("webhook"), help: ArgumentHelp("URL the coordinator calls when the job ends.", valueName: "URL"))
+    @Option(
+        name: .customLong("webhook"),
+        help: ArgumentHelp("URL the coordinator calls when the job ends.", valueName: "URL"))
     var webhookURL: String?
 
     @Option(help: "0 lowest … 255 highest.")
@@ -31,11 +35,14 @@ struct SubmitCommand: AsyncParsableCommand {
 
     func run() async throws {
         let pipeline = try loadPipeline(pipelineOptions)
-        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ValidationError("cannot read \(file)")
+        }
         let deadline = deadlineMilliseconds.map { Duration.milliseconds($0) }
         let job = try await connection.withClient(command: "submit") { client in
             try await client.submit(
-                source: Array(data), pipeline: pipeline.wireJSON, idempotencyKey: idempotencyKey, webhookURL: webhookURL,
+                source: Array(data), pipeline: pipeline.wireJSON, idempotencyKey: idempotencyKey,
+                webhookURL: webhookURL,
                 priority: priority, deadline: deadline)
         }
         print(connection.json ? JSONOutput.submitted(job) : job.description)
@@ -58,14 +65,16 @@ struct StatusCommand: AsyncParsableCommand {
 /// `pfctl wait JOB`
 struct WaitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "wait", abstract: "Wait until a job ends.", discussion: "Exit status 0 when it succeeded, 1 when it failed or was cancelled.")
+        commandName: "wait", abstract: "Wait until a job ends.",
+        discussion: "Exit status 0 when it succeeded, 1 when it failed or was cancelled.")
 
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: ArgumentHelp("The job id.", valueName: "JOB")) var job: UInt64
 
     func run() async throws {
         let id = JobID(job)
-        let result = try await connection.withClient(command: "wait") { client -> Result<JobOutcome, PixelFlowClientError> in
+        let result = try await connection.withClient(command: "wait") {
+            client -> Result<JobOutcome, PixelFlowClientError> in
             let result = await Self.outcome(of: id, client: client)
             // A failed job is an answer to print; anything else (not found, connection lost) is a request error.
             if case .failure(let error) = result, error.jobID == nil && error.code != .cancelled { throw error }
@@ -86,7 +95,8 @@ struct WaitCommand: AsyncParsableCommand {
 
 /// `pfctl cancel JOB`
 struct CancelCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a job; show its state afterwards.")
+    static let configuration = CommandConfiguration(
+        commandName: "cancel", abstract: "Cancel a job; show its state afterwards.")
 
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: ArgumentHelp("The job id.", valueName: "JOB")) var job: UInt64
@@ -105,19 +115,24 @@ struct WorkersCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workers = try await connection.withClient(command: "workers") { try await $0.workers() }
-        print(connection.json ? JSONOutput.workers(workers) : TextOutput.workers(workers), terminator: connection.json ? "\n" : "")
+        print(
+            connection.json ? JSONOutput.workers(workers) : TextOutput.workers(workers),
+            terminator: connection.json ? "\n" : "")
     }
 }
 
 /// `pfctl stats`
 struct StatsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show queue depth, admissions, rejections and per-tenant usage.")
+    static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "Show queue depth, admissions, rejections and per-tenant usage.")
 
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
         let stats = try await connection.withClient(command: "stats") { try await $0.stats() }
-        print(connection.json ? JSONOutput.stats(stats) : TextOutput.stats(stats), terminator: connection.json ? "\n" : "")
+        print(
+            connection.json ? JSONOutput.stats(stats) : TextOutput.stats(stats), terminator: connection.json ? "\n" : ""
+        )
     }
 }
 

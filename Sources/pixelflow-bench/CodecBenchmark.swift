@@ -8,7 +8,9 @@ import PixelFlowProtocol
 struct CodecBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "codec",
-        abstract: "Frame codec and payload compression throughput (run in release: swift run -c release pixelflow-bench codec DIR).")
+        abstract:
+            "Frame codec and payload compression throughput (run in release: swift run -c release pixelflow-bench codec DIR)."
+    )
 
     @Argument(help: "Corpus folder (../shared/corpus.sh DIR builds one).")
     var corpus: String
@@ -30,10 +32,19 @@ struct CodecBenchmark: ParsableCommand {
 
     /// Small frames: what the coordinator handles per job besides the image bytes.
     private func controlFrames() throws {
-        let pipeline = ByteBuffer(string: #"[{"id":"thumb","action":"resize","width":150,"format":"webp","quality":80}]"#)
+        let pipeline = ByteBuffer(
+            string: #"[{"id":"thumb","action":"resize","width":150,"format":"webp","quality":80}]"#)
         let samples: [(String, Frame)] = [
             ("SUBMIT", Frame(stream: 1, .submit(Submit(sourceSize: 500_000, pipeline: pipeline)))),
-            ("VARIANT", Frame(stream: 1, .variant(VariantHeader(jobID: 7, attempt: 1, variantID: "thumb", format: "webp", width: 150, height: 100, size: 4_000, elapsedMilliseconds: 12)))),
+            (
+                "VARIANT",
+                Frame(
+                    stream: 1,
+                    .variant(
+                        VariantHeader(
+                            jobID: 7, attempt: 1, variantID: "thumb", format: "webp", width: 150, height: 100,
+                            size: 4_000, elapsedMilliseconds: 12)))
+            ),
             ("HEARTBEAT", Frame(.heartbeat(Heartbeat(freeSlots: 1, tasks: [.init(taskID: 7, attempt: 1)])))),
         ]
         print("| control frame | bytes | encode frames/s | decode frames/s |")
@@ -41,19 +52,23 @@ struct CodecBenchmark: ParsableCommand {
         for (name, frame) in samples {
             var buffer = ByteBuffer()
             buffer.reserveCapacity(frames * (frame.bytes.readableBytes + 1))
-            let encode = median((0..<runs).map { _ in
-                buffer.clear()
-                return measure { for _ in 0..<frames { frame.write(to: &buffer) } }
-            })
-            let decode = try median((0..<runs).map { _ in
-                var input = buffer
-                var decoder = FrameDecoder(from: [.client, .worker, .coordinator], expectingPreface: false)
-                var count = 0
-                let seconds = try measure { while try decoder.decode(buffer: &input) != nil { count += 1 } }
-                precondition(count == frames)
-                return seconds
-            })
-            print("| \(name) | \(frame.bytes.readableBytes) | \(rate(Double(frames) / encode)) | \(rate(Double(frames) / decode)) |")
+            let encode = median(
+                (0..<runs).map { _ in
+                    buffer.clear()
+                    return measure { for _ in 0..<frames { frame.write(to: &buffer) } }
+                })
+            let decode = try median(
+                (0..<runs).map { _ in
+                    var input = buffer
+                    var decoder = FrameDecoder(from: [.client, .worker, .coordinator], expectingPreface: false)
+                    var count = 0
+                    let seconds = try measure { while try decoder.decode(buffer: &input) != nil { count += 1 } }
+                    precondition(count == frames)
+                    return seconds
+                })
+            print(
+                "| \(name) | \(frame.bytes.readableBytes) | \(rate(Double(frames) / encode)) | \(rate(Double(frames) / decode)) |"
+            )
         }
         print()
     }
@@ -68,16 +83,20 @@ struct CodecBenchmark: ParsableCommand {
             while offset < image.bytes.count {
                 let piece = image.bytes[offset..<min(offset + chunkSize, image.bytes.count)]
                 offset += piece.count
-                Frame(stream: 1, .chunk(Chunk(raw: ByteBuffer(bytes: piece), isLast: offset == image.bytes.count))).write(to: &input)
+                Frame(stream: 1, .chunk(Chunk(raw: ByteBuffer(bytes: piece), isLast: offset == image.bytes.count)))
+                    .write(to: &input)
                 bytes += piece.count
             }
         }
-        let seconds = try median((0..<runs).map { _ in
-            var copy = input
-            var decoder = FrameDecoder(from: [.client], expectingPreface: false)
-            return try measure { while try decoder.decode(buffer: &copy) != nil {} }
-        })
-        print("CHUNK decode (raw, 256 KiB, whole corpus): \(String(format: "%.1f", Double(bytes) / seconds / 1e9)) GB/s\n")
+        let seconds = try median(
+            (0..<runs).map { _ in
+                var copy = input
+                var decoder = FrameDecoder(from: [.client], expectingPreface: false)
+                return try measure { while try decoder.decode(buffer: &copy) != nil {} }
+            })
+        print(
+            "CHUNK decode (raw, 256 KiB, whole corpus): \(String(format: "%.1f", Double(bytes) / seconds / 1e9)) GB/s\n"
+        )
     }
 
     /// Per format: ratio and speed of each codec on 256 KiB chunks, and what the automatic policy picks.
@@ -87,23 +106,33 @@ struct CodecBenchmark: ParsableCommand {
         print("|---|---|---:|---:|---:|---|")
         for (format, images) in corpus.byFormat {
             let chunks: [[UInt8]] = images.flatMap { image in
-                stride(from: 0, to: image.bytes.count, by: chunkSize).map { Array(image.bytes[$0..<min($0 + chunkSize, image.bytes.count)]) }
+                stride(from: 0, to: image.bytes.count, by: chunkSize).map {
+                    Array(image.bytes[$0..<min($0 + chunkSize, image.bytes.count)])
+                }
             }
             let raw = chunks.reduce(0) { $0 + $1.count }
             for codec in [PayloadCodec.zstd, .lz4] {
                 var compressed: [[UInt8]] = []
-                let compressTime = median((0..<runs).map { _ in
-                    measure { compressed = chunks.map { chunk in chunk.withUnsafeBytes { try! codec.compress($0) } } }
-                })
-                let decompressTime = median((0..<runs).map { _ in
-                    measure {
-                        for (index, chunk) in compressed.enumerated() {
-                            _ = chunk.withUnsafeBytes { try! codec.decompress($0, declaredSize: chunks[index].count, limit: chunkSize) }
+                let compressTime = median(
+                    (0..<runs).map { _ in
+                        measure {
+                            compressed = chunks.map { chunk in chunk.withUnsafeBytes { try! codec.compress($0) } }
                         }
-                    }
-                })
+                    })
+                let decompressTime = median(
+                    (0..<runs).map { _ in
+                        measure {
+                            for (index, chunk) in compressed.enumerated() {
+                                _ = chunk.withUnsafeBytes {
+                                    try! codec.decompress($0, declaredSize: chunks[index].count, limit: chunkSize)
+                                }
+                            }
+                        }
+                    })
                 let wire = compressed.reduce(0) { $0 + $1.count }
-                print("| \(format) | \(codec) | \(String(format: "%.3f", Double(wire) / Double(raw))) | \(Int(Double(raw) / compressTime / 1e6)) | \(Int(Double(raw) / decompressTime / 1e6)) | \(autoPolicy(images, codec: codec)) |")
+                print(
+                    "| \(format) | \(codec) | \(String(format: "%.3f", Double(wire) / Double(raw))) | \(Int(Double(raw) / compressTime / 1e6)) | \(Int(Double(raw) / decompressTime / 1e6)) | \(autoPolicy(images, codec: codec)) |"
+                )
             }
         }
         print()
@@ -127,7 +156,8 @@ struct CodecBenchmark: ParsableCommand {
             }
             if usedCodec { compressedImages += 1 }
         }
-        return "\(compressedImages)/\(images.count) compressed, wire/raw \(String(format: "%.3f", Double(wire) / Double(raw)))"
+        return
+            "\(compressedImages)/\(images.count) compressed, wire/raw \(String(format: "%.3f", Double(wire) / Double(raw)))"
     }
 
     private func rate(_ perSecond: Double) -> String {

@@ -13,7 +13,8 @@ struct Corpus {
 
     init(directory: String) throws {
         let root = URL(fileURLWithPath: directory)
-        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else {
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])
+        else {
             throw ValidationFailure("cannot read \(directory)")
         }
         let formats: Set<String> = ["jpg", "jpeg", "png", "webp", "heic", "avif", "tif", "tiff", "gif"]
@@ -22,7 +23,9 @@ struct Corpus {
             let format = url.pathExtension.lowercased() == "jpeg" ? "jpg" : url.pathExtension.lowercased()
             images.append(Image(path: url.path, format: format, bytes: Array(try Data(contentsOf: url))))
         }
-        guard !images.isEmpty else { throw ValidationFailure("no images under \(directory); build them with ../shared/corpus.sh DIR") }
+        guard !images.isEmpty else {
+            throw ValidationFailure("no images under \(directory); build them with ../shared/corpus.sh DIR")
+        }
         self.images = images.sorted { $0.path < $1.path }
     }
 
@@ -52,7 +55,8 @@ func median(_ values: [Double]) -> Double {
 
 /// What the figures were measured on, for the report.
 func machineDescription() -> String {
-    let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+    let cpu =
+        (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
         .split(separator: "\n").first { $0.hasPrefix("model name") }?
         .split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
     return "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(cpu)"

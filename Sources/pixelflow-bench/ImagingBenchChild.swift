@@ -28,7 +28,9 @@ enum ImagingBenchChild {
 
     static func measure(spec: String, sources: [[UInt8]]) async throws -> ImagingMeasurement {
         let parts = spec.split(separator: ",").map(String.init)
-        guard parts.count == 3, let threads = Int(parts[2]) else { throw ImagingBenchError(message: "bad child spec \(spec)") }
+        guard parts.count == 3, let threads = Int(parts[2]) else {
+            throw ImagingBenchError(message: "bad child spec \(spec)")
+        }
         let pipeline = parts[1] == "avif" ? Pipeline.canonicalAVIF : Pipeline.canonical
         let usageBefore = ResourceUsage.now()
         let start = ContinuousClock.now
@@ -71,9 +73,12 @@ enum ImagingBenchChild {
                 group.addTask {
                     let begin = ContinuousClock.now
                     let first = FirstArrival()
-                    let report = try await engine.process(source: source, pipeline: pipeline) { _ in await first.mark(begin) }
-                    return ImageResult(latencyMs: (ContinuousClock.now - begin).benchMilliseconds,
-                                       firstVariantMs: await first.value ?? 0, variants: report.variants)
+                    let report = try await engine.process(source: source, pipeline: pipeline) { _ in
+                        await first.mark(begin)
+                    }
+                    return ImageResult(
+                        latencyMs: (ContinuousClock.now - begin).benchMilliseconds,
+                        firstVariantMs: await first.value ?? 0, variants: report.variants)
                 }
             }
             for _ in 0..<threads { start() }
@@ -98,7 +103,11 @@ enum ImagingBenchChild {
                                 let begin = ContinuousClock.now
                                 let reports = (try? NaiveThumbnailer.process(source: source, pipeline: pipeline)) ?? []
                                 let latency = (ContinuousClock.now - begin).benchMilliseconds
-                                collector.put(index, ImageResult(latencyMs: latency, firstVariantMs: reports.first?.milliseconds ?? 0, variants: reports))
+                                collector.put(
+                                    index,
+                                    ImageResult(
+                                        latencyMs: latency, firstVariantMs: reports.first?.milliseconds ?? 0,
+                                        variants: reports))
                             }
                             continuation.resume()
                         }

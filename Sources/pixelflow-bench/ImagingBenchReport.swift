@@ -13,8 +13,10 @@ struct ImagingMeasurement: Codable {
     var imagesPerSecond: Double { Double(images) / seconds }
     var cpuMsPerImage: Double { cpuMilliseconds / Double(images) }
 
-    init(images: Int, seconds: Double, cpuMilliseconds: Double, peakRSSKiB: Int, latenciesMs: [Double],
-         firstVariantMs: [Double], bytesPerVariant: [String: Int]) {
+    init(
+        images: Int, seconds: Double, cpuMilliseconds: Double, peakRSSKiB: Int, latenciesMs: [Double],
+        firstVariantMs: [Double], bytesPerVariant: [String: Int]
+    ) {
         self.images = images
         self.seconds = seconds
         self.cpuMilliseconds = cpuMilliseconds
@@ -26,7 +28,8 @@ struct ImagingMeasurement: Codable {
 
     init?(decoding data: Data) {
         guard let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
-              let decoded = try? JSONDecoder().decode(ImagingMeasurement.self, from: Data(line.utf8)) else { return nil }
+            let decoded = try? JSONDecoder().decode(ImagingMeasurement.self, from: Data(line.utf8))
+        else { return nil }
         self = decoded
     }
 
@@ -59,21 +62,31 @@ struct ImagingBenchRow {
         for row in rows {
             guard let m = row.median else { continue }
             let all = row.runs.map { String(format: "%.2f", $0.imagesPerSecond) }.joined(separator: ", ")
-            let bytes = m.bytesPerVariant.sorted { $0.key > $1.key }.map { "\($0.key) \($0.value / 1024) KiB" }.joined(separator: ", ")
-            lines.append(String(
-                format: "| %@ | %@ | %d | %.2f | %@ | %.0f | %.0f / %.0f / %.0f | %.0f | %.0f | %@ |",
-                row.pipeline, row.path, row.threads, m.imagesPerSecond, all, m.cpuMsPerImage,
-                ImagingMeasurement.percentile(m.latenciesMs, 0.5), ImagingMeasurement.percentile(m.latenciesMs, 0.95),
-                ImagingMeasurement.percentile(m.latenciesMs, 0.99), ImagingMeasurement.percentile(m.firstVariantMs, 0.5),
-                Double(m.peakRSSKiB) / 1024, bytes
-            ))
+            let bytes = m.bytesPerVariant.sorted { $0.key > $1.key }.map { "\($0.key) \($0.value / 1024) KiB" }.joined(
+                separator: ", ")
+            lines.append(
+                String(
+                    format: "| %@ | %@ | %d | %.2f | %@ | %.0f | %.0f / %.0f / %.0f | %.0f | %.0f | %@ |",
+                    row.pipeline, row.path, row.threads, m.imagesPerSecond, all, m.cpuMsPerImage,
+                    ImagingMeasurement.percentile(m.latenciesMs, 0.5),
+                    ImagingMeasurement.percentile(m.latenciesMs, 0.95),
+                    ImagingMeasurement.percentile(m.latenciesMs, 0.99),
+                    ImagingMeasurement.percentile(m.firstVariantMs, 0.5),
+                    Double(m.peakRSSKiB) / 1024, bytes
+                ))
         }
         var ratios: [String] = []
         for engine in rows where engine.path == "engine" {
-            if let naive = rows.first(where: { $0.path == "naive" && $0.pipeline == engine.pipeline && $0.threads == engine.threads }),
-               let a = engine.median, let b = naive.median {
-                ratios.append(String(format: "%@ t=%d: engine/naive = %.2f× images/s, %.2f× CPU-ms/image",
-                                     engine.pipeline, engine.threads, a.imagesPerSecond / b.imagesPerSecond, a.cpuMsPerImage / b.cpuMsPerImage))
+            if let naive = rows.first(where: {
+                $0.path == "naive" && $0.pipeline == engine.pipeline && $0.threads == engine.threads
+            }),
+                let a = engine.median, let b = naive.median
+            {
+                ratios.append(
+                    String(
+                        format: "%@ t=%d: engine/naive = %.2f× images/s, %.2f× CPU-ms/image",
+                        engine.pipeline, engine.threads, a.imagesPerSecond / b.imagesPerSecond,
+                        a.cpuMsPerImage / b.cpuMsPerImage))
             }
         }
         return lines.joined(separator: "\n") + "\n\n" + ratios.joined(separator: "\n")

@@ -11,8 +11,12 @@ enum ImagingCorpus {
             throw ImagingBenchError(message: "cannot read \(directory)")
         }
         var paths: [URL] = []
-        for case let url as URL in walker where extensions.contains(url.pathExtension.lowercased()) { paths.append(url) }
-        guard !paths.isEmpty else { throw ImagingBenchError(message: "no images under \(directory); build it with ../shared/corpus.sh") }
+        for case let url as URL in walker where extensions.contains(url.pathExtension.lowercased()) {
+            paths.append(url)
+        }
+        guard !paths.isEmpty else {
+            throw ImagingBenchError(message: "no images under \(directory); build it with ../shared/corpus.sh")
+        }
         return try paths.sorted { $0.path < $1.path }.map { [UInt8](try Data(contentsOf: $0)) }
     }
 }
@@ -34,8 +38,10 @@ struct ResourceUsage {
 enum ImagingBenchMachine {
     static func describe() -> String {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
+        let model =
+            cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
             .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown"
-        return "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores (nproc), \(model), libvips \(VipsRuntime.version)"
+        return
+            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores (nproc), \(model), libvips \(VipsRuntime.version)"
     }
 }

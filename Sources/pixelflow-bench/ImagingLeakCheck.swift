@@ -24,7 +24,8 @@ struct ImagingLeakCheckCommand: AsyncParsableCommand {
     func run() async throws {
         let engine = ImagingEngine(threads: 2)
         let pipeline = try PipelineDecoder.decode(compact: [
-            "a:resize:150:webp", "b:cover:64x64:jpeg:gravity=attention", "c:contain:80x80:png", "d:crop:40:avif:crop=10,10,100,100",
+            "a:resize:150:webp", "b:cover:64x64:jpeg:gravity=attention", "c:contain:80x80:png",
+            "d:crop:40:avif:crop=10,10,100,100",
         ])
         var bombHighWater = 0
         var bombCode = ""
@@ -58,7 +59,8 @@ struct ImagingLeakCheckCommand: AsyncParsableCommand {
             "memory_before": memoryBefore, "memory_after": memoryAfter,
             "jobs": jobs, "failures": failures,
         ]
-        print(String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]), as: UTF8.self))
+        print(
+            String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]), as: UTF8.self))
     }
 
     /// libvips' counters once engine threads have let go of a finished job (a job's result can reach the caller

@@ -55,7 +55,8 @@ import Glibc
 /// libFuzzer's driver, called from our own main: SwiftPM links executables with their module's main as `main`.
 @_silgen_name("LLVMFuzzerRunDriver")
 func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
 ) -> CInt
 
@@ -64,17 +65,20 @@ struct FuzzMain {
     static func main() {
         var argc = CommandLine.argc
         var argv = CommandLine.unsafeArgv
-        exit(runFuzzerDriver(&argc, &argv) { data, size in
-            FuzzTarget.run(UnsafeRawBufferPointer(start: data, count: size))
-            return 0
-        })
+        exit(
+            runFuzzerDriver(&argc, &argv) { data, size in
+                FuzzTarget.run(UnsafeRawBufferPointer(start: data, count: size))
+                return 0
+            })
     }
 }
 #else
 @main
 struct FuzzStub {
     static func main() {
-        print("pixelflow-fuzz is a libFuzzer target: run fuzz/run.sh SECONDS to build it with -sanitize=fuzzer and fuzz it.")
+        print(
+            "pixelflow-fuzz is a libFuzzer target: run fuzz/run.sh SECONDS to build it with -sanitize=fuzzer and fuzz it."
+        )
     }
 }
 #endif

@@ -9,7 +9,8 @@ import ServiceLifecycle
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
-        abstract: "Run a local cluster: a coordinator and N workers on loopback, with a dev tenant; prints what pfctl needs.",
+        abstract:
+            "Run a local cluster: a coordinator and N workers on loopback, with a dev tenant; prints what pfctl needs.",
         discussion: """
             The dev tenant's key id is "dev"; its secret is PIXELFLOW_SECRET when set (so scripts can choose it), \
             otherwise random. Stops on SIGTERM or SIGINT: admitted jobs finish, then the workers drain.
@@ -47,12 +48,16 @@ struct DevCommand: AsyncParsableCommand {
         let imagingLimits = try loadImagingLimits(path: self.config, environment: environment)
         config.joinSecret = joinSecret
         config.tenants.removeAll { $0.keyID == "dev" }
-        config.tenants.append(TenantPolicy(keyID: "dev", secret: Array(secret.utf8), rate: 10_000, burst: 20_000, maxQueued: 100_000, isAdmin: true))
+        config.tenants.append(
+            TenantPolicy(
+                keyID: "dev", secret: Array(secret.utf8), rate: 10_000, burst: 20_000, maxQueued: 100_000, isAdmin: true
+            ))
         let logger = Logger(label: "pixelflow.dev")
         let coordinator = try await CoordinatorService.start(
             config, listen: "127.0.0.1:\(port)", http: "127.0.0.1:\(port == 0 ? 0 : port + 1)", logger: logger)
         let address = coordinator.protocolAddress
-        print("""
+        print(
+            """
             pixelflow dev: coordinator on \(address), HTTP status on \(coordinator.httpAddress), \(workers) worker(s) × \(slots) slot(s)\(nullEngine ? ", null engine" : "")
             export PIXELFLOW_COORDINATOR=\(address)
             export PIXELFLOW_KEY_ID=dev

@@ -6,12 +6,15 @@ import PixelFlowImaging
 func loadImagingLimits(path: String?, environment: [String: String]) throws -> ImagingLimits {
     var section: [String: Any] = [:]
     if let path = path ?? environment["PIXELFLOW_CONFIG"] {
-        let root = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+        let root =
+            try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
         section = root?["imaging"] as? [String: Any] ?? [:]
     }
     for key in ["max_source_bytes", "max_pixels", "max_side", "max_frames", "job_timeout_ms"] {
         guard let text = environment["PIXELFLOW_IMAGING_" + key.uppercased()] else { continue }
-        guard let value = Int(text) else { throw ImagingConfigError(description: "PIXELFLOW_IMAGING_\(key.uppercased()) must be a whole number") }
+        guard let value = Int(text) else {
+            throw ImagingConfigError(description: "PIXELFLOW_IMAGING_\(key.uppercased()) must be a whole number")
+        }
         section[key] = value
     }
     do {

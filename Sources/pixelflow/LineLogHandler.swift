@@ -31,8 +31,11 @@ struct LineLogHandler: LogHandler {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
-    static func render(timestamp: String, level: Logger.Level, label: String, message: String, fields: Logger.Metadata, format: Format) -> String {
-        let ordered = [("ts", timestamp), ("level", level.rawValue), ("logger", label), ("msg", message)]
+    static func render(
+        timestamp: String, level: Logger.Level, label: String, message: String, fields: Logger.Metadata, format: Format
+    ) -> String {
+        let ordered =
+            [("ts", timestamp), ("level", level.rawValue), ("logger", label), ("msg", message)]
             + fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value.description) }
         switch format {
         case .logfmt:
@@ -54,6 +57,7 @@ struct LineLogHandler: LogHandler {
     }
 
     private static func timestamp() -> String {
-        Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        Date().formatted(
+            .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 }

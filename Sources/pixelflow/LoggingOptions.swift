@@ -10,8 +10,12 @@ struct LoggingOptions: ParsableArguments {
     var logFormat: String = "logfmt"
 
     func validate() throws {
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: \(logLevel) is not a level") }
-        guard LineLogHandler.Format(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be logfmt or json") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level: \(logLevel) is not a level")
+        }
+        guard LineLogHandler.Format(rawValue: logFormat) != nil else {
+            throw ValidationError("--log-format must be logfmt or json")
+        }
     }
 
     /// Sends every library's logs to standard error in the chosen format; call once, first thing in `run()`.

@@ -21,31 +21,38 @@ struct ProcessBatch {
         do {
             bytes = try Data(contentsOf: URL(fileURLWithPath: source.path))
         } catch {
-            return SourceResult(source: source.path, bytesIn: 0, variants: [],
-                                failure: .init(code: "io_error", message: "cannot read the source: \(error.localizedDescription)"))
+            return SourceResult(
+                source: source.path, bytesIn: 0, variants: [],
+                failure: .init(code: "io_error", message: "cannot read the source: \(error.localizedDescription)"))
         }
         do {
             try FileManager.default.createDirectory(at: source.outputFolder, withIntermediateDirectories: true)
             _ = try await engine.process(source: bytes, pipeline: pipeline) { variant in
                 let path: String
                 do {
-                    path = try VariantFiles.write(variant.data, for: source, variantID: variant.id, fileExtension: variant.format.fileExtension)
+                    path = try VariantFiles.write(
+                        variant.data, for: source, variantID: variant.id, fileExtension: variant.format.fileExtension)
                 } catch let error as VariantFiles.WriteError {
                     throw ImagingError(.internal, error.message)
                 }
                 let report = variant.report
-                await written.add(SourceResult.Variant(
-                    id: report.id, path: path, width: report.width, height: report.height, format: report.format.rawValue,
-                    bytes: report.bytes, milliseconds: report.milliseconds))
+                await written.add(
+                    SourceResult.Variant(
+                        id: report.id, path: path, width: report.width, height: report.height,
+                        format: report.format.rawValue,
+                        bytes: report.bytes, milliseconds: report.milliseconds))
             }
             return SourceResult(source: source.path, bytesIn: bytes.count, variants: await written.all, failure: nil)
         } catch let error as ImagingError {
-            let code = error.code == .internal && error.message.hasPrefix("cannot write") ? "io_error" : error.code.rawValue
-            return SourceResult(source: source.path, bytesIn: bytes.count, variants: await written.all,
-                                failure: .init(code: code, message: error.message))
+            let code =
+                error.code == .internal && error.message.hasPrefix("cannot write") ? "io_error" : error.code.rawValue
+            return SourceResult(
+                source: source.path, bytesIn: bytes.count, variants: await written.all,
+                failure: .init(code: code, message: error.message))
         } catch {
-            return SourceResult(source: source.path, bytesIn: bytes.count, variants: await written.all,
-                                failure: .init(code: "io_error", message: "\(error.localizedDescription)"))
+            return SourceResult(
+                source: source.path, bytesIn: bytes.count, variants: await written.all,
+                failure: .init(code: "io_error", message: "\(error.localizedDescription)"))
         }
     }
 }

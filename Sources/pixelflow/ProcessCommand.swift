@@ -10,28 +10,33 @@ struct ProcessCommand: AsyncParsableCommand {
         commandName: "process",
         abstract: "Turn image files into variants with the imaging engine, in-process (no cluster).",
         discussion: """
-        Writes DIR/<source-stem>/<variant-id>.<ext> for every source and variant. Directories are searched \
-        recursively for .jpg .jpeg .png .webp .heic .heif .avif .tif .tiff .gif files; files named directly \
-        are always tried. When two sources share a stem, later ones are written to <stem>-2, <stem>-3, ...
+            Writes DIR/<source-stem>/<variant-id>.<ext> for every source and variant. Directories are searched \
+            recursively for .jpg .jpeg .png .webp .heic .heif .avif .tif .tiff .gif files; files named directly \
+            are always tried. When two sources share a stem, later ones are written to <stem>-2, <stem>-3, ...
 
-        Without --pipeline or --variant, the canonical pipeline runs: thumb 150 wide WebP q80, medium 800 \
-        wide JPEG q85, large 1600 wide WebP q75.
+            Without --pipeline or --variant, the canonical pipeline runs: thumb 150 wide WebP q80, medium 800 \
+            wide JPEG q85, large 1600 wide WebP q75.
 
-        --variant takes one variant per use in the compact form \(CompactVariant.syntax):
-          SIZE is W, Wx, xH, WxH or - ; KEY is any JSON variant field (q = quality; a bare KEY means true);
-          crop=X,Y,W,H gives the crop rectangle. Examples:
-            thumb:resize:150:webp:q=80
-            square:cover:300x300:avif:gravity=attention:effort=2
-            face:crop:-:png:crop=10,20,300,200
+            --variant takes one variant per use in the compact form \(CompactVariant.syntax):
+              SIZE is W, Wx, xH, WxH or - ; KEY is any JSON variant field (q = quality; a bare KEY means true);
+              crop=X,Y,W,H gives the crop rectangle. Examples:
+                thumb:resize:150:webp:q=80
+                square:cover:300x300:avif:gravity=attention:effort=2
+                face:crop:-:png:crop=10,20,300,200
 
-        Exit status: 0 when every source succeeded, 1 when any failed, 2 on a usage error.
-        """
+            Exit status: 0 when every source succeeded, 1 when any failed, 2 on a usage error.
+            """
     )
 
-    @Option(name: .long, help: ArgumentHelp("A job JSON file: an object with \"pipeline\", or a bare array of variants.", valueName: "FILE"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A job JSON file: an object with \"pipeline\", or a bare array of variants.", valueName: "FILE"))
     var pipeline: String?
 
-    @Option(name: .customLong("variant"), help: ArgumentHelp("One variant in compact form; repeat for more.", valueName: "SPEC"))
+    @Option(
+        name: .customLong("variant"),
+        help: ArgumentHelp("One variant in compact form; repeat for more.", valueName: "SPEC"))
     var variants: [String] = []
 
     @Option(name: .short, help: ArgumentHelp("Output directory.", valueName: "DIR"))
@@ -40,7 +45,8 @@ struct ProcessCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Files processed at a time, one libvips thread each (default: the number of cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Flag(name: .long, help: "Print one JSON object per source on standard output (the summary goes to standard error).")
+    @Flag(
+        name: .long, help: "Print one JSON object per source on standard output (the summary goes to standard error).")
     var json = false
 
     @OptionGroup var limits: ProcessLimitOptions
@@ -53,7 +59,8 @@ struct ProcessCommand: AsyncParsableCommand {
         do {
             setup = try ProcessSetup(command: self)
         } catch {
-            FileHandle.standardError.write(Data("pixelflow process: \(error.message)\nSee 'pixelflow process --help'.\n".utf8))
+            FileHandle.standardError.write(
+                Data("pixelflow process: \(error.message)\nSee 'pixelflow process --help'.\n".utf8))
             throw ExitCode(BatchExitStatus.usage)
         }
         let summary = await ProcessBatch(setup: setup).run()
@@ -69,17 +76,22 @@ struct ProcessLimitOptions: ParsableArguments {
     @Option(name: .customLong("max-pixels"), help: "Most pixels a source header may declare (config max_pixels).")
     var maxPixels: Int = ImagingLimits.default.maxPixels
 
-    @Option(name: .customLong("max-side"), help: "Widest or tallest side a source header may declare (config max_side).")
+    @Option(
+        name: .customLong("max-side"), help: "Widest or tallest side a source header may declare (config max_side).")
     var maxSide: Int = ImagingLimits.default.maxSide
 
-    @Option(name: .customLong("max-frames"), help: "Most frames or pages a source header may declare (config max_frames).")
+    @Option(
+        name: .customLong("max-frames"), help: "Most frames or pages a source header may declare (config max_frames).")
     var maxFrames: Int = ImagingLimits.default.maxFrames
 
-    @Option(name: .customLong("job-timeout-ms"), help: "Time limit of one source's job in milliseconds (config job_timeout_ms).")
+    @Option(
+        name: .customLong("job-timeout-ms"),
+        help: "Time limit of one source's job in milliseconds (config job_timeout_ms).")
     var jobTimeoutMilliseconds: Int = 30_000
 
     var imagingLimits: ImagingLimits {
-        ImagingLimits(maxSourceBytes: maxSourceBytes, maxPixels: maxPixels, maxSide: maxSide, maxFrames: maxFrames,
-                      jobTimeout: .milliseconds(jobTimeoutMilliseconds))
+        ImagingLimits(
+            maxSourceBytes: maxSourceBytes, maxPixels: maxPixels, maxSide: maxSide, maxFrames: maxFrames,
+            jobTimeout: .milliseconds(jobTimeoutMilliseconds))
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import PixelFlowCoordinator
 import Logging
+import PixelFlowCoordinator
 import PixelFlowWorker
 import ServiceLifecycle
 
@@ -31,7 +31,10 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds SIGTERM waits for running tasks before handing them back.")
     var drainTimeout: Int = 30
 
-    @Flag(help: "Benchmarking aid: answer every task with a tiny fixed variant without decoding, to measure the coordinator alone.")
+    @Flag(
+        help:
+            "Benchmarking aid: answer every task with a tiny fixed variant without decoding, to measure the coordinator alone."
+    )
     var nullEngine = false
 
     @Option(help: "With --null-engine: bytes in each variant (pseudo-random, so they do not compress). Default 16.")
@@ -45,7 +48,9 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard slots >= 1 && slots <= 1024 else { throw ValidationError("--slots must be 1...1024") }
-        guard (1...(64 << 20)).contains(nullVariantBytes) else { throw ValidationError("--null-variant-bytes must be 1...67108864") }
+        guard (1...(64 << 20)).contains(nullVariantBytes) else {
+            throw ValidationError("--null-variant-bytes must be 1...67108864")
+        }
         guard reconnectDelayMs >= 1, maxReconnectDelayMs >= reconnectDelayMs, maxReconnectDelayMs <= 600_000 else {
             throw ValidationError("reconnect delays: 1 <= --reconnect-delay-ms <= --max-reconnect-delay-ms <= 600000")
         }
@@ -67,11 +72,14 @@ struct WorkerCommand: AsyncParsableCommand {
         workerConfig.nullVariantBytes = nullVariantBytes
         workerConfig.reconnectDelay = .milliseconds(Int64(reconnectDelayMs))
         workerConfig.maxReconnectDelay = .milliseconds(Int64(maxReconnectDelayMs))
-        workerConfig.imagingLimits = try loadImagingLimits(path: config, environment: ProcessInfo.processInfo.environment)
+        workerConfig.imagingLimits = try loadImagingLimits(
+            path: config, environment: ProcessInfo.processInfo.environment)
         workerConfig.drainTimeout = .seconds(Int64(drainTimeout))
         let logger = Logger(label: "pixelflow.worker")
         let service = WorkerService(node: WorkerNode(config: workerConfig), logger: logger)
-        print("pixelflow worker \(workerConfig.name): \(slots) slots, coordinator \(coordinator)\(nullEngine ? ", null engine" : "")")
+        print(
+            "pixelflow worker \(workerConfig.name): \(slots) slots, coordinator \(coordinator)\(nullEngine ? ", null engine" : "")"
+        )
         fflush(nil)
         // Ends when the worker has drained after SIGTERM or SIGINT.
         let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -7,12 +7,15 @@ import Testing
 /// handshake, scripted answers.
 @Suite(.timeLimit(.minutes(1)))
 struct ClientConnectionTests {
-    static let pipeline = #"[{"id":"echo","action":"resize","width":150,"format":"png"},{"id":"pattern","action":"resize","width":150,"format":"webp"}]"#
+    static let pipeline =
+        #"[{"id":"echo","action":"resize","width":150,"format":"png"},{"id":"pattern","action":"resize","width":150,"format":"webp"}]"#
 
     static func connect<Result: Sendable>(
-        _ fake: FakeCoordinator, secret: String = FakeCoordinator.secret, _ body: (PixelFlowClient) async throws -> Result
+        _ fake: FakeCoordinator, secret: String = FakeCoordinator.secret,
+        _ body: (PixelFlowClient) async throws -> Result
     ) async throws -> Result {
-        try await PixelFlowClient.withConnection(to: "127.0.0.1", port: fake.port, keyID: FakeCoordinator.keyID, secret: secret, body)
+        try await PixelFlowClient.withConnection(
+            to: "127.0.0.1", port: fake.port, keyID: FakeCoordinator.keyID, secret: secret, body)
     }
 
     /// Incompressible bytes (so chunks travel raw and the fake sees real chunk sizes), cheap to make.
@@ -45,9 +48,13 @@ struct ClientConnectionTests {
             }
         }
         try #require(events.count == 4)
-        guard case .accepted(let jobID, let duplicate) = events[0] else { Issue.record("first event: \(events[0])"); return }
+        guard case .accepted(let jobID, let duplicate) = events[0] else {
+            Issue.record("first event: \(events[0])"); return
+        }
         #expect(!duplicate)
-        guard case .variant(let echo) = events[1], case .variant(let pattern) = events[2], case .completed(let done) = events[3] else {
+        guard case .variant(let echo) = events[1], case .variant(let pattern) = events[2],
+            case .completed(let done) = events[3]
+        else {
             Issue.record("events: \(events)")
             return
         }
@@ -93,7 +100,9 @@ struct ClientConnectionTests {
 
     @Test func rateLimitedRejectionCarriesRetryAfter() async throws {
         let source = Self.randomSource(1_000_000)
-        let seen = try await FakeCoordinator.run(script: { _ in .reject(.rateLimited, retryAfterMilliseconds: 200, message: "tenant acme over 5/s") }) { fake in
+        let seen = try await FakeCoordinator.run(script: { _ in
+            .reject(.rateLimited, retryAfterMilliseconds: 200, message: "tenant acme over 5/s")
+        }) { fake in
             try await Self.connect(fake) { client in
                 let streamed = await #expect(throws: PixelFlowClientError.self) {
                     for try await _ in client.process(source: source, pipeline: Self.pipeline) {}
@@ -121,7 +130,9 @@ struct ClientConnectionTests {
     }
 
     @Test func invalidPipelineNamesTheField() async throws {
-        try await FakeCoordinator.run(script: { _ in .reject(.invalidPipeline, retryAfterMilliseconds: 0, message: "pipeline[0].width: must be 1...16384") }) { fake in
+        try await FakeCoordinator.run(script: { _ in
+            .reject(.invalidPipeline, retryAfterMilliseconds: 0, message: "pipeline[0].width: must be 1...16384")
+        }) { fake in
             try await Self.connect(fake) { client in
                 let error = await #expect(throws: PixelFlowClientError.self) {
                     for try await _ in client.process(source: [1, 2, 3], pipeline: Self.pipeline) {}
@@ -174,7 +185,9 @@ struct ClientConnectionTests {
         try await FakeCoordinator.run(script: { _ in .dropMidVariant }) { fake in
             try await Self.connect(fake) { client in
                 async let watched: Result<JobOutcome, PixelFlowClientError> = {
-                    do throws(PixelFlowClientError) { return .success(try await client.wait(JobID(FakeCoordinator.silentJobID))) } catch { return .failure(error) }
+                    do throws(PixelFlowClientError) {
+                        return .success(try await client.wait(JobID(FakeCoordinator.silentJobID)))
+                    } catch { return .failure(error) }
                 }()
                 // Let the WATCH reach the coordinator first, so it is pending when the connection drops.
                 var attempts = 0
@@ -207,14 +220,18 @@ struct ClientConnectionTests {
         var limits = ProtocolLimits.default
         limits.maxInFlight = 2
         let jobs = 8
-        let seen = try await FakeCoordinator.run(limits: limits, script: { _ in .succeed(completionDelay: .milliseconds(30)) }) { fake in
+        let seen = try await FakeCoordinator.run(
+            limits: limits, script: { _ in .succeed(completionDelay: .milliseconds(30)) }
+        ) { fake in
             try await Self.connect(fake) { client in
                 #expect(client.limits.maxInFlight == 2)
                 try await withThrowingTaskGroup(of: Int.self) { group in
                     for index in 0..<jobs {
                         group.addTask {
                             var completed = 0
-                            for try await event in client.process(source: Self.randomSource(1_000 + index), pipeline: Self.pipeline) {
+                            for try await event in client.process(
+                                source: Self.randomSource(1_000 + index), pipeline: Self.pipeline)
+                            {
                                 if case .completed = event { completed += 1 }
                             }
                             return completed
@@ -240,7 +257,9 @@ struct ClientConnectionTests {
                 try await withThrowingTaskGroup(of: PixelFlowClientError?.self) { group in
                     // Takes the only slot and never gets an answer.
                     group.addTask {
-                        do throws(PixelFlowClientError) { _ = try await client.wait(JobID(FakeCoordinator.silentJobID)) } catch { return error }
+                        do throws(PixelFlowClientError) {
+                            _ = try await client.wait(JobID(FakeCoordinator.silentJobID))
+                        } catch { return error }
                         return nil
                     }
                     var attempts = 0
@@ -268,7 +287,9 @@ struct ClientConnectionTests {
     @Test func requestsAndAnswers() async throws {
         try await FakeCoordinator.run(script: { _ in .succeed() }) { fake in
             try await Self.connect(fake) { client in
-                let job = try await client.submit(source: Self.randomSource(300_000), pipeline: Self.pipeline, idempotencyKey: "k1", priority: 200, deadline: .seconds(5))
+                let job = try await client.submit(
+                    source: Self.randomSource(300_000), pipeline: Self.pipeline, idempotencyKey: "k1", priority: 200,
+                    deadline: .seconds(5))
                 #expect(job.rawValue % 10 == 0 && job.rawValue > 0)
 
                 let status = try await client.status(job)
@@ -289,9 +310,11 @@ struct ClientConnectionTests {
 
                 let workers = try await client.workers()
                 #expect(workers.map(\.name) == ["w1", "w2"])
-                #expect(workers.first == WorkerInfo(
-                    name: "w1", address: "127.0.0.1:5001", slots: 2, busy: 1, done: 10, failed: 1,
-                    lastHeartbeatMillisecondsAgo: 250))
+                #expect(
+                    workers.first
+                        == WorkerInfo(
+                            name: "w1", address: "127.0.0.1:5001", slots: 2, busy: 1, done: 10, failed: 1,
+                            lastHeartbeatMillisecondsAgo: 250))
 
                 let stats = try await client.stats()
                 let counters = ClusterStats.Counters(

@@ -1,6 +1,7 @@
 import NIOCore
 import PixelFlowProtocol
 import Testing
+
 @testable import PixelFlowClient
 
 /// The per-stream state machine, pure: frames in, outcomes out.
@@ -10,7 +11,10 @@ import Testing
     }
 
     static func header(size: UInt64) -> Message {
-        .variant(VariantHeader(jobID: 5, attempt: 2, variantID: "thumb", format: "webp", width: 150, height: 90, size: size, elapsedMilliseconds: 11))
+        .variant(
+            VariantHeader(
+                jobID: 5, attempt: 2, variantID: "thumb", format: "webp", width: 150, height: 90, size: size,
+                elapsedMilliseconds: 11))
     }
 
     static func chunk(_ bytes: [UInt8], last: Bool) -> ByteBuffer { ByteBuffer(bytes: bytes) }
@@ -19,19 +23,37 @@ import Testing
 
     @Test func streamModeJobReassemblesVariants() {
         var state = Self.stream(.submitStream)
-        guard case .deliver(.accepted(let accepted)) = state.receive(.accepted(Accepted(jobID: 5)), maxVariantBytes: Self.limit) else {
+        guard
+            case .deliver(.accepted(let accepted)) = state.receive(
+                .accepted(Accepted(jobID: 5)), maxVariantBytes: Self.limit)
+        else {
             Issue.record("ACCEPTED should be delivered")
             return
         }
         #expect(accepted.jobID == 5)
-        guard case .none = state.receive(Self.header(size: 10), maxVariantBytes: Self.limit) else { Issue.record("VARIANT waits for its bytes"); return }
-        guard case .none = state.receiveChunk(ByteBuffer(bytes: [1, 2, 3, 4]), isLast: false) else { Issue.record("partial"); return }
-        guard case .deliver(.variant(let variant)) = state.receiveChunk(ByteBuffer(bytes: [5, 6, 7, 8, 9, 10]), isLast: true) else {
+        guard case .none = state.receive(Self.header(size: 10), maxVariantBytes: Self.limit) else {
+            Issue.record("VARIANT waits for its bytes"); return
+        }
+        guard case .none = state.receiveChunk(ByteBuffer(bytes: [1, 2, 3, 4]), isLast: false) else {
+            Issue.record("partial"); return
+        }
+        guard
+            case .deliver(.variant(let variant)) = state.receiveChunk(
+                ByteBuffer(bytes: [5, 6, 7, 8, 9, 10]), isLast: true)
+        else {
             Issue.record("the END chunk completes the variant")
             return
         }
-        #expect(variant == Variant(id: "thumb", format: "webp", width: 150, height: 90, bytes: Array(1...10), elapsedMilliseconds: 11, attempt: 2))
-        guard case .finish(.success(.jobDone(let done))) = state.receive(.jobDone(JobDone(jobID: 5, variants: 1, attempts: 2, elapsedMilliseconds: 30)), maxVariantBytes: Self.limit) else {
+        #expect(
+            variant
+                == Variant(
+                    id: "thumb", format: "webp", width: 150, height: 90, bytes: Array(1...10), elapsedMilliseconds: 11,
+                    attempt: 2))
+        guard
+            case .finish(.success(.jobDone(let done))) = state.receive(
+                .jobDone(JobDone(jobID: 5, variants: 1, attempts: 2, elapsedMilliseconds: 30)),
+                maxVariantBytes: Self.limit)
+        else {
             Issue.record("JOB_DONE ends the stream")
             return
         }
@@ -42,13 +64,17 @@ import Testing
         var state = Self.stream(.submitStream)
         _ = state.receive(.accepted(Accepted(jobID: 1)), maxVariantBytes: Self.limit)
         _ = state.receive(Self.header(size: 0), maxVariantBytes: Self.limit)
-        guard case .deliver(.variant(let variant)) = state.receiveChunk(ByteBuffer(), isLast: true) else { Issue.record("empty variant"); return }
+        guard case .deliver(.variant(let variant)) = state.receiveChunk(ByteBuffer(), isLast: true) else {
+            Issue.record("empty variant"); return
+        }
         #expect(variant.bytes.isEmpty)
     }
 
     @Test func rejectionBeforeAcceptanceIsTyped() {
         var state = Self.stream(.submitStream)
-        let outcome = state.receive(.rejected(Rejected(code: .queueFull, retryAfterMilliseconds: 1_500, message: "full")), maxVariantBytes: Self.limit)
+        let outcome = state.receive(
+            .rejected(Rejected(code: .queueFull, retryAfterMilliseconds: 1_500, message: "full")),
+            maxVariantBytes: Self.limit)
         guard case .finish(.failure(let error)) = outcome else { Issue.record("REJECTED fails the request"); return }
         #expect(error.code == .rejected && error.rejectionReason == .queueFull)
         #expect(error.retryAfter == .milliseconds(1_500))
@@ -57,11 +83,16 @@ import Testing
     @Test func watchDropsRelayedVariants() {
         var state = Self.stream(.watch)
         guard case .none = state.receive(Self.header(size: 3), maxVariantBytes: Self.limit),
-              case .none = state.receiveChunk(ByteBuffer(bytes: [1, 2, 3]), isLast: true) else {
+            case .none = state.receiveChunk(ByteBuffer(bytes: [1, 2, 3]), isLast: true)
+        else {
             Issue.record("a WATCH reads relayed variants without delivering them")
             return
         }
-        guard case .finish(.failure(let error)) = state.receive(.jobFailed(JobFailed(jobID: 3, code: .retriesExhausted, attempts: 4, message: "gave up")), maxVariantBytes: Self.limit) else {
+        guard
+            case .finish(.failure(let error)) = state.receive(
+                .jobFailed(JobFailed(jobID: 3, code: .retriesExhausted, attempts: 4, message: "gave up")),
+                maxVariantBytes: Self.limit)
+        else {
             Issue.record("JOB_FAILED ends a WATCH")
             return
         }
@@ -93,12 +124,16 @@ import Testing
         case "done mid-variant":
             _ = state.receive(.accepted(Accepted(jobID: 1)), maxVariantBytes: Self.limit)
             _ = state.receive(Self.header(size: 3), maxVariantBytes: Self.limit)
-            outcome = state.receive(.jobDone(JobDone(jobID: 1, variants: 1, attempts: 1, elapsedMilliseconds: 1)), maxVariantBytes: Self.limit)
+            outcome = state.receive(
+                .jobDone(JobDone(jobID: 1, variants: 1, attempts: 1, elapsedMilliseconds: 1)),
+                maxVariantBytes: Self.limit)
         case "rejected after accepted":
             _ = state.receive(.accepted(Accepted(jobID: 1)), maxVariantBytes: Self.limit)
-            outcome = state.receive(.rejected(Rejected(code: .rateLimited, message: "late")), maxVariantBytes: Self.limit)
+            outcome = state.receive(
+                .rejected(Rejected(code: .rateLimited, message: "late")), maxVariantBytes: Self.limit)
         case "status on stats stream":
-            outcome = state.receive(.status(JobStatus(jobID: 1, state: .queued, attempts: 0, variantsDone: 0)), maxVariantBytes: Self.limit)
+            outcome = state.receive(
+                .status(JobStatus(jobID: 1, state: .queued, attempts: 0, variantsDone: 0)), maxVariantBytes: Self.limit)
         default:
             _ = state.receive(.accepted(Accepted(jobID: 1)), maxVariantBytes: Self.limit)
             outcome = state.receive(Self.header(size: Self.limit + 1), maxVariantBytes: Self.limit)
@@ -115,14 +150,21 @@ import Testing
     @Test func submitFrameSizeIsCheckedExactly() throws {
         let pipeline = String(repeating: "x", count: 50)
         let options = SubmitOptions(idempotencyKey: "key-1", webhookURL: "https://h/")
-        let encoded = Frame(stream: 1, .submit(Submit(idempotencyKey: "key-1", webhookURL: "https://h/", sourceSize: 3, pipeline: ByteBuffer(string: pipeline))))
+        let encoded = Frame(
+            stream: 1,
+            .submit(
+                Submit(
+                    idempotencyKey: "key-1", webhookURL: "https://h/", sourceSize: 3,
+                    pipeline: ByteBuffer(string: pipeline))))
         var limits = ProtocolLimits.default
         limits.maxControlPayload = UInt32(encoded.bytes.readableBytes - 12)
-        let submit = try PixelFlowClient.makeSubmit(mode: .async, source: [1, 2, 3], pipeline: pipeline, options: options, limits: limits)
+        let submit = try PixelFlowClient.makeSubmit(
+            mode: .async, source: [1, 2, 3], pipeline: pipeline, options: options, limits: limits)
         #expect(submit.mode == .async && submit.sourceSize == 3 && submit.idempotencyKey == "key-1")
         limits.maxControlPayload -= 1
         let error = #expect(throws: PixelFlowClientError.self) {
-            _ = try PixelFlowClient.makeSubmit(mode: .async, source: [1, 2, 3], pipeline: pipeline, options: options, limits: limits)
+            _ = try PixelFlowClient.makeSubmit(
+                mode: .async, source: [1, 2, 3], pipeline: pipeline, options: options, limits: limits)
         }
         #expect(error?.code == .invalidPipeline)
     }
@@ -151,7 +193,9 @@ import Testing
             #expect(error.protocolCode == wire.name)
         }
         #expect(PixelFlowClientError(wire: .rateLimited, message: "").retryAfter == nil)
-        #expect(PixelFlowClientError(wire: .rateLimited, message: "slow", retryAfterMilliseconds: 50).description == "rate_limited: slow (retry after 0.05 seconds)")
+        #expect(
+            PixelFlowClientError(wire: .rateLimited, message: "slow", retryAfterMilliseconds: 50).description
+                == "rate_limited: slow (retry after 0.05 seconds)")
         #expect(PixelFlowClientError(wire: ErrorCode(rawValue: 999), message: "").name == "code_999")
     }
 

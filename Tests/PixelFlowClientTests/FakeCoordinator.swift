@@ -78,7 +78,8 @@ final class FakeCoordinator: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: 0) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits, from: [.client, .worker])))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(FrameDecoder(limits: limits, from: [.client, .worker])))
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
                     return try NIOAsyncChannel<WireElement, WireElement>(wrappingChannelSynchronously: channel)
                 }
@@ -116,7 +117,8 @@ final class FakeCoordinator: Sendable {
         let channel = connection.channel
         try? await connection.executeThenClose { inbound, outbound in
             var handshake = ServerHandshakeStateMachine(
-                secrets: StaticSecrets([.init(keyID: Self.keyID, role: .client): Array(Self.secret.utf8)]), limits: limits)
+                secrets: StaticSecrets([.init(keyID: Self.keyID, role: .client): Array(Self.secret.utf8)]),
+                limits: limits)
             var established = false
             var streams: [UInt32: ServerStream] = [:]
             var lastStreamID: UInt32 = 0
@@ -143,7 +145,9 @@ final class FakeCoordinator: Sendable {
                         }
                         lastStreamID = stream
                         guard openStream() else {
-                            try await outbound.write(frameOf(stream, .rejected(Rejected(code: .tooManyInFlight, message: "over max_in_flight"))))
+                            try await outbound.write(
+                                frameOf(
+                                    stream, .rejected(Rejected(code: .tooManyInFlight, message: "over max_in_flight"))))
                             if case .submit = frame.message { streams[stream] = .discarding }
                             continue
                         }
@@ -157,7 +161,11 @@ final class FakeCoordinator: Sendable {
                         let script = script(index)
                         if case .reject(let code, let retryAfter, let message) = script {
                             closeStream()
-                            try await outbound.write(frameOf(stream, .rejected(Rejected(code: code, retryAfterMilliseconds: retryAfter, message: message))))
+                            try await outbound.write(
+                                frameOf(
+                                    stream,
+                                    .rejected(
+                                        Rejected(code: code, retryAfterMilliseconds: retryAfter, message: message))))
                             streams[stream] = .discarding
                         } else {
                             streams[stream] = .receiving(submit, script, [])
@@ -167,18 +175,28 @@ final class FakeCoordinator: Sendable {
                         case .receiving(let submit, let script, var bytes):
                             let data = try chunk.decoded()
                             record.withLock { $0.largestChunk = max($0.largestChunk, data.readableBytes) }
-                            guard data.readableBytes <= Int(limits.maxChunkData) else { return violation("chunk of \(data.readableBytes) bytes") }
+                            guard data.readableBytes <= Int(limits.maxChunkData) else {
+                                return violation("chunk of \(data.readableBytes) bytes")
+                            }
                             bytes.append(contentsOf: data.readableBytesView)
-                            guard UInt64(bytes.count) <= submit.sourceSize else { return violation("source over its declared size") }
+                            guard UInt64(bytes.count) <= submit.sourceSize else {
+                                return violation("source over its declared size")
+                            }
                             guard chunk.isLast else {
                                 streams[stream] = .receiving(submit, script, bytes)
                                 continue
                             }
-                            guard UInt64(bytes.count) == submit.sourceSize else { return violation("END below the declared size") }
+                            guard UInt64(bytes.count) == submit.sourceSize else {
+                                return violation("END below the declared size")
+                            }
                             streams[stream] = nil
                             record.withLock { $0.sources.append(bytes.count) }
                             let source = bytes
-                            jobs.addTask { try await self.runJob(stream: stream, mode: submit.mode, source: source, script: script, outbound: outbound, channel: channel) }
+                            jobs.addTask {
+                                try await self.runJob(
+                                    stream: stream, mode: submit.mode, source: source, script: script,
+                                    outbound: outbound, channel: channel)
+                            }
                         case .discarding:
                             if chunk.isLast {
                                 streams[stream] = nil
@@ -190,23 +208,46 @@ final class FakeCoordinator: Sendable {
                     case .statusRequest(let request):
                         closeStream()
                         if request.jobID == Self.unknownJobID {
-                            try await outbound.write(frameOf(stream, .rejected(Rejected(code: .notFound, message: "no job \(request.jobID)"))))
+                            try await outbound.write(
+                                frameOf(
+                                    stream, .rejected(Rejected(code: .notFound, message: "no job \(request.jobID)"))))
                         } else {
-                            try await outbound.write(frameOf(stream, .status(JobStatus(jobID: request.jobID, state: .running, attempts: 1, variantsDone: 1))))
+                            try await outbound.write(
+                                frameOf(
+                                    stream,
+                                    .status(
+                                        JobStatus(jobID: request.jobID, state: .running, attempts: 1, variantsDone: 1)))
+                            )
                         }
                     case .cancel(let request):
                         closeStream()
-                        try await outbound.write(frameOf(stream, .status(JobStatus(jobID: request.jobID, state: .cancelled, attempts: 1, variantsDone: 0, code: .cancelled, message: "cancelled by the client"))))
+                        try await outbound.write(
+                            frameOf(
+                                stream,
+                                .status(
+                                    JobStatus(
+                                        jobID: request.jobID, state: .cancelled, attempts: 1, variantsDone: 0,
+                                        code: .cancelled, message: "cancelled by the client"))))
                     case .watch(let request):
                         if request.jobID == Self.silentJobID { continue }
                         closeStream()
                         if request.jobID == Self.unknownJobID {
-                            try await outbound.write(frameOf(stream, .rejected(Rejected(code: .notFound, message: "no job \(request.jobID)"))))
+                            try await outbound.write(
+                                frameOf(
+                                    stream, .rejected(Rejected(code: .notFound, message: "no job \(request.jobID)"))))
                         } else {
                             if request.jobID == Self.chattyJobID {
-                                try await outbound.write(contentsOf: Self.variantFrames(stream: stream, jobID: request.jobID, id: "late", format: "webp", bytes: Self.pattern(count: 300_000)))
+                                try await outbound.write(
+                                    contentsOf: Self.variantFrames(
+                                        stream: stream, jobID: request.jobID, id: "late", format: "webp",
+                                        bytes: Self.pattern(count: 300_000)))
                             }
-                            try await outbound.write(frameOf(stream, .jobDone(JobDone(jobID: request.jobID, variants: 2, attempts: 1, elapsedMilliseconds: 12))))
+                            try await outbound.write(
+                                frameOf(
+                                    stream,
+                                    .jobDone(
+                                        JobDone(jobID: request.jobID, variants: 2, attempts: 1, elapsedMilliseconds: 12)
+                                    )))
                         }
                     case .workersRequest:
                         closeStream()
@@ -229,7 +270,8 @@ final class FakeCoordinator: Sendable {
     }
 
     private func runJob(
-        stream: UInt32, mode: Submit.Mode, source: [UInt8], script: FakeScript, outbound: NIOAsyncChannelOutboundWriter<WireElement>, channel: any Channel
+        stream: UInt32, mode: Submit.Mode, source: [UInt8], script: FakeScript,
+        outbound: NIOAsyncChannelOutboundWriter<WireElement>, channel: any Channel
     ) async throws {
         let jobID = UInt64(stream) * 10
         if mode == .async {
@@ -241,17 +283,23 @@ final class FakeCoordinator: Sendable {
         try await outbound.write(frameOf(stream, .accepted(Accepted(jobID: jobID))))
         switch script {
         case .succeed(let gate, let completionDelay):
-            try await outbound.write(contentsOf: Self.variantFrames(stream: stream, jobID: jobID, id: "echo", format: "png", bytes: source))
+            try await outbound.write(
+                contentsOf: Self.variantFrames(stream: stream, jobID: jobID, id: "echo", format: "png", bytes: source))
             if let gate { await gate.wait() }
-            try await outbound.write(contentsOf: Self.variantFrames(stream: stream, jobID: jobID, id: "pattern", format: "webp", bytes: Self.pattern(count: 5_000)))
+            try await outbound.write(
+                contentsOf: Self.variantFrames(
+                    stream: stream, jobID: jobID, id: "pattern", format: "webp", bytes: Self.pattern(count: 5_000)))
             if completionDelay > .zero { try await Task.sleep(for: completionDelay) }
             closeStream()
-            try await outbound.write(frameOf(stream, .jobDone(JobDone(jobID: jobID, variants: 2, attempts: 1, elapsedMilliseconds: 42))))
+            try await outbound.write(
+                frameOf(stream, .jobDone(JobDone(jobID: jobID, variants: 2, attempts: 1, elapsedMilliseconds: 42))))
         case .fail(let code, let message):
             closeStream()
-            try await outbound.write(frameOf(stream, .jobFailed(JobFailed(jobID: jobID, code: code, attempts: 1, message: message))))
+            try await outbound.write(
+                frameOf(stream, .jobFailed(JobFailed(jobID: jobID, code: code, attempts: 1, message: message))))
         case .dropMidVariant:
-            let frames = Self.variantFrames(stream: stream, jobID: jobID, id: "echo", format: "png", bytes: source, chunkSize: 1_000)
+            let frames = Self.variantFrames(
+                stream: stream, jobID: jobID, id: "echo", format: "png", bytes: source, chunkSize: 1_000)
             try await outbound.write(contentsOf: frames.prefix(2))
             try await channel.close()
         case .reject:
@@ -283,14 +331,19 @@ final class FakeCoordinator: Sendable {
     }
 
     /// VARIANT and its chunks, compressed where it pays (the pattern does, random sources do not).
-    static func variantFrames(stream: UInt32, jobID: UInt64, id: String, format: String, bytes: [UInt8], chunkSize: Int = 100_000) -> [WireElement] {
-        let header = VariantHeader(jobID: jobID, attempt: 1, variantID: id, format: format, width: 150, height: 100, size: UInt64(bytes.count), elapsedMilliseconds: 7)
+    static func variantFrames(
+        stream: UInt32, jobID: UInt64, id: String, format: String, bytes: [UInt8], chunkSize: Int = 100_000
+    ) -> [WireElement] {
+        let header = VariantHeader(
+            jobID: jobID, attempt: 1, variantID: id, format: format, width: 150, height: 100, size: UInt64(bytes.count),
+            elapsedMilliseconds: 7)
         var frames = [frameOf(stream, .variant(header))]
         var compressor = PayloadCompressor()
         var offset = 0
         repeat {
             let end = min(offset + chunkSize, bytes.count)
-            let chunk = Chunk.encode(ByteBuffer(bytes: bytes[offset..<end]), isLast: end == bytes.count, compressor: &compressor)
+            let chunk = Chunk.encode(
+                ByteBuffer(bytes: bytes[offset..<end]), isLast: end == bytes.count, compressor: &compressor)
             frames.append(frameOf(stream, .chunk(chunk)))
             offset = end
         } while offset < bytes.count
@@ -298,13 +351,21 @@ final class FakeCoordinator: Sendable {
     }
 
     static let workers = [
-        WorkerList.Worker(name: "w1", address: "127.0.0.1:5001", slots: 2, busy: 1, done: 10, failed: 1, lastHeartbeatMillisecondsAgo: 250),
-        WorkerList.Worker(name: "w2", address: "127.0.0.1:5002", slots: 4, busy: 0, done: 3, failed: 0, lastHeartbeatMillisecondsAgo: 900),
+        WorkerList.Worker(
+            name: "w1", address: "127.0.0.1:5001", slots: 2, busy: 1, done: 10, failed: 1,
+            lastHeartbeatMillisecondsAgo: 250),
+        WorkerList.Worker(
+            name: "w2", address: "127.0.0.1:5002", slots: 4, busy: 0, done: 3, failed: 0,
+            lastHeartbeatMillisecondsAgo: 900),
     ]
 
     static let stats = Stats(
         total: .init(queued: 3, running: 2, admitted: 100, rejected: 7, succeeded: 90, failed: 5), workers: 2,
-        tenants: [.init(name: "acme", counters: .init(queued: 3, running: 2, admitted: 100, rejected: 7, succeeded: 90, failed: 5))])
+        tenants: [
+            .init(
+                name: "acme",
+                counters: .init(queued: 3, running: 2, admitted: 100, rejected: 7, succeeded: 90, failed: 5))
+        ])
 }
 
 func frameOf(_ stream: UInt32, _ message: Message) -> WireElement {

@@ -1,3 +1,5 @@
+// swift-format-ignore-file
+// (its example is quoted verbatim in the documentation, which a test checks)
 // The code of Sources/PixelFlowClient/PixelFlowClient.docc/GettingStarted.md, compiled here and run against the fake
 // coordinator by GettingStartedTests, which also checks that every code block of the article is quoted from here.
 // --- GettingStarted.md code starts here ---

@@ -1,3 +1,5 @@
+// swift-format-ignore-file
+// (its example is quoted verbatim in the documentation, which a test checks)
 import Foundation
 import PixelFlowClient
 import Testing

@@ -8,7 +8,8 @@ extension LiveCluster {
     /// Jobs through real `pixelflow` processes: a coordinator and two workers on loopback ports.
     @Suite("Jobs through a live cluster", .serialized)
     struct ClusterJobTests {
-        static let pipeline = #"[{"id":"thumb","action":"resize","width":120,"format":"webp","quality":80},{"id":"medium","action":"resize","width":400,"format":"jpeg","quality":85},{"id":"square","action":"cover","width":64,"height":64,"format":"png"}]"#
+        static let pipeline =
+            #"[{"id":"thumb","action":"resize","width":120,"format":"webp","quality":80},{"id":"medium","action":"resize","width":400,"format":"jpeg","quality":85},{"id":"square","action":"cover","width":64,"height":64,"format":"png"}]"#
 
         static func startCluster(tenants: [[String: Any]]? = nil, workers: Int = 2) async throws -> ClusterProcesses {
             let cluster = try ClusterProcesses(tenants: tenants)
@@ -18,12 +19,20 @@ extension LiveCluster {
             return cluster
         }
 
-        static func connect<Result: Sendable>(_ cluster: ClusterProcesses, keyID: String = "acme", secret: String = ClusterProcesses.tenantSecret, _ body: (PixelFlowClient) async throws -> Result) async throws -> Result {
-            try await PixelFlowClient.withConnection(to: "127.0.0.1", port: cluster.port, keyID: keyID, secret: secret, body)
+        static func connect<Result: Sendable>(
+            _ cluster: ClusterProcesses, keyID: String = "acme", secret: String = ClusterProcesses.tenantSecret,
+            _ body: (PixelFlowClient) async throws -> Result
+        ) async throws -> Result {
+            try await PixelFlowClient.withConnection(
+                to: "127.0.0.1", port: cluster.port, keyID: keyID, secret: secret, body)
         }
 
         /// Runs one job to the end; returns its variants (by arrival) and the arrival times.
-        static func run(_ client: PixelFlowClient, source: [UInt8], pipeline: String = pipeline) async throws -> (variants: [Variant], variantTimes: [ContinuousClock.Instant], completed: ContinuousClock.Instant) {
+        static func run(
+            _ client: PixelFlowClient, source: [UInt8], pipeline: String = pipeline
+        ) async throws -> (
+            variants: [Variant], variantTimes: [ContinuousClock.Instant], completed: ContinuousClock.Instant
+        ) {
             var variants: [Variant] = []
             var times: [ContinuousClock.Instant] = []
             for try await event in client.process(source: source, pipeline: pipeline) {
@@ -39,42 +48,52 @@ extension LiveCluster {
             throw ClusterProcesses.Failure("the job's events ended without completion")
         }
 
-        @Test("real images through the cluster: right sizes and formats, each variant streamed before the job completes")
+        @Test(
+            "real images through the cluster: right sizes and formats, each variant streamed before the job completes")
         func realImages() async throws {
             let cluster = try await Self.startCluster()
-            let sources = [TestImages.jpeg(width: 1200, height: 800), TestImages.jpeg(width: 640, height: 960, seed: 3)]
+            let sources = [
+                TestImages.jpeg(width: 1200, height: 800), TestImages.jpeg(width: 640, height: 960, seed: 3),
+            ]
             try await Self.connect(cluster) { client in
                 for source in sources {
                     let result = try await Self.run(client, source: source)
                     let byID = Dictionary(uniqueKeysWithValues: result.variants.map { ($0.id, $0) })
                     #expect(Set(byID.keys) == ["thumb", "medium", "square"])
                     let original = try #require(TestImages.inspect(source))
-                    for (id, format, width) in [("thumb", "webp", 120), ("medium", "jpeg", 400), ("square", "png", 64)] {
+                    for (id, format, width) in [("thumb", "webp", 120), ("medium", "jpeg", 400), ("square", "png", 64)]
+                    {
                         let variant = try #require(byID[id])
                         let seen = try #require(TestImages.inspect(variant.bytes), "\(id) is not a readable image")
                         #expect(seen.format == format && variant.format == format)
                         #expect(seen.width == width && variant.width == width)
-                        let expectedHeight = id == "square" ? 64 : Int((Double(original.height) * Double(width) / Double(original.width)).rounded())
+                        let expectedHeight =
+                            id == "square"
+                            ? 64 : Int((Double(original.height) * Double(width) / Double(original.width)).rounded())
                         #expect(abs(seen.height - expectedHeight) <= 1 && seen.height == variant.height)
                     }
                 }
                 // Streaming: the last variant is slow on purpose (AVIF at the highest effort), so the first one must
                 // reach the client well before the job completes — not batched with the rest.
-                let slowPipeline = #"[{"id":"thumb","action":"resize","width":120,"format":"webp"},{"id":"slow","action":"resize","width":800,"format":"avif","effort":4}]"#
-                let streamed = try await Self.run(client, source: TestImages.jpeg(width: 1600, height: 1200, seed: 5), pipeline: slowPipeline)
+                let slowPipeline =
+                    #"[{"id":"thumb","action":"resize","width":120,"format":"webp"},{"id":"slow","action":"resize","width":800,"format":"avif","effort":4}]"#
+                let streamed = try await Self.run(
+                    client, source: TestImages.jpeg(width: 1600, height: 1200, seed: 5), pipeline: slowPipeline)
                 #expect(streamed.variants.map(\.id) == ["thumb", "slow"])
                 let slowEncode = Duration.milliseconds(streamed.variants[1].elapsedMilliseconds)
                 let headStart = streamed.completed - streamed.variantTimes[0]
                 // Batched delivery would put the two within microseconds; 100 ms apart means the thumb was sent on its own.
-                #expect(headStart > .milliseconds(100),
-                        "thumb arrived \(headStart) before completion; the slow variant took \(slowEncode) to encode")
+                #expect(
+                    headStart > .milliseconds(100),
+                    "thumb arrived \(headStart) before completion; the slow variant took \(slowEncode) to encode")
             }
         }
 
         @Test("a long-lived client: connect, use from several tasks, close")
         func connectAndClose() async throws {
             let cluster = try await Self.startCluster(workers: 1)
-            let client = try await PixelFlowClient.connect(to: "127.0.0.1", port: cluster.port, keyID: "acme", secret: ClusterProcesses.tenantSecret)
+            let client = try await PixelFlowClient.connect(
+                to: "127.0.0.1", port: cluster.port, keyID: "acme", secret: ClusterProcesses.tenantSecret)
             let source = TestImages.jpeg(width: 320, height: 240)
             let counts = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<4 { group.addTask { try await Self.run(client, source: source).variants.count } }
@@ -85,7 +104,8 @@ extension LiveCluster {
             await client.close()
             await #expect(throws: PixelFlowClientError.self) { try await client.stats() }
             await #expect(throws: PixelFlowClientError.self) {
-                try await PixelFlowClient.connect(to: "127.0.0.1", port: cluster.port, keyID: "acme", secret: "wrong-secret-wrong-secret")
+                try await PixelFlowClient.connect(
+                    to: "127.0.0.1", port: cluster.port, keyID: "acme", secret: "wrong-secret-wrong-secret")
             }
         }
 
@@ -94,12 +114,14 @@ extension LiveCluster {
             let cluster = try await Self.startCluster()
             let sources = (0..<4).map { TestImages.jpeg(width: 800, height: 600, seed: $0) }
             let completed = Counter()
-            let pipeline = #"[{"id":"thumb","action":"resize","width":160,"format":"webp"},{"id":"medium","action":"resize","width":480,"format":"jpeg"}]"#
+            let pipeline =
+                #"[{"id":"thumb","action":"resize","width":160,"format":"webp"},{"id":"medium","action":"resize","width":480,"format":"jpeg"}]"#
             let outcomes = try await Self.connect(cluster) { client in
                 try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
                     for index in 0..<100 {
                         group.addTask {
-                            let result = try await Self.run(client, source: sources[index % sources.count], pipeline: pipeline)
+                            let result = try await Self.run(
+                                client, source: sources[index % sources.count], pipeline: pipeline)
                             completed.increment()
                             return (index, result.variants.map(\.id))
                         }
@@ -124,11 +146,16 @@ extension LiveCluster {
             #expect(outcomes.values.allSatisfy { Set($0) == ["thumb", "medium"] })
             #expect(await cluster.waitForExit(worker: "w1", timeout: .seconds(1)))
             // Results of re-run attempts that were already delivered are dropped and counted, never sent again.
-            let discarded = try #require(try await cluster.metric("pixelflow_results_discarded_total"), "the metric is missing")
-            print("kill -9 test: 100/100 complete, duplicates delivered 0, results discarded by the coordinator \(Int(discarded))")
+            let discarded = try #require(
+                try await cluster.metric("pixelflow_results_discarded_total"), "the metric is missing")
+            print(
+                "kill -9 test: 100/100 complete, duplicates delivered 0, results discarded by the coordinator \(Int(discarded))"
+            )
         }
 
-        @Test("rate 5/s, burst 10: of 50 jobs at once 10 are admitted, the rest rejected with a consistent retry_after; another tenant is unaffected")
+        @Test(
+            "rate 5/s, burst 10: of 50 jobs at once 10 are admitted, the rest rejected with a consistent retry_after; another tenant is unaffected"
+        )
         func rateLimited() async throws {
             let cluster = try await Self.startCluster(tenants: [
                 ["key_id": "limited", "secret": ClusterProcesses.tenantSecret, "rate": 5, "burst": 10],
@@ -155,7 +182,8 @@ extension LiveCluster {
             let elapsed = ContinuousClock.now - started
             let admitted = results.filter { if case .success = $0 { true } else { false } }.count
             // The bucket refills at 5/s: only time spent sending the 50 can add admissions.
-            let refilled = Int(Double(elapsed.components.attoseconds) / 1e18 * 5 + Double(elapsed.components.seconds) * 5)
+            let refilled = Int(
+                Double(elapsed.components.attoseconds) / 1e18 * 5 + Double(elapsed.components.seconds) * 5)
             #expect(admitted >= 10 && admitted <= 10 + refilled, "admitted \(admitted) in \(elapsed)")
             for case .failure(let error) in results {
                 guard error.code == .rejected, error.rejectionReason == .rateLimited, let retryAfter = error.retryAfter
@@ -166,7 +194,8 @@ extension LiveCluster {
                 #expect(retryAfter > .zero && retryAfter <= .milliseconds(200))
             }
             // Meanwhile the other tenant gets its jobs done.
-            let other = try await Self.connect(cluster, keyID: "other", secret: ClusterProcesses.otherSecret) { client in
+            let other = try await Self.connect(cluster, keyID: "other", secret: ClusterProcesses.otherSecret) {
+                client in
                 try await Self.run(client, source: source)
             }
             #expect(other.variants.count == 3)
@@ -203,7 +232,9 @@ extension LiveCluster {
                 }
             }
             #expect(count == 40)
-            #expect(await cluster.waitForExit(worker: "w1", timeout: .seconds(30)), "the worker did not exit after draining")
+            #expect(
+                await cluster.waitForExit(worker: "w1", timeout: .seconds(30)), "the worker did not exit after draining"
+            )
             #expect(cluster.log("w1").contains("drained"))
         }
     }

@@ -1,8 +1,9 @@
 import Foundation
+import Testing
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Testing
 
 /// Real `pixelflow` processes on loopback ports: a coordinator and workers, started from a generated config
 /// and stopped by their PIDs when the test ends.
@@ -27,12 +28,16 @@ final class ClusterProcesses: @unchecked Sendable {
 
     /// `tenants` entries are merged over the default tenant "acme" (rate 1000/s) and "other".
     init(extraConfig: [String: Any] = [:], tenants: [[String: Any]]? = nil) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("pixelflow-cluster-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "pixelflow-cluster-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var config: [String: Any] = [
             "join": ["key_id": "worker", "secret": Self.joinSecret],
             "tenants": tenants ?? [
-                ["key_id": "acme", "secret": Self.tenantSecret, "rate": 1000, "burst": 1000, "max_queued": 10_000, "admin": true],
+                [
+                    "key_id": "acme", "secret": Self.tenantSecret, "rate": 1000, "burst": 1000, "max_queued": 10_000,
+                    "admin": true,
+                ],
                 ["key_id": "other", "secret": Self.otherSecret, "rate": 1000, "burst": 1000],
             ],
             "workers": ["lease_ms": 3000, "heartbeat_interval_ms": 300],
@@ -50,18 +55,26 @@ final class ClusterProcesses: @unchecked Sendable {
 
     /// Starts the coordinator on free ports (or `listen`) and reads them from its first line.
     func startCoordinator(listen: String = "127.0.0.1:0", extra: [String] = []) throws {
-        let process = try launch(["coordinator", "--config", configPath, "--listen", listen, "--http", "127.0.0.1:0"] + extra, log: "coordinator")
+        let process = try launch(
+            ["coordinator", "--config", configPath, "--listen", listen, "--http", "127.0.0.1:0"] + extra,
+            log: "coordinator")
         coordinator = process
         let line = try readFirstLine(of: process, log: "coordinator")
         // "pixelflow coordinator listening on 127.0.0.1:PORT (HTTP 127.0.0.1:PORT)"
         let parts = line.split(separator: " ")
-        guard let on = parts.firstIndex(of: "on"), on + 3 < parts.count else { throw Failure("unexpected first line: \(line)") }
+        guard let on = parts.firstIndex(of: "on"), on + 3 < parts.count else {
+            throw Failure("unexpected first line: \(line)")
+        }
         protocolAddress = String(parts[on + 1])
         httpAddress = String(parts[on + 3].dropLast())
     }
 
     func startWorker(_ name: String, slots: Int = 2, coordinator: String? = nil, extra: [String] = []) throws {
-        let process = try launch(["worker", "--coordinator", coordinator ?? protocolAddress, "--slots", "\(slots)", "--name", name, "--config", configPath] + extra, log: name)
+        let process = try launch(
+            [
+                "worker", "--coordinator", coordinator ?? protocolAddress, "--slots", "\(slots)", "--name", name,
+                "--config", configPath,
+            ] + extra, log: name)
         workers[name] = process
         _ = try readFirstLine(of: process, log: name)
     }
@@ -96,7 +109,8 @@ final class ClusterProcesses: @unchecked Sendable {
         coordinator.waitUntilExit()
         let previous = log("coordinator")
         try FileManager.default.removeItem(at: directory.appendingPathComponent("coordinator.log"))
-        try previous.write(to: directory.appendingPathComponent("coordinator-before-kill.log"), atomically: true, encoding: .utf8)
+        try previous.write(
+            to: directory.appendingPathComponent("coordinator-before-kill.log"), atomically: true, encoding: .utf8)
         try startCoordinator(listen: protocolAddress)
     }
 
@@ -155,14 +169,15 @@ final class ClusterProcesses: @unchecked Sendable {
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PIXELFLOW_") }
         let logURL = directory.appendingPathComponent("\(name).log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: logURL)
         process.standardError = process.standardOutput
         try process.run()
         return process
     }
 
-    private func readFirstLine(of process: Process, log name: String, timeout: Duration = .seconds(20)) throws -> String {
+    private func readFirstLine(of process: Process, log name: String, timeout: Duration = .seconds(20)) throws -> String
+    {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let text = log(name)

@@ -9,19 +9,33 @@ extension LiveCluster {
     /// and everyone else keeps being served.
     @Suite("Coordinator resilience against a real coordinator process", .serialized)
     struct CoordinatorResilienceTests {
-        static let pipeline = ByteBuffer(string: #"[{"id":"a","action":"resize","width":16,"format":"jpeg"},{"id":"b","action":"resize","width":32,"format":"jpeg"}]"#)
+        static let pipeline = ByteBuffer(
+            string:
+                #"[{"id":"a","action":"resize","width":16,"format":"jpeg"},{"id":"b","action":"resize","width":32,"format":"jpeg"}]"#
+        )
 
-        static func submit(_ stream: UInt32, mode: Submit.Mode = .stream, size: UInt64, key: String = "", webhook: String = "") -> WireElement {
-            .frame(Frame(stream: stream, .submit(Submit(mode: mode, idempotencyKey: key, webhookURL: webhook, sourceSize: size, pipeline: pipeline))))
+        static func submit(
+            _ stream: UInt32, mode: Submit.Mode = .stream, size: UInt64, key: String = "", webhook: String = ""
+        ) -> WireElement {
+            .frame(
+                Frame(
+                    stream: stream,
+                    .submit(
+                        Submit(
+                            mode: mode, idempotencyKey: key, webhookURL: webhook, sourceSize: size, pipeline: pipeline))
+                ))
         }
 
         static func chunk(_ stream: UInt32, _ bytes: [UInt8], last: Bool) -> WireElement {
             .frame(Frame(stream: stream, .chunk(Chunk(raw: ByteBuffer(bytes: bytes), isLast: last))))
         }
 
-        static func client(_ cluster: ClusterProcesses, keyID: String = "acme", timeout: Duration = .seconds(5)) throws -> RawConnection {
+        static func client(
+            _ cluster: ClusterProcesses, keyID: String = "acme", timeout: Duration = .seconds(5)
+        ) throws -> RawConnection {
             let raw = try RawConnection(port: cluster.port, timeout: timeout)
-            try raw.handshake(keyID: keyID, secret: keyID == "acme" ? ClusterProcesses.tenantSecret : ClusterProcesses.otherSecret)
+            try raw.handshake(
+                keyID: keyID, secret: keyID == "acme" ? ClusterProcesses.tenantSecret : ClusterProcesses.otherSecret)
             return raw
         }
 
@@ -29,9 +43,13 @@ extension LiveCluster {
             try raw.receive(until: { $0.streamID == stream })?.message
         }
 
-        @Test("a client that never reads 200 large results: coordinator memory stays bounded, another tenant keeps its throughput, the reader is dropped as slow_reader")
+        @Test(
+            "a client that never reads 200 large results: coordinator memory stays bounded, another tenant keeps its throughput, the reader is dropped as slow_reader"
+        )
         func nonReadingClient() async throws {
-            let cluster = try ClusterProcesses(extraConfig: ["limits": ["max_outbound_bytes": 8 << 20, "write_stall_timeout_ms": 4000]])
+            let cluster = try ClusterProcesses(extraConfig: [
+                "limits": ["max_outbound_bytes": 8 << 20, "write_stall_timeout_ms": 4000]
+            ])
             try cluster.startCoordinator()
             try cluster.startWorker("w", slots: 4, extra: ["--null-engine", "--null-variant-bytes", "\(4 << 20)"])
             try await cluster.waitForWorkers(1)
@@ -100,15 +118,22 @@ extension LiveCluster {
             try await Task.sleep(for: .seconds(2))
             let after = cluster.coordinatorRSS()
             #expect(connected >= 99_000, "only \(connected) of 100,000 connections were made")
-            #expect(after - before < 10 << 20, "RSS grew by \((after - before) >> 10) KiB over \(connected) connections")
+            #expect(
+                after - before < 10 << 20, "RSS grew by \((after - before) >> 10) KiB over \(connected) connections")
             // Connections reset before the coordinator accepted them are not counted; nearly all are.
             let accepted = try cluster.metricSync("pixelflow_connections_total") ?? 0
-            #expect(accepted >= 0.9 * Double(warmUp + connected) && accepted <= Double(warmUp + connected), "\(accepted) accepted")
+            #expect(
+                accepted >= 0.9 * Double(warmUp + connected) && accepted <= Double(warmUp + connected),
+                "\(accepted) accepted")
         }
 
-        @Test("after login: an idle connection and a half-sent frame time out with GOAWAY(idle_timeout); a pinging one stays")
+        @Test(
+            "after login: an idle connection and a half-sent frame time out with GOAWAY(idle_timeout); a pinging one stays"
+        )
         func timeoutsAfterLogin() async throws {
-            let cluster = try ClusterProcesses(extraConfig: ["limits": ["idle_timeout_ms": 2000, "frame_timeout_ms": 1000]])
+            let cluster = try ClusterProcesses(extraConfig: [
+                "limits": ["idle_timeout_ms": 2000, "frame_timeout_ms": 1000]
+            ])
             try cluster.startCoordinator()
             let idle = try Self.client(cluster, timeout: .seconds(8))
             let half = try Self.client(cluster, timeout: .seconds(8))
@@ -134,7 +159,9 @@ extension LiveCluster {
             }
         }
 
-        @Test("held sources: one tenant's stalled 64 MiB uploads cannot lock others out; a trickle and an idle stream upload get REJECTED(timeout)")
+        @Test(
+            "held sources: one tenant's stalled 64 MiB uploads cannot lock others out; a trickle and an idle stream upload get REJECTED(timeout)"
+        )
         func heldSourceBudget() async throws {
             let cluster = try ClusterProcesses(extraConfig: [
                 "queue": ["max_source_bytes": 1 << 30],
@@ -159,7 +186,9 @@ extension LiveCluster {
             }
             // Four 64 MiB uploads fill the tenant's quarter of the budget; the rest were refused at once.
             var rejections: [ErrorCode] = []
-            while rejections.count < admittedStreams.count, let frame = try squatter.receive(until: { if case .rejected = $0.message { true } else { false } }) {
+            while rejections.count < admittedStreams.count,
+                let frame = try squatter.receive(until: { if case .rejected = $0.message { true } else { false } })
+            {
                 if case .rejected(let rejected) = frame.message { rejections.append(rejected.code) }
             }
             #expect(rejections.filter { $0 == .queueFull }.count == 12)
@@ -202,7 +231,9 @@ extension LiveCluster {
 
             let again = try Self.client(cluster)
             again.send(.frame(Frame(stream: 1, .statsRequest(StatsRequest()))))
-            guard case .stats(let stats)? = try Self.message(on: again, stream: 1) else { throw ClusterProcesses.Failure("no STATS") }
+            guard case .stats(let stats)? = try Self.message(on: again, stream: 1) else {
+                throw ClusterProcesses.Failure("no STATS")
+            }
             #expect(stats.total.queued == 0, "the abandoned job still holds a place in the queue")
             again.send(Self.submit(3, mode: .async, size: 3, key: "order-1"))
             again.send(Self.chunk(3, [1, 2, 3], last: true))
@@ -213,17 +244,23 @@ extension LiveCluster {
             #expect(!accepted.duplicate)
         }
 
-        @Test("resubmissions: the same source is the first job; another source under the key is idempotency_conflict; a bad webhook_url is invalid_request")
+        @Test(
+            "resubmissions: the same source is the first job; another source under the key is idempotency_conflict; a bad webhook_url is invalid_request"
+        )
         func idempotencyAndWebhook() throws {
             let cluster = try ClusterProcesses()
             try cluster.startCoordinator()
             let raw = try Self.client(cluster)
             raw.send(Self.submit(1, mode: .async, size: 3, key: "k"))
             raw.send(Self.chunk(1, [1, 2, 3], last: true))
-            guard case .accepted(let first)? = try Self.message(on: raw, stream: 1) else { throw ClusterProcesses.Failure("not accepted") }
+            guard case .accepted(let first)? = try Self.message(on: raw, stream: 1) else {
+                throw ClusterProcesses.Failure("not accepted")
+            }
             raw.send(Self.submit(3, mode: .async, size: 3, key: "k"))
             raw.send(Self.chunk(3, [1, 2, 3], last: true))
-            guard case .accepted(let same)? = try Self.message(on: raw, stream: 3) else { throw ClusterProcesses.Failure("resubmission refused") }
+            guard case .accepted(let same)? = try Self.message(on: raw, stream: 3) else {
+                throw ClusterProcesses.Failure("resubmission refused")
+            }
             #expect(same.duplicate && same.jobID == first.jobID)
             raw.send(Self.submit(5, mode: .async, size: 3, key: "k"))
             raw.send(Self.chunk(5, [9, 9, 9], last: true))
@@ -241,48 +278,65 @@ extension LiveCluster {
             #expect(invalid.code == .invalidRequest)
         }
 
-        @Test("failed logins from one address are throttled (even with the right secret) and counted once; a tenant sees only its own STATS and no worker addresses")
+        @Test(
+            "failed logins from one address are throttled (even with the right secret) and counted once; a tenant sees only its own STATS and no worker addresses"
+        )
         func authAndVisibility() async throws {
-            let cluster = try ClusterProcesses(extraConfig: ["auth": ["failures_before_backoff": 3, "backoff_ms": 1500]])
+            let cluster = try ClusterProcesses(extraConfig: [
+                "auth": ["failures_before_backoff": 3, "backoff_ms": 1500]
+            ])
             try cluster.startCoordinator()
             try cluster.startWorker("w", slots: 1, extra: ["--null-engine"])
             try await cluster.waitForWorkers(1)
             for _ in 0..<3 {
                 let raw = try RawConnection(port: cluster.port)
-                let error = try #require(throws: ProtocolError.self) { try raw.handshake(keyID: "acme", secret: "wrong-secret-0123456789") }
+                let error = try #require(throws: ProtocolError.self) {
+                    try raw.handshake(keyID: "acme", secret: "wrong-secret-0123456789")
+                }
                 #expect(error.code == .unauthorized)
             }
             let throttled = try RawConnection(port: cluster.port)
-            let refusal = try #require(throws: ProtocolError.self) { try throttled.handshake(keyID: "acme", secret: ClusterProcesses.tenantSecret) }
+            let refusal = try #require(throws: ProtocolError.self) {
+                try throttled.handshake(keyID: "acme", secret: ClusterProcesses.tenantSecret)
+            }
             #expect(refusal.code == .loginThrottled)
             #expect(try cluster.metricSync("pixelflow_handshake_failures_total") == 4)
             try await Task.sleep(for: .milliseconds(1600))
 
             let other = try Self.client(cluster, keyID: "other")
             other.send(.frame(Frame(stream: 1, .workersRequest(WorkersRequest()))))
-            guard case .workers(let list)? = try Self.message(on: other, stream: 1) else { throw ClusterProcesses.Failure("no WORKERS") }
+            guard case .workers(let list)? = try Self.message(on: other, stream: 1) else {
+                throw ClusterProcesses.Failure("no WORKERS")
+            }
             #expect(list.workers.count == 1 && list.workers[0].address.isEmpty)
             let admin = try Self.client(cluster)
             admin.send(Self.submit(1, mode: .async, size: 1))
             admin.send(Self.chunk(1, [1], last: true))
             _ = try Self.message(on: admin, stream: 1)
             admin.send(.frame(Frame(stream: 3, .workersRequest(WorkersRequest()))))
-            guard case .workers(let full)? = try Self.message(on: admin, stream: 3) else { throw ClusterProcesses.Failure("no WORKERS") }
+            guard case .workers(let full)? = try Self.message(on: admin, stream: 3) else {
+                throw ClusterProcesses.Failure("no WORKERS")
+            }
             #expect(full.workers[0].address.hasPrefix("127.0.0.1:"))
             other.send(.frame(Frame(stream: 3, .statsRequest(StatsRequest()))))
-            guard case .stats(let stats)? = try Self.message(on: other, stream: 3) else { throw ClusterProcesses.Failure("no STATS") }
+            guard case .stats(let stats)? = try Self.message(on: other, stream: 3) else {
+                throw ClusterProcesses.Failure("no STATS")
+            }
             #expect(stats.total.admitted == 0, "a tenant saw the cluster's totals")
             #expect(stats.tenants.map(\.name) == ["other"])
         }
 
-        @Test("the client library: keepalive PINGs hold an idle connection past the idle timeout; a killed coordinator fails its waiting request at once")
+        @Test(
+            "the client library: keepalive PINGs hold an idle connection past the idle timeout; a killed coordinator fails its waiting request at once"
+        )
         func clientKeepaliveAndLoss() async throws {
             let cluster = try ClusterProcesses(extraConfig: ["limits": ["idle_timeout_ms": 1500]])
             try cluster.startCoordinator()
             var configuration = PixelFlowClient.Configuration()
             configuration.keepaliveInterval = .milliseconds(400)
             let client = try await PixelFlowClient.connect(
-                to: "127.0.0.1", port: cluster.port, keyID: "acme", secret: ClusterProcesses.tenantSecret, configuration: configuration)
+                to: "127.0.0.1", port: cluster.port, keyID: "acme", secret: ClusterProcesses.tenantSecret,
+                configuration: configuration)
             try await Task.sleep(for: .seconds(3))
             _ = try await client.stats()  // still connected after twice the idle timeout
             // A job that waits for a worker that never comes; the coordinator dies under it.
@@ -293,11 +347,14 @@ extension LiveCluster {
             cluster.signalCoordinator(SIGKILL)
             let error = await #expect(throws: PixelFlowClientError.self) { try await waiting.value }
             #expect(error?.code == .connectionLost)
-            #expect(ContinuousClock.now - killed < .seconds(2), "the loss took \(ContinuousClock.now - killed) to surface")
+            #expect(
+                ContinuousClock.now - killed < .seconds(2), "the loss took \(ContinuousClock.now - killed) to surface")
             await client.close()
         }
 
-        @Test("logs: --log-format json --log-level debug gives one JSON object a line, with a line per job assigned and ended")
+        @Test(
+            "logs: --log-format json --log-level debug gives one JSON object a line, with a line per job assigned and ended"
+        )
         func structuredLogs() async throws {
             let cluster = try ClusterProcesses()
             try cluster.startCoordinator(extra: ["--log-format", "json", "--log-level", "debug"])
@@ -308,11 +365,17 @@ extension LiveCluster {
             raw.send(Self.chunk(1, [1], last: true))
             _ = try raw.receive(until: { if case .jobDone = $0.message { true } else { false } })
             let lines = cluster.log("coordinator").split(separator: "\n").dropFirst()  // after "listening on"
-            let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }
+            let objects = lines.compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]
+            }
             #expect(objects.count == lines.count, "every log line is a JSON object of strings")
             #expect(objects.contains { $0["msg"] == "worker registered" && $0["name"] == "w" && $0["level"] == "info" })
-            #expect(objects.contains { $0["msg"] == "job assigned" && $0["job_id"] == "1" && $0["attempt"] == "1" && $0["worker"] != nil })
-            #expect(objects.contains { $0["msg"] == "job ended" && $0["job_id"] == "1" && $0["outcome"] == "succeeded" })
+            #expect(
+                objects.contains {
+                    $0["msg"] == "job assigned" && $0["job_id"] == "1" && $0["attempt"] == "1" && $0["worker"] != nil
+                })
+            #expect(
+                objects.contains { $0["msg"] == "job ended" && $0["job_id"] == "1" && $0["outcome"] == "succeeded" })
         }
 
         @Test("SIGTERM with a job running: its stream finishes with JOB_DONE before the coordinator exits")

@@ -20,11 +20,14 @@ final class FakeCoordinatorServer {
         address.sin_port = 0
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(descriptor, 64) == 0 else {
             close(descriptor)
-            throw ClusterProcesses.Failure("fake coordinator: bind/listen failed") }
+            throw ClusterProcesses.Failure("fake coordinator: bind/listen failed")
+        }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
@@ -37,21 +40,26 @@ final class FakeCoordinatorServer {
     var address: String { "127.0.0.1:\(port)" }
 
     /// The next worker connection, authenticated and registered; nil if none comes within `timeout`.
-    func acceptWorker(timeout: Duration = .seconds(10), heartbeatMilliseconds: UInt32 = 1_000) throws -> (connection: RawConnection, register: Register)? {
+    func acceptWorker(
+        timeout: Duration = .seconds(10), heartbeatMilliseconds: UInt32 = 1_000
+    ) throws -> (connection: RawConnection, register: Register)? {
         var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int32(
+            timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         guard poll(&poller, 1, milliseconds) == 1 else { return nil }
         let accepted = accept(descriptor, nil, nil)
         guard accepted >= 0 else { return nil }
         let connection = RawConnection(accepted: accepted, from: [.worker], limits: limits)
         let secrets = StaticSecrets([.init(keyID: "worker", role: .worker): Array(ClusterProcesses.joinSecret.utf8)])
-        var handshake = ServerHandshakeStateMachine(secrets: secrets, limits: limits, heartbeatIntervalMilliseconds: heartbeatMilliseconds)
+        var handshake = ServerHandshakeStateMachine(
+            secrets: secrets, limits: limits, heartbeatIntervalMilliseconds: heartbeatMilliseconds)
         while let element = try connection.receive() {
             switch handshake.receive(element) {
             case .send(let elements): elements.forEach(connection.send)
             case .established(_, let reply):
                 connection.send(reply)
-                guard case .frame(let frame)? = try connection.receive(), case .register(let register) = frame.message else {
+                guard case .frame(let frame)? = try connection.receive(), case .register(let register) = frame.message
+                else {
                     throw ClusterProcesses.Failure("the worker did not REGISTER")
                 }
                 connection.send(.frame(Frame(.registered(Registered(workerID: 1)))))

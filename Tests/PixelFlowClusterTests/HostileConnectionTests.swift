@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import NIOCore
 import PixelFlowProtocol
 import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 extension LiveCluster {
     /// Bad peers against a real coordinator process: each is closed with a typed error, and the coordinator
@@ -87,7 +88,9 @@ extension LiveCluster {
             }
             #expect(error.code == .unauthorized)
             let joinAsClient = try RawConnection(port: cluster.port)
-            #expect(throws: ProtocolError.self) { try joinAsClient.handshake(keyID: "worker", secret: ClusterProcesses.joinSecret) }
+            #expect(throws: ProtocolError.self) {
+                try joinAsClient.handshake(keyID: "worker", secret: ClusterProcesses.joinSecret)
+            }
             try assertStillServing()
         }
 
@@ -110,7 +113,8 @@ extension LiveCluster {
             let pipeline = ByteBuffer(string: #"[{"id":"t","action":"resize","width":10,"format":"png"}]"#)
             raw.send(.frame(Frame(stream: 1, .submit(Submit(mode: .async, sourceSize: 100, pipeline: pipeline)))))
             let garbage = ByteBuffer(bytes: [0x28, 0xB5, 0x2F, 0xFD] + [UInt8](repeating: 0x55, count: 40))
-            raw.send(.frame(Frame(stream: 1, .chunk(Chunk(encoded: garbage, codec: .zstd, decodedSize: 100, isLast: true)))))
+            raw.send(
+                .frame(Frame(stream: 1, .chunk(Chunk(encoded: garbage, codec: .zstd, decodedSize: 100, isLast: true)))))
             let result = try raw.drainUntilClosed()
             #expect(result.closed)
             #expect(Self.goAwayCode(result.elements) == .compressionError)

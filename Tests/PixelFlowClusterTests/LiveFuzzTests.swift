@@ -18,7 +18,9 @@ extension LiveCluster {
                 .deletingLastPathComponent().appendingPathComponent("proto/vectors")
             let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
             return names.filter { $0.hasSuffix(".hex") && !$0.hasPrefix("00-") }.sorted().compactMap { name in
-                guard let text = try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) else { return nil }
+                guard let text = try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) else {
+                    return nil
+                }
                 let hex = text.split(separator: "\n").filter { !$0.hasPrefix("#") }.joined(separator: " ")
                 return hex.split(separator: " ").compactMap { UInt8($0, radix: 16) }
             }
@@ -50,12 +52,15 @@ extension LiveCluster {
                 case 2 where frame.count > 1:
                     frame.removeLast(Int.random(in: 1..<frame.count, using: &random))
                 case 3:
-                    frame += (0..<Int.random(in: 1...32, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                    frame += (0..<Int.random(in: 1...32, using: &random)).map { _ in
+                        UInt8.random(in: 0...255, using: &random)
+                    }
                 case 4 where frame.count >= 4:
                     let length = UInt32.random(in: 0...UInt32.max, using: &random)
                     frame.replaceSubrange(0..<4, with: withUnsafeBytes(of: length.bigEndian, Array.init))
                 case 5 where frame.count >= 5:
-                    frame[4] = [0x01, 0x02, 0x04, 0x06, 0x10, 0x13, 0x16, 0x30, 0x32, 0x35, 0x36, 0x37, 0x40, 0x99].randomElement(using: &random)!
+                    frame[4] = [0x01, 0x02, 0x04, 0x06, 0x10, 0x13, 0x16, 0x30, 0x32, 0x35, 0x36, 0x37, 0x40, 0x99]
+                        .randomElement(using: &random)!
                 case 6 where frame.count >= 12:
                     let stream = UInt32.random(in: 0...16, using: &random)
                     frame.replaceSubrange(8..<12, with: withUnsafeBytes(of: stream.bigEndian, Array.init))
@@ -66,7 +71,9 @@ extension LiveCluster {
             return frame
         }
 
-        @Test("100,000 mutated frames at a live coordinator, as clients and as workers: it survives, memory stays bounded, it keeps serving")
+        @Test(
+            "100,000 mutated frames at a live coordinator, as clients and as workers: it survives, memory stays bounded, it keeps serving"
+        )
         func coordinator() async throws {
             let cluster = try ClusterProcesses()
             try cluster.startCoordinator()
@@ -90,29 +97,40 @@ extension LiveCluster {
             #expect(sent >= 100_000)
             try await Task.sleep(for: .seconds(1))
             #expect(cluster.isCoordinatorRunning, "the coordinator died: \(cluster.log("coordinator").suffix(2000))")
-            #expect(cluster.coordinatorRSS() - before < 128 << 20, "grew by \((cluster.coordinatorRSS() - before) >> 20) MiB")
+            #expect(
+                cluster.coordinatorRSS() - before < 128 << 20,
+                "grew by \((cluster.coordinatorRSS() - before) >> 20) MiB")
             // Still serving: a real job goes through.
             let good = try RawConnection(port: cluster.port)
             try good.handshake(keyID: "other", secret: ClusterProcesses.otherSecret)
             good.send(CoordinatorResilienceTests.submit(1, size: 3))
             good.send(CoordinatorResilienceTests.chunk(1, [1, 2, 3], last: true))
-            guard case .jobDone? = try good.receive(until: { if case .jobDone = $0.message { true } else if case .jobFailed = $0.message { true } else { false } })?.message else {
+            guard
+                case .jobDone? = try good.receive(until: {
+                    if case .jobDone = $0.message { true } else if case .jobFailed = $0.message { true } else { false }
+                })?.message
+            else {
                 Issue.record("no job completes after the fuzzing")
                 return
             }
         }
 
-        @Test("100,000 mutated frames at a live worker from its coordinator: it survives, reconnects every time, memory stays bounded, it still runs tasks")
+        @Test(
+            "100,000 mutated frames at a live worker from its coordinator: it survives, reconnects every time, memory stays bounded, it still runs tasks"
+        )
         func worker() throws {
             let fake = try FakeCoordinatorServer()
             let cluster = try ClusterProcesses()
-            try cluster.startWorker("w", slots: 2, coordinator: fake.address, extra: ["--null-engine", "--reconnect-delay-ms", "1", "--max-reconnect-delay-ms", "5"])
+            try cluster.startWorker(
+                "w", slots: 2, coordinator: fake.address,
+                extra: ["--null-engine", "--reconnect-delay-ms", "1", "--max-reconnect-delay-ms", "5"])
             var random = SeededGenerator(state: 0x5049_5846_4C4F_5702)
             var sent = 0
             var peak = 0
             for session in 0..<Self.connections {
                 guard let (link, _) = try fake.acceptWorker(timeout: .seconds(10)) else {
-                    Issue.record("the worker did not come back for session \(session): \(cluster.log("w").suffix(2000))")
+                    Issue.record(
+                        "the worker did not come back for session \(session): \(cluster.log("w").suffix(2000))")
                     return
                 }
                 let frames = (0..<Self.framesPerConnection).map { _ in Self.mutatedFrame(&random) }

@@ -5,15 +5,19 @@ import Testing
 extension LiveCluster {
     /// deploy/cluster.sh across simulated hosts: network namespaces made by deploy/netns-hosts.sh, each with its
     /// own address, the coordinator on one and a worker on each of two others. Needs root (CI runs as root).
-    @Suite("Multi-host deploy over network namespaces", .serialized, .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")))
+    @Suite(
+        "Multi-host deploy over network namespaces", .serialized,
+        .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")))
     struct MultiHostTests {
-        static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
 
         /// Runs a deploy/ script with posix_spawn and waitpid: Foundation's Process can wait forever for a child
         /// whose own children (the daemons it starts) outlive it.
         @discardableResult
         static func script(_ name: String, _ arguments: [String], environment: [String: String]) throws -> String {
-            let log = FileManager.default.temporaryDirectory.appendingPathComponent("pixelflow-deploy-\(UUID().uuidString).log")
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "pixelflow-deploy-\(UUID().uuidString).log")
             defer { try? FileManager.default.removeItem(at: log) }
             var actions = posix_spawn_file_actions_t()
             posix_spawn_file_actions_init(&actions)
@@ -33,7 +37,9 @@ extension LiveCluster {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
             let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            guard status == 0 else { throw ClusterProcesses.Failure("deploy/\(name) \(arguments) failed (\(status)): \(output)") }
+            guard status == 0 else {
+                throw ClusterProcesses.Failure("deploy/\(name) \(arguments) failed (\(status)): \(output)")
+            }
             return output
         }
 
@@ -45,11 +51,11 @@ extension LiveCluster {
             let cluster = try ClusterProcesses()  // for its config and secrets; its processes are not used
             let hostsFile = cluster.directory.appendingPathComponent("hosts")
             try """
-                coordinator \(prefix)-host1
-                worker \(prefix)-host2 slots=1
-                worker \(prefix)-host3 slots=1
+            coordinator \(prefix)-host1
+            worker \(prefix)-host2 slots=1
+            worker \(prefix)-host3 slots=1
 
-                """.write(to: hostsFile, atomically: true, encoding: .utf8)
+            """.write(to: hostsFile, atomically: true, encoding: .utf8)
             let deploy = network.merging([
                 "REMOTE": "netns", "REMOTE_DIR": cluster.directory.appendingPathComponent("hosts.d").path,
                 "PIXELFLOW_BIN": ClusterProcesses.binary.path, "PIXELFLOW_CONFIG": cluster.configPath,
@@ -64,7 +70,9 @@ extension LiveCluster {
 
             let coordinator = "\(subnet).1"
             let source = TestImages.jpeg(width: 640, height: 480)
-            let workers = try await PixelFlowClient.withConnection(to: coordinator, port: 7400, keyID: "acme", secret: ClusterProcesses.tenantSecret) { client in
+            let workers = try await PixelFlowClient.withConnection(
+                to: coordinator, port: 7400, keyID: "acme", secret: ClusterProcesses.tenantSecret
+            ) { client in
                 // Both workers must have registered before the jobs are spread.
                 let deadline = ContinuousClock.now + .seconds(20)
                 while try await client.workers().count < 2 && ContinuousClock.now < deadline {
@@ -74,7 +82,10 @@ extension LiveCluster {
                     for _ in 0..<6 {
                         group.addTask {
                             var variants = 0
-                            for try await event in client.process(source: source, pipeline: #"[{"id":"thumb","action":"resize","width":100,"format":"webp"}]"#) {
+                            for try await event in client.process(
+                                source: source,
+                                pipeline: #"[{"id":"thumb","action":"resize","width":100,"format":"webp"}]"#)
+                            {
                                 if case .variant = event { variants += 1 }
                             }
                             return variants

@@ -10,13 +10,17 @@ extension LiveCluster {
             var stdout: String
             var stderr: String
             var jsonLines: [[String: Any]] {
-                stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                stdout.split(separator: "\n").compactMap {
+                    try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+                }
             }
         }
 
         static var pfctl: URL { ClusterProcesses.binary.deletingLastPathComponent().appendingPathComponent("pfctl") }
 
-        static func pfctl(_ arguments: [String], cluster: ClusterProcesses, secret: String = ClusterProcesses.tenantSecret) throws -> Run {
+        static func pfctl(
+            _ arguments: [String], cluster: ClusterProcesses, secret: String = ClusterProcesses.tenantSecret
+        ) throws -> Run {
             let process = Process()
             process.executableURL = pfctl
             process.arguments = arguments
@@ -33,7 +37,9 @@ extension LiveCluster {
             let stdout = out.fileHandleForReading.readDataToEndOfFile()
             let stderr = err.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
-            return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+            return Run(
+                status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                stderr: String(decoding: stderr, as: UTF8.self))
         }
 
         @Test("pfctl process writes DIR/<stem>/<id>.<ext>, JSON lines and exit codes like pixelflow process")
@@ -45,11 +51,16 @@ extension LiveCluster {
             let inputs = cluster.directory.appendingPathComponent("in")
             try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
             try Data(TestImages.jpeg(width: 900, height: 600)).write(to: inputs.appendingPathComponent("beach.jpg"))
-            try Data(TestImages.jpeg(width: 300, height: 500, seed: 9)).write(to: inputs.appendingPathComponent("tower.jpg"))
+            try Data(TestImages.jpeg(width: 300, height: 500, seed: 9)).write(
+                to: inputs.appendingPathComponent("tower.jpg"))
             try Data("not an image".utf8).write(to: inputs.appendingPathComponent("notes.jpg"))
             let output = cluster.directory.appendingPathComponent("out")
 
-            let run = try Self.pfctl(["process", "--json", "--variant", "thumb:resize:100:webp:q=80", "--variant", "big:resize:800:jpeg", "-o", output.path, inputs.path], cluster: cluster)
+            let run = try Self.pfctl(
+                [
+                    "process", "--json", "--variant", "thumb:resize:100:webp:q=80", "--variant", "big:resize:800:jpeg",
+                    "-o", output.path, inputs.path,
+                ], cluster: cluster)
             #expect(run.status == 1, "one source is not an image: \(run.stderr)")
             let lines = run.jsonLines
             #expect(lines.count == 3)
@@ -60,7 +71,8 @@ extension LiveCluster {
             let thumbPath = output.appendingPathComponent("beach/thumb.webp").path
             let thumb = try #require(TestImages.inspect(Array(try Data(contentsOf: URL(fileURLWithPath: thumbPath)))))
             #expect(thumb.format == "webp" && thumb.width == 100 && thumb.height == 67)
-            let tower = try #require(TestImages.inspect(Array(try Data(contentsOf: output.appendingPathComponent("tower/big.jpg")))))
+            let tower = try #require(
+                TestImages.inspect(Array(try Data(contentsOf: output.appendingPathComponent("tower/big.jpg")))))
             #expect(tower.width == 300, "never upscaled")
             let notes = try #require(lines.first { ($0["source"] as? String)?.hasSuffix("notes.jpg") == true })
             #expect(notes["ok"] as? Bool == false)
@@ -68,7 +80,8 @@ extension LiveCluster {
 
             let workers = try Self.pfctl(["workers", "--json"], cluster: cluster)
             #expect(workers.status == 0)
-            let list = try #require(try JSONSerialization.jsonObject(with: Data(workers.stdout.utf8)) as? [[String: Any]])
+            let list = try #require(
+                try JSONSerialization.jsonObject(with: Data(workers.stdout.utf8)) as? [[String: Any]])
             #expect(list.count == 1 && list.first?["name"] as? String == "w1")
 
             let stats = try Self.pfctl(["stats", "--json"], cluster: cluster)
@@ -88,9 +101,11 @@ extension LiveCluster {
             let source = cluster.directory.appendingPathComponent("photo.jpg")
             try Data(TestImages.jpeg(width: 640, height: 480)).write(to: source)
 
-            let submitted = try Self.pfctl(["submit", "--json", "--variant", "thumb:resize:64:png", source.path], cluster: cluster)
+            let submitted = try Self.pfctl(
+                ["submit", "--json", "--variant", "thumb:resize:64:png", source.path], cluster: cluster)
             #expect(submitted.status == 0, "\(submitted.stderr)")
-            let job = try #require((try JSONSerialization.jsonObject(with: Data(submitted.stdout.utf8)) as? [String: Any])?["job_id"])
+            let job = try #require(
+                (try JSONSerialization.jsonObject(with: Data(submitted.stdout.utf8)) as? [String: Any])?["job_id"])
             let waited = try Self.pfctl(["wait", "--json", "\(job)"], cluster: cluster)
             #expect(waited.status == 0, "\(waited.stderr)")
             let status = try Self.pfctl(["status", "--json", "\(job)"], cluster: cluster)

@@ -11,7 +11,10 @@ final class RawConnection: @unchecked Sendable {
     private var decoder: FrameDecoder
 
     /// An accepted socket, on the coordinator's side of a link (a fake coordinator talking to a worker).
-    init(accepted descriptor: Int32, from senders: Set<PeerRole>, limits: ProtocolLimits = .default, timeout: Duration = .seconds(5)) {
+    init(
+        accepted descriptor: Int32, from senders: Set<PeerRole>, limits: ProtocolLimits = .default,
+        timeout: Duration = .seconds(5)
+    ) {
         self.descriptor = descriptor
         decoder = FrameDecoder(limits: limits, from: senders)
         setTimeout(timeout)
@@ -43,7 +46,9 @@ final class RawConnection: @unchecked Sendable {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else {
             close(descriptor)
@@ -92,7 +97,9 @@ final class RawConnection: @unchecked Sendable {
 
     /// Runs the client handshake; returns the established session or throws the coordinator's refusal.
     @discardableResult
-    func handshake(keyID: String, secret: String, role: PeerRole = .client) throws -> ClientHandshakeStateMachine.Session {
+    func handshake(
+        keyID: String, secret: String, role: PeerRole = .client
+    ) throws -> ClientHandshakeStateMachine.Session {
         var machine = ClientHandshakeStateMachine(role: role, keyID: keyID, secret: Array(secret.utf8))
         send(machine.opening)
         while let element = try receive() {

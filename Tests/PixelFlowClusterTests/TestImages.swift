@@ -15,7 +15,9 @@ enum TestImages {
                 pixels[offset + 2] = UInt8(truncatingIfNeeded: (x ^ y) &* 7 &+ seed)
             }
         }
-        let image = pixels.withUnsafeBufferPointer { pf_image_from_pixels($0.baseAddress, Int32(width), Int32(height), 3)! }
+        let image = pixels.withUnsafeBufferPointer {
+            pf_image_from_pixels($0.baseAddress, Int32(width), Int32(height), 3)!
+        }
         defer { g_object_unref(image) }
         image.pointee.Type = VIPS_INTERPRETATION_sRGB
         var buffer: UnsafeMutableRawPointer?
@@ -35,7 +37,10 @@ enum TestImages {
             return nil
         }
         defer { g_object_unref(image) }
-        let loader = bytes.withUnsafeBytes { vips_foreign_find_load_buffer($0.baseAddress, $0.count) }.map { String(cString: $0) } ?? "?"
+        let loader =
+            bytes.withUnsafeBytes { vips_foreign_find_load_buffer($0.baseAddress, $0.count) }.map {
+                String(cString: $0)
+            } ?? "?"
         let format: String
         switch loader {
         case let name where name.hasPrefix("VipsForeignLoadJpeg"): format = "jpeg"

@@ -11,8 +11,12 @@ extension LiveCluster {
         static let pipeline = ByteBuffer(string: #"[{"id":"t","action":"resize","width":16,"format":"jpeg"}]"#)
 
         static func assign(_ task: UInt64, size: UInt64, timeLimit: UInt32 = 0) -> Frame {
-            Frame(stream: UInt32(task * 2), .assign(Assign(
-                taskID: task, attempt: 1, leaseMilliseconds: 10_000, timeLimitMilliseconds: timeLimit, sourceSize: size, pipeline: pipeline)))
+            Frame(
+                stream: UInt32(task * 2),
+                .assign(
+                    Assign(
+                        taskID: task, attempt: 1, leaseMilliseconds: 10_000, timeLimitMilliseconds: timeLimit,
+                        sourceSize: size, pipeline: pipeline)))
         }
 
         static func source(_ task: UInt64, _ bytes: [UInt8]) -> Frame {
@@ -27,12 +31,16 @@ extension LiveCluster {
             }
         }
 
-        @Test("a 2-slot worker sent 60 tasks at once runs 2 and refuses 58 with unavailable; a 1 TiB source is refused before any chunk")
+        @Test(
+            "a 2-slot worker sent 60 tasks at once runs 2 and refuses 58 with unavailable; a 1 TiB source is refused before any chunk"
+        )
         func slotsAndSourceLimit() throws {
             let fake = try FakeCoordinatorServer()
             let cluster = try ClusterProcesses()
             try cluster.startWorker("w", slots: 2, coordinator: fake.address, extra: ["--null-engine"])
-            guard let (link, register) = try fake.acceptWorker() else { throw ClusterProcesses.Failure("the worker did not connect") }
+            guard let (link, register) = try fake.acceptWorker() else {
+                throw ClusterProcesses.Failure("the worker did not connect")
+            }
             #expect(register.slots == 2)
             for task in UInt64(1)...60 { link.send(.frame(Self.assign(task, size: 3))) }
             for task in UInt64(1)...60 { link.send(.frame(Self.source(task, [1, 2, 3]))) }
@@ -44,22 +52,31 @@ extension LiveCluster {
             #expect(done == 2 && refused == 58, "done \(done), refused \(refused)")
 
             link.send(.frame(Self.assign(61, size: 1 << 40)))
-            guard let frame = try link.receive(until: { Self.outcome(of: $0) != nil }), let (task, code) = Self.outcome(of: frame) else {
+            guard let frame = try link.receive(until: { Self.outcome(of: $0) != nil }),
+                let (task, code) = Self.outcome(of: frame)
+            else {
                 throw ClusterProcesses.Failure("no answer to a 1 TiB ASSIGN")
             }
             #expect(task == 61 && code == .sourceTooLarge)
             #expect(cluster.workerRSS("w") < 200 << 20)
         }
 
-        @Test("a task whose source is still arriving is listed in HEARTBEATs, so its lease is renewed however slow the source")
+        @Test(
+            "a task whose source is still arriving is listed in HEARTBEATs, so its lease is renewed however slow the source"
+        )
         func heartbeatListsReceivingTasks() throws {
             let fake = try FakeCoordinatorServer()
             let cluster = try ClusterProcesses()
             try cluster.startWorker("w", slots: 2, coordinator: fake.address, extra: ["--null-engine"])
-            guard let (link, _) = try fake.acceptWorker(heartbeatMilliseconds: 200) else { throw ClusterProcesses.Failure("the worker did not connect") }
+            guard let (link, _) = try fake.acceptWorker(heartbeatMilliseconds: 200) else {
+                throw ClusterProcesses.Failure("the worker did not connect")
+            }
             link.send(.frame(Self.assign(1, size: 10)))
             link.send(.frame(Frame(stream: 2, .chunk(Chunk(raw: ByteBuffer(bytes: [1, 2, 3, 4, 5]), isLast: false)))))
-            guard let frame = try link.receive(until: { if case .heartbeat(let beat) = $0.message { !beat.tasks.isEmpty } else { false } }),
+            guard
+                let frame = try link.receive(until: {
+                    if case .heartbeat(let beat) = $0.message { !beat.tasks.isEmpty } else { false }
+                }),
                 case .heartbeat(let beat) = frame.message
             else { throw ClusterProcesses.Failure("no HEARTBEAT listed the task") }
             #expect(beat.tasks == [.init(taskID: 1, attempt: 1)] && beat.freeSlots == 1)
@@ -72,7 +89,9 @@ extension LiveCluster {
             let fake = try FakeCoordinatorServer(limits: limits)
             let cluster = try ClusterProcesses()
             try cluster.startWorker("w", slots: 1, coordinator: fake.address, extra: ["--null-engine"])
-            guard let (link, _) = try fake.acceptWorker() else { throw ClusterProcesses.Failure("the worker did not connect") }
+            guard let (link, _) = try fake.acceptWorker() else {
+                throw ClusterProcesses.Failure("the worker did not connect")
+            }
             link.send(.frame(Self.assign(1, size: 1 << 20)))
             link.send(.frame(Self.source(1, [UInt8](repeating: 7, count: 1 << 20))))
             guard let frame = try link.receive(until: { Self.outcome(of: $0) != nil }) else {
@@ -86,31 +105,54 @@ extension LiveCluster {
             let fake = try FakeCoordinatorServer()
             let cluster = try ClusterProcesses()
             try cluster.startWorker("w", slots: 1, coordinator: fake.address)
-            guard let (link, _) = try fake.acceptWorker() else { throw ClusterProcesses.Failure("the worker did not connect") }
+            guard let (link, _) = try fake.acceptWorker() else {
+                throw ClusterProcesses.Failure("the worker did not connect")
+            }
             let source = TestImages.jpeg(width: 3000, height: 2000)
-            let slow = ByteBuffer(string: #"[{"id":"a","action":"resize","width":2400,"format":"avif","quality":60,"effort":9}]"#)
-            link.send(.frame(Frame(stream: 2, .assign(Assign(
-                taskID: 1, attempt: 1, leaseMilliseconds: 10_000, timeLimitMilliseconds: 50, sourceSize: UInt64(source.count), pipeline: slow)))))
-            let pieces = stride(from: 0, to: source.count, by: 256 * 1024).map { Array(source[$0..<min(source.count, $0 + 256 * 1024)]) }
+            let slow = ByteBuffer(
+                string: #"[{"id":"a","action":"resize","width":2400,"format":"avif","quality":60,"effort":9}]"#)
+            link.send(
+                .frame(
+                    Frame(
+                        stream: 2,
+                        .assign(
+                            Assign(
+                                taskID: 1, attempt: 1, leaseMilliseconds: 10_000, timeLimitMilliseconds: 50,
+                                sourceSize: UInt64(source.count), pipeline: slow)))))
+            let pieces = stride(from: 0, to: source.count, by: 256 * 1024).map {
+                Array(source[$0..<min(source.count, $0 + 256 * 1024)])
+            }
             for (index, piece) in pieces.enumerated() {
-                link.send(.frame(Frame(stream: 2, .chunk(Chunk(raw: ByteBuffer(bytes: piece), isLast: index == pieces.count - 1)))))
+                link.send(
+                    .frame(
+                        Frame(
+                            stream: 2, .chunk(Chunk(raw: ByteBuffer(bytes: piece), isLast: index == pieces.count - 1))))
+                )
             }
             let started = ContinuousClock.now
-            guard let frame = try link.receive(until: { Self.outcome(of: $0) != nil }), case .taskFailed(let failed) = frame.message else {
+            guard let frame = try link.receive(until: { Self.outcome(of: $0) != nil }),
+                case .taskFailed(let failed) = frame.message
+            else {
                 throw ClusterProcesses.Failure("no TASK_FAILED for a task past its time limit")
             }
             #expect(failed.code == .timeout && !failed.permanent)
             #expect(ContinuousClock.now - started < .seconds(5))
         }
 
-        @Test("DRAIN from the coordinator: the worker finishes, says GOAWAY(none), closes and connects again; it does not exit")
+        @Test(
+            "DRAIN from the coordinator: the worker finishes, says GOAWAY(none), closes and connects again; it does not exit"
+        )
         func drainThenReconnect() throws {
             let fake = try FakeCoordinatorServer()
             let cluster = try ClusterProcesses()
             try cluster.startWorker("w", slots: 1, coordinator: fake.address, extra: ["--null-engine"])
-            guard let (link, _) = try fake.acceptWorker() else { throw ClusterProcesses.Failure("the worker did not connect") }
+            guard let (link, _) = try fake.acceptWorker() else {
+                throw ClusterProcesses.Failure("the worker did not connect")
+            }
             link.send(.frame(Frame(.drain(Drain(deadlineMilliseconds: 1000)))))
-            guard let frame = try link.receive(until: { if case .goAway = $0.message { true } else { false } }), case .goAway(let goAway) = frame.message else {
+            guard let frame = try link.receive(until: { if case .goAway = $0.message { true } else { false } }),
+                case .goAway(let goAway) = frame.message
+            else {
                 throw ClusterProcesses.Failure("no GOAWAY after DRAIN")
             }
             #expect(goAway.code == .none)
@@ -120,7 +162,9 @@ extension LiveCluster {
             #expect(cluster.workers["w"]?.isRunning == true)
         }
 
-        @Test("a coordinator killed and restarted on the same port: every worker is registered again within 5 s, twice over")
+        @Test(
+            "a coordinator killed and restarted on the same port: every worker is registered again within 5 s, twice over"
+        )
         func coordinatorKilled() async throws {
             let cluster = try ClusterProcesses()
             try cluster.startCoordinator()

@@ -1,5 +1,6 @@
 import CZstd
 import Testing
+
 @testable import PixelFlowCompression
 
 /// Compressible but not trivial bytes: text-like with repetition.
@@ -78,7 +79,8 @@ struct CompressionTests {
         let input = sampleBytes(200_000)
         let frame = zstdFrameWithoutContentSize(input)
         #expect(try frame.withUnsafeBytes { try Zstd.decompress($0, limit: 1 << 20) } == input)
-        #expect(try frame.withUnsafeBytes { try Zstd.decompress($0, declaredSize: input.count, limit: 1 << 20) } == input)
+        #expect(
+            try frame.withUnsafeBytes { try Zstd.decompress($0, declaredSize: input.count, limit: 1 << 20) } == input)
     }
 
     @Test("a zstd header that lies about the size is refused")
@@ -170,10 +172,10 @@ struct CompressionTests {
 func randomBytes(seed: UInt64, count: Int) -> [UInt8] {
     var state = seed
     return (0..<count).map { _ in
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return UInt8(truncatingIfNeeded: z ^ (z >> 31))
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return UInt8(truncatingIfNeeded: z ^ (z >> 31))
     }
 }

@@ -1,6 +1,7 @@
 import NIOCore
 import PixelFlowProtocol
 import Testing
+
 @testable import PixelFlowCoordinator
 
 /// The scheduler, leases and fencing, driven by a hand-moved clock.
@@ -14,21 +15,30 @@ struct ClusterStateTests {
         var settings = CoordinatorSettings()
         settings.lease = .seconds(10)
         settings.maxAttempts = 3
-        state = ClusterState(settings: settings, tenants: [
-            TenantPolicy(keyID: "acme", secret: [1], rate: 5, burst: 10, maxQueued: 100),
-            TenantPolicy(keyID: "other", secret: [2], rate: 5, burst: 10, maxQueued: 100),
-        ], now: now)
+        state = ClusterState(
+            settings: settings,
+            tenants: [
+                TenantPolicy(keyID: "acme", secret: [1], rate: 5, burst: 10, maxQueued: 100),
+                TenantPolicy(keyID: "other", secret: [2], rate: 5, burst: 10, maxQueued: 100),
+            ], now: now)
     }
 
     func submit(_ mode: Submit.Mode = .stream, key: String = "") -> Submit {
         Submit(mode: mode, idempotencyKey: key, sourceSize: 3, pipeline: ByteBuffer(string: "[]"))
     }
 
-    mutating func admitAndQueue(tenant: String = "acme", subscriber: Subscriber? = nil) throws -> (JobID, [ClusterAction]) {
-        guard case .admitted(let id) = state.admit(tenant: tenant, submit: submit(), variantCount: 2, subscriber: subscriber ?? client, now: now) else {
+    mutating func admitAndQueue(
+        tenant: String = "acme", subscriber: Subscriber? = nil
+    ) throws -> (JobID, [ClusterAction]) {
+        guard
+            case .admitted(let id) = state.admit(
+                tenant: tenant, submit: submit(), variantCount: 2, subscriber: subscriber ?? client, now: now)
+        else {
             throw ProtocolError(.internal, "not admitted")
         }
-        return (id, state.sourceReceived(id, source: [Chunk(raw: ByteBuffer(bytes: [1, 2, 3]), isLast: true)], now: now))
+        return (
+            id, state.sourceReceived(id, source: [Chunk(raw: ByteBuffer(bytes: [1, 2, 3]), isLast: true)], now: now)
+        )
     }
 
     static func assignments(_ actions: [ClusterAction]) -> [(worker: WorkerID, job: JobID, attempt: UInt16)] {
@@ -45,7 +55,9 @@ struct ClusterStateTests {
         }
     }
 
-    @Test("50 jobs at once from a 5/s, burst-10 tenant: 10 admitted, 40 rejected with retry_after 200 ms; another tenant unaffected")
+    @Test(
+        "50 jobs at once from a 5/s, burst-10 tenant: 10 admitted, 40 rejected with retry_after 200 ms; another tenant unaffected"
+    )
     mutating func rateLimit() {
         var admitted = 0
         var retryAfters: Set<UInt32> = []
@@ -60,7 +72,10 @@ struct ClusterStateTests {
         }
         #expect(admitted == 10)
         #expect(retryAfters == [200])
-        guard case .admitted = state.admit(tenant: "other", submit: submit(), variantCount: 1, subscriber: client, now: now) else {
+        guard
+            case .admitted = state.admit(
+                tenant: "other", submit: submit(), variantCount: 1, subscriber: client, now: now)
+        else {
             Issue.record("the other tenant was limited too")
             return
         }
@@ -137,14 +152,20 @@ struct ClusterStateTests {
     mutating func retries() throws {
         let (worker, _) = state.registerWorker(name: "w1", address: "a", slots: 1, formats: [], now: now)
         let (job, _) = try admitAndQueue()
-        #expect(state.taskFailed(worker: worker, job: job, attempt: 1, code: .timeout, permanent: false, message: "slow", now: now).isEmpty)
+        #expect(
+            state.taskFailed(
+                worker: worker, job: job, attempt: 1, code: .timeout, permanent: false, message: "slow", now: now
+            ).isEmpty)
         #expect(Self.assignments(state.tick(now: now + .milliseconds(199))).isEmpty, "backoff 200 ms not over")
         now = now + .milliseconds(200)
         #expect(Self.assignments(state.tick(now: now)).first?.attempt == 2)
-        _ = state.taskFailed(worker: worker, job: job, attempt: 2, code: .timeout, permanent: false, message: "slow", now: now)
+        _ = state.taskFailed(
+            worker: worker, job: job, attempt: 2, code: .timeout, permanent: false, message: "slow", now: now)
         now = now + .milliseconds(400)
         #expect(Self.assignments(state.tick(now: now)).first?.attempt == 3)
-        let last = Self.notifications(state.taskFailed(worker: worker, job: job, attempt: 3, code: .timeout, permanent: false, message: "slow", now: now))
+        let last = Self.notifications(
+            state.taskFailed(
+                worker: worker, job: job, attempt: 3, code: .timeout, permanent: false, message: "slow", now: now))
         guard case .jobFailed(let failed) = last.first else {
             Issue.record("no failure after 3 attempts")
             return
@@ -153,22 +174,37 @@ struct ClusterStateTests {
 
         let (other, _) = try admitAndQueue()
         _ = state.tick(now: now)
-        let permanent = Self.notifications(state.taskFailed(worker: worker, job: other, attempt: 1, code: .undecodableImage, permanent: false, message: "not an image", now: now))
-        #expect(permanent == [.jobFailed(JobFailed(jobID: other, code: .undecodableImage, attempts: 1, message: "not an image"))])
+        let permanent = Self.notifications(
+            state.taskFailed(
+                worker: worker, job: other, attempt: 1, code: .undecodableImage, permanent: false,
+                message: "not an image", now: now))
+        #expect(
+            permanent == [
+                .jobFailed(JobFailed(jobID: other, code: .undecodableImage, attempts: 1, message: "not an image"))
+            ])
     }
 
     @Test("queue caps reject with queue_full before spending a token")
     mutating func queueCaps() {
         var settings = CoordinatorSettings()
         settings.maxQueuedJobs = 3
-        state = ClusterState(settings: settings, tenants: [TenantPolicy(keyID: "acme", secret: [1], rate: 1, burst: 100, maxQueued: 2)], now: now)
+        state = ClusterState(
+            settings: settings, tenants: [TenantPolicy(keyID: "acme", secret: [1], rate: 1, burst: 100, maxQueued: 2)],
+            now: now)
         var codes: [ErrorCode] = []
         for _ in 0..<4 {
-            if case .rejected(let error) = state.admit(tenant: "acme", submit: submit(), variantCount: 1, subscriber: client, now: now) { codes.append(error.code) }
+            if case .rejected(let error) = state.admit(
+                tenant: "acme", submit: submit(), variantCount: 1, subscriber: client, now: now)
+            {
+                codes.append(error.code)
+            }
         }
         #expect(codes == [.queueFull, .queueFull])
         let huge = Submit(sourceSize: UInt64.max, pipeline: ByteBuffer())
-        guard case .rejected(let error) = state.admit(tenant: "acme", submit: huge, variantCount: 1, subscriber: client, now: now) else {
+        guard
+            case .rejected(let error) = state.admit(
+                tenant: "acme", submit: huge, variantCount: 1, subscriber: client, now: now)
+        else {
             Issue.record("oversize source admitted")
             return
         }
@@ -177,17 +213,25 @@ struct ClusterStateTests {
 
     @Test("an idempotency key returns the first job once its source is in; cancel, watch and status follow the job")
     mutating func idempotencyCancelWatch() throws {
-        guard case .admitted(let job) = state.admit(tenant: "acme", submit: submit(.async, key: "k1"), variantCount: 1, subscriber: nil, now: now) else {
+        guard
+            case .admitted(let job) = state.admit(
+                tenant: "acme", submit: submit(.async, key: "k1"), variantCount: 1, subscriber: nil, now: now)
+        else {
             Issue.record("not admitted")
             return
         }
-        guard case .rejected(let uploading) = state.admit(tenant: "acme", submit: submit(.async, key: "k1"), variantCount: 1, subscriber: nil, now: now) else {
+        guard
+            case .rejected(let uploading) = state.admit(
+                tenant: "acme", submit: submit(.async, key: "k1"), variantCount: 1, subscriber: nil, now: now)
+        else {
             Issue.record("a resubmission was answered while the first source was still arriving")
             return
         }
         #expect(uploading.code == .unavailable && uploading.retryAfterMilliseconds != nil)
         _ = state.sourceReceived(job, source: [], digest: [1, 2, 3], now: now)
-        #expect(state.admit(tenant: "acme", submit: submit(.async, key: "k1"), variantCount: 1, subscriber: nil, now: now) == .duplicate(job, sourceDigest: [1, 2, 3]))
+        #expect(
+            state.admit(tenant: "acme", submit: submit(.async, key: "k1"), variantCount: 1, subscriber: nil, now: now)
+                == .duplicate(job, sourceDigest: [1, 2, 3]))
         #expect(state.status(of: job, tenant: "acme")?.state == .queued)
         #expect(state.status(of: job, tenant: "other") == nil, "another tenant cannot see the job")
         let watcher = Subscriber(connection: 9, stream: 5)
@@ -212,7 +256,10 @@ struct ClusterStateTests {
     mutating func clientLoss() throws {
         let (worker, _) = state.registerWorker(name: "w1", address: "a", slots: 2, formats: [], now: now)
         let (streamJob, _) = try admitAndQueue()
-        guard case .admitted(let asyncJob) = state.admit(tenant: "acme", submit: submit(.async), variantCount: 1, subscriber: client, now: now) else {
+        guard
+            case .admitted(let asyncJob) = state.admit(
+                tenant: "acme", submit: submit(.async), variantCount: 1, subscriber: client, now: now)
+        else {
             Issue.record("not admitted")
             return
         }
@@ -241,7 +288,10 @@ struct ClusterStateTests {
 
     @Test("an abandoned upload fails its job, tells watchers, and frees its idempotency key")
     mutating func abandonedUpload() throws {
-        guard case .admitted(let job) = state.admit(tenant: "acme", submit: submit(.async, key: "k9"), variantCount: 1, subscriber: nil, now: now) else {
+        guard
+            case .admitted(let job) = state.admit(
+                tenant: "acme", submit: submit(.async, key: "k9"), variantCount: 1, subscriber: nil, now: now)
+        else {
             Issue.record("not admitted")
             return
         }
@@ -257,7 +307,10 @@ struct ClusterStateTests {
         }
         #expect(subscribers == [watcher] && failure.code == .cancelled)
         #expect(state.stats.total.queued == 0)
-        guard case .admitted(let again) = state.admit(tenant: "acme", submit: submit(.async, key: "k9"), variantCount: 1, subscriber: nil, now: now) else {
+        guard
+            case .admitted(let again) = state.admit(
+                tenant: "acme", submit: submit(.async, key: "k9"), variantCount: 1, subscriber: nil, now: now)
+        else {
             Issue.record("the key still pointed at the abandoned job")
             return
         }
@@ -272,7 +325,8 @@ struct ClusterStateTests {
         let expired = state.tick(now: now)
         #expect(Self.assignments(expired).isEmpty, "the only slot is still held by attempt 1")
         #expect(state.workerList(now: now).first?.busy == 1)
-        let released = state.taskFailed(worker: worker, job: job, attempt: 1, code: .cancelled, permanent: true, message: "cancelled", now: now)
+        let released = state.taskFailed(
+            worker: worker, job: job, attempt: 1, code: .cancelled, permanent: true, message: "cancelled", now: now)
         #expect(Self.assignments(released).map(\.attempt) == [2], "attempt 2 runs once attempt 1 is gone")
     }
 }

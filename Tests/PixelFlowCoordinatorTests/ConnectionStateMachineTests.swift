@@ -1,6 +1,7 @@
 import NIOCore
 import PixelFlowProtocol
 import Testing
+
 @testable import PixelFlowCoordinator
 
 /// The coordinator's connection logic, action by action, with a hand-moved clock and the cluster's replies made
@@ -12,7 +13,9 @@ struct ConnectionStateMachineTests {
     var settings = CoordinatorSettings()
 
     /// A machine whose peer has completed the handshake as `role` (a real one, driven by the client's own machine).
-    func authenticated(_ role: PeerRole, validate: @escaping PipelineValidator = { _ in .success(1) }) throws
+    func authenticated(
+        _ role: PeerRole, validate: @escaping PipelineValidator = { _ in .success(1) }
+    ) throws
         -> CoordinatorConnectionStateMachine
     {
         let secrets = StaticSecrets([.init(keyID: "acme", role: role): Self.secret])
@@ -82,7 +85,10 @@ struct ConnectionStateMachineTests {
             if case .send(let elements) = peer.receive(element) { auth = elements.first }
         }
         _ = machine.received(auth ?? .preface(.supported), now: now)
-        #expect(summary(machine.clusterReplied(.loginWait(nil), now: now)) == ["cluster loginFailed", "refuse unauthorized"])
+        #expect(
+            summary(machine.clusterReplied(.loginWait(nil), now: now)) == [
+                "cluster loginFailed", "refuse unauthorized",
+            ])
     }
 
     // MARK: Client link
@@ -104,21 +110,28 @@ struct ConnectionStateMachineTests {
             return
         }
         #expect(source.reduce(0) { $0 + $1.decodedSize } == 4)
-        let accepted = machine.clusterReplied(.sourceStored(stream: 1, job: 9, isStreamMode: false, queued: true), now: now)
+        let accepted = machine.clusterReplied(
+            .sourceStored(stream: 1, job: 9, isStreamMode: false, queued: true), now: now)
         #expect(summary(accepted) == ["write ACCEPTED s1"])
     }
 
-    @Test("an async job cancelled during its upload is answered REJECTED(cancelled); a stream one already has its outcome")
+    @Test(
+        "an async job cancelled during its upload is answered REJECTED(cancelled); a stream one already has its outcome"
+    )
     func cancelledDuringUpload() throws {
         var machine = try authenticated(.client)
-        let async = machine.clusterReplied(.sourceStored(stream: 1, job: 9, isStreamMode: false, queued: false), now: now)
+        let async = machine.clusterReplied(
+            .sourceStored(stream: 1, job: 9, isStreamMode: false, queued: false), now: now)
         #expect(summary(async) == ["write REJECTED(cancelled) s1"])
-        #expect(machine.clusterReplied(.sourceStored(stream: 3, job: 10, isStreamMode: true, queued: false), now: now).isEmpty)
+        #expect(
+            machine.clusterReplied(.sourceStored(stream: 3, job: 10, isStreamMode: true, queued: false), now: now)
+                .isEmpty)
     }
 
     @Test("a pipeline the validator refuses is REJECTED at once and its source swallowed up to END, never admitted")
     func invalidPipeline() throws {
-        var machine = try authenticated(.client, validate: { _ in .failure(ProtocolError(.invalidPipeline, "pipeline[0].width: must be > 0")) })
+        var machine = try authenticated(
+            .client, validate: { _ in .failure(ProtocolError(.invalidPipeline, "pipeline[0].width: must be > 0")) })
         #expect(summary(machine.received(Self.submit(size: 4), now: now)) == ["write REJECTED(invalid_pipeline) s1"])
         #expect(machine.received(Self.chunk(1, [1, 2, 3, 4], last: true), now: now).isEmpty)
         // The stream is closed now: another CHUNK on it is a protocol error.
@@ -133,8 +146,14 @@ struct ConnectionStateMachineTests {
         #expect(wrongRole.received(Self.frame(.ping(Ping(opaque: 1))), now: now).isEmpty)
 
         var reused = try authenticated(.client)
-        #expect(summary(reused.received(Self.frame(3, .statusRequest(StatusRequest(jobID: 1))), now: now)) == ["cluster status"])
-        #expect(summary(reused.received(Self.frame(3, .statusRequest(StatusRequest(jobID: 1))), now: now)) == ["fail protocol_error"])
+        #expect(
+            summary(reused.received(Self.frame(3, .statusRequest(StatusRequest(jobID: 1))), now: now)) == [
+                "cluster status"
+            ])
+        #expect(
+            summary(reused.received(Self.frame(3, .statusRequest(StatusRequest(jobID: 1))), now: now)) == [
+                "fail protocol_error"
+            ])
     }
 
     @Test("results reach only the stream awaiting that job; the outcome ends the stream")
@@ -147,7 +166,8 @@ struct ConnectionStateMachineTests {
         _ = machine.clusterReplied(.admission(request, .admitted(5)), now: now)
         _ = machine.received(Self.chunk(1, [1], last: true), now: now)
         _ = machine.clusterReplied(.sourceStored(stream: 1, job: 5, isStreamMode: true, queued: true), now: now)
-        let header = VariantHeader(jobID: 5, attempt: 1, variantID: "t", format: "jpeg", width: 1, height: 1, size: 1, elapsedMilliseconds: 1)
+        let header = VariantHeader(
+            jobID: 5, attempt: 1, variantID: "t", format: "jpeg", width: 1, height: 1, size: 1, elapsedMilliseconds: 1)
         let chunk = Chunk(raw: ByteBuffer(bytes: [1]), isLast: true)
         #expect(summary(machine.deliver(.variant(stream: 1, header, [chunk]))) == ["write VARIANT+1 s1"])
         var other = header
@@ -165,11 +185,15 @@ struct ConnectionStateMachineTests {
         var machine = try authenticated(.client)
         #expect(summary(machine.received(Self.frame(1, .watch(Watch(jobID: 4))), now: now)) == ["cluster watch"])
         #expect(machine.clusterReplied(.watch(stream: 1, 4, .subscribed), now: now).isEmpty)
-        #expect(summary(machine.received(Self.frame(3, .watch(Watch(jobID: 4))), now: now)) == ["write REJECTED(too_many_in_flight) s3"])
+        #expect(
+            summary(machine.received(Self.frame(3, .watch(Watch(jobID: 4))), now: now)) == [
+                "write REJECTED(too_many_in_flight) s3"
+            ])
         let failed = Message.jobFailed(JobFailed(jobID: 4, code: .cancelled, attempts: 0, message: "x"))
         #expect(summary(machine.deliver(.outcome(stream: 1, failed))) == ["write JOB_FAILED s1"])
         #expect(summary(machine.received(Self.frame(5, .watch(Watch(jobID: 4))), now: now)) == ["cluster watch"])
-        #expect(summary(machine.clusterReplied(.watch(stream: 5, 4, .ended(failed)), now: now)) == ["write JOB_FAILED s5"])
+        #expect(
+            summary(machine.clusterReplied(.watch(stream: 5, 4, .ended(failed)), now: now)) == ["write JOB_FAILED s5"])
     }
 
     // MARK: Worker link
@@ -177,17 +201,26 @@ struct ConnectionStateMachineTests {
     @Test("a worker must REGISTER first; then tasks get even streams and results go to the cluster")
     func workerLink() throws {
         var early = try authenticated(.worker)
-        #expect(summary(early.received(Self.frame(.heartbeat(Heartbeat(freeSlots: 1, tasks: []))), now: now)) == ["fail protocol_error"])
+        #expect(
+            summary(early.received(Self.frame(.heartbeat(Heartbeat(freeSlots: 1, tasks: []))), now: now)) == [
+                "fail protocol_error"
+            ])
 
         var machine = try authenticated(.worker)
         let register = Self.frame(.register(Register(name: "w1", slots: 2, formats: [.jpeg], version: "1")))
         #expect(summary(machine.received(register, now: now)) == ["cluster registerWorker"])
         #expect(summary(machine.clusterReplied(.registered(3), now: now)) == ["write REGISTERED s0"])
-        let assign = Assign(taskID: 8, attempt: 1, leaseMilliseconds: 1, timeLimitMilliseconds: 1, sourceSize: 1, pipeline: ByteBuffer())
-        #expect(summary(machine.deliver(.assign(assign, [Chunk(raw: ByteBuffer(bytes: [1]), isLast: true)]))) == ["write ASSIGN+1 s2"])
+        let assign = Assign(
+            taskID: 8, attempt: 1, leaseMilliseconds: 1, timeLimitMilliseconds: 1, sourceSize: 1, pipeline: ByteBuffer()
+        )
+        #expect(
+            summary(machine.deliver(.assign(assign, [Chunk(raw: ByteBuffer(bytes: [1]), isLast: true)]))) == [
+                "write ASSIGN+1 s2"
+            ])
         #expect(summary(machine.deliver(.cancelTask(job: 8, attempt: 1))) == ["write CANCEL_TASK s2"])
         #expect(machine.deliver(.cancelTask(job: 8, attempt: 2)).isEmpty)
-        let header = VariantHeader(jobID: 8, attempt: 1, variantID: "t", format: "png", width: 1, height: 1, size: 2, elapsedMilliseconds: 1)
+        let header = VariantHeader(
+            jobID: 8, attempt: 1, variantID: "t", format: "png", width: 1, height: 1, size: 2, elapsedMilliseconds: 1)
         #expect(machine.received(Self.frame(2, .variant(header)), now: now).isEmpty)
         #expect(summary(machine.received(Self.chunk(2, [1, 2], last: true), now: now)) == ["cluster variantReceived"])
         let done = Self.frame(2, .taskDone(TaskDone(taskID: 8, attempt: 1, variants: 1, elapsedMilliseconds: 1)))
@@ -201,11 +234,15 @@ struct ConnectionStateMachineTests {
     mutating func oversizedVariant() throws {
         settings.limits.maxVariantBytes = 10
         var machine = try authenticated(.worker)
-        _ = machine.received(Self.frame(.register(Register(name: "w", slots: 1, formats: [.jpeg], version: "1"))), now: now)
+        _ = machine.received(
+            Self.frame(.register(Register(name: "w", slots: 1, formats: [.jpeg], version: "1"))), now: now)
         _ = machine.clusterReplied(.registered(1), now: now)
-        let assign = Assign(taskID: 1, attempt: 1, leaseMilliseconds: 1, timeLimitMilliseconds: 1, sourceSize: 1, pipeline: ByteBuffer())
+        let assign = Assign(
+            taskID: 1, attempt: 1, leaseMilliseconds: 1, timeLimitMilliseconds: 1, sourceSize: 1, pipeline: ByteBuffer()
+        )
         _ = machine.deliver(.assign(assign, []))
-        let header = VariantHeader(jobID: 1, attempt: 1, variantID: "t", format: "png", width: 1, height: 1, size: 11, elapsedMilliseconds: 1)
+        let header = VariantHeader(
+            jobID: 1, attempt: 1, variantID: "t", format: "png", width: 1, height: 1, size: 11, elapsedMilliseconds: 1)
         #expect(summary(machine.received(Self.frame(2, .variant(header)), now: now)) == ["fail protocol_error"])
     }
 
@@ -216,7 +253,8 @@ struct ConnectionStateMachineTests {
         var worker = try authenticated(.worker)
         #expect(summary(client.deliver(.goAway(goAway, close: false, clientsOnly: true))) == ["write GOAWAY s0"])
         #expect(worker.deliver(.goAway(goAway, close: false, clientsOnly: true)).isEmpty)
-        #expect(summary(worker.deliver(.goAway(goAway, close: true, clientsOnly: false))) == ["write GOAWAY s0", "close"])
+        #expect(
+            summary(worker.deliver(.goAway(goAway, close: true, clientsOnly: false))) == ["write GOAWAY s0", "close"])
     }
 
     // MARK: Timeouts and backpressure
@@ -240,7 +278,10 @@ struct ConnectionStateMachineTests {
         var machine = try authenticated(.worker)
         let started = now
         let later = now + settings.frameTimeout
-        #expect(summary(machine.housekeep(now: later, output: OutputLevel(drained: 0, buffered: 0), partialFrameSince: started)) == ["fail idle_timeout"])
+        #expect(
+            summary(
+                machine.housekeep(now: later, output: OutputLevel(drained: 0, buffered: 0), partialFrameSince: started))
+                == ["fail idle_timeout"])
     }
 
     @Test("an admitted upload that goes quiet is abandoned and answered REJECTED(timeout)")
@@ -260,12 +301,19 @@ struct ConnectionStateMachineTests {
     mutating func backpressure() throws {
         var machine = try authenticated(.client)
         let over = OutputLevel(drained: 0, buffered: settings.maxOutboundBytes + 1)
-        #expect(summary(machine.writabilityChanged(false, output: over, now: now)) == ["pause reading", "cluster clientCongested"])
+        #expect(
+            summary(machine.writabilityChanged(false, output: over, now: now)) == [
+                "pause reading", "cluster clientCongested",
+            ])
         now = now + .seconds(1)
-        #expect(summary(machine.writabilityChanged(true, output: OutputLevel(drained: 10, buffered: 0), now: now)) == ["resume reading", "cluster clientCongested"])
+        #expect(
+            summary(machine.writabilityChanged(true, output: OutputLevel(drained: 10, buffered: 0), now: now)) == [
+                "resume reading", "cluster clientCongested",
+            ])
 
         var worker = try authenticated(.worker)
-        _ = worker.received(Self.frame(.register(Register(name: "w", slots: 1, formats: [.jpeg], version: "1"))), now: now)
+        _ = worker.received(
+            Self.frame(.register(Register(name: "w", slots: 1, formats: [.jpeg], version: "1"))), now: now)
         _ = worker.clusterReplied(.registered(1), now: now)
         // A worker's heartbeats and results must keep flowing: it is never paused, only marked congested.
         #expect(summary(worker.writabilityChanged(false, output: over, now: now)) == ["cluster workerCongested"])

@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import PixelFlowProtocol
 import Testing
+
 @testable import PixelFlowCoordinator
 
 /// The real connection handler on `NIOAsyncTestingChannel`s, with fake peers speaking `WireElement`s: the handler
@@ -20,16 +21,21 @@ struct CoordinatorChannelTests {
 
     /// A channel with the coordinator's handler, connected (so `channelActive` has run).
     static func connection(to coordinator: Coordinator) async throws -> NIOAsyncTestingChannel {
-        let handler = CoordinatorConnectionHandler(
-            coordinator: coordinator, byteCounter: ByteCountingHandler(metrics: coordinator.metrics), frameClock: PartialFrameClock())
         let channel = NIOAsyncTestingChannel()
-        try await channel.pipeline.addHandler(handler)
+        try await channel.testingEventLoop.executeInContext {
+            let counter = ByteCountingHandler(metrics: coordinator.metrics)
+            try channel.pipeline.syncOperations.addHandler(
+                CoordinatorConnectionHandler(
+                    coordinator: coordinator, byteCounter: counter, frameClock: PartialFrameClock()))
+        }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40_000))
         return channel
     }
 
     /// Runs the peer's side of the handshake; returns once AUTH_OK is in.
-    static func handshake(_ channel: NIOAsyncTestingChannel, role: PeerRole, keyID: String, secret: [UInt8]) async throws {
+    static func handshake(
+        _ channel: NIOAsyncTestingChannel, role: PeerRole, keyID: String, secret: [UInt8]
+    ) async throws {
         var peer = ClientHandshakeStateMachine(role: role, keyID: keyID, secret: secret)
         try await channel.writeInbound(peer.opening)
         while true {
@@ -50,7 +56,9 @@ struct CoordinatorChannelTests {
     static func frames(_ channel: NIOAsyncTestingChannel, count: Int) async throws -> [Frame] {
         var frames: [Frame] = []
         while frames.count < count {
-            guard case .frame(let frame) = try await channel.waitForOutboundWrite(as: WireElement.self) else { continue }
+            guard case .frame(let frame) = try await channel.waitForOutboundWrite(as: WireElement.self) else {
+                continue
+            }
             frames.append(frame)
         }
         return frames
@@ -61,7 +69,8 @@ struct CoordinatorChannelTests {
         let coordinator = Self.coordinator()
         let worker = try await Self.connection(to: coordinator)
         try await Self.handshake(worker, role: .worker, keyID: "workers", secret: Self.workerSecret)
-        try await worker.writeInbound(WireElement.frame(Frame(.register(Register(name: "w", slots: 1, formats: [.png], version: "1")))))
+        try await worker.writeInbound(
+            WireElement.frame(Frame(.register(Register(name: "w", slots: 1, formats: [.png], version: "1")))))
         guard case .registered = try await Self.frames(worker, count: 1)[0].message else {
             Issue.record("no REGISTERED")
             return
@@ -70,8 +79,11 @@ struct CoordinatorChannelTests {
         let client = try await Self.connection(to: coordinator)
         try await Self.handshake(client, role: .client, keyID: "acme", secret: Self.clientSecret)
         let source: [UInt8] = [9, 8, 7]
-        try await client.writeInbound(WireElement.frame(Frame(stream: 1, .submit(Submit(sourceSize: 3, pipeline: ByteBuffer(string: Self.pipeline))))))
-        try await client.writeInbound(WireElement.frame(Frame(stream: 1, .chunk(Chunk(raw: ByteBuffer(bytes: source), isLast: true)))))
+        try await client.writeInbound(
+            WireElement.frame(
+                Frame(stream: 1, .submit(Submit(sourceSize: 3, pipeline: ByteBuffer(string: Self.pipeline))))))
+        try await client.writeInbound(
+            WireElement.frame(Frame(stream: 1, .chunk(Chunk(raw: ByteBuffer(bytes: source), isLast: true)))))
         #expect(try await Self.frames(client, count: 1).map(\.message.frameType) == [.accepted])
 
         let task = try await Self.frames(worker, count: 2)
@@ -84,7 +96,8 @@ struct CoordinatorChannelTests {
             jobID: assign.taskID, attempt: assign.attempt, variantID: "t", format: "png", width: 1, height: 1, size: 2,
             elapsedMilliseconds: 1)
         try await worker.writeInbound(WireElement.frame(Frame(stream: 2, .variant(header))))
-        try await worker.writeInbound(WireElement.frame(Frame(stream: 2, .chunk(Chunk(raw: ByteBuffer(bytes: [1, 2]), isLast: true)))))
+        try await worker.writeInbound(
+            WireElement.frame(Frame(stream: 2, .chunk(Chunk(raw: ByteBuffer(bytes: [1, 2]), isLast: true)))))
         let done = TaskDone(taskID: assign.taskID, attempt: assign.attempt, variants: 1, elapsedMilliseconds: 1)
         try await worker.writeInbound(WireElement.frame(Frame(stream: 2, .taskDone(done))))
 
@@ -100,7 +113,8 @@ struct CoordinatorChannelTests {
         let client = try await Self.connection(to: Self.coordinator())
         try await Self.handshake(client, role: .client, keyID: "acme", secret: Self.clientSecret)
         let bad = #"[{"id":"t","action":"resize","width":-3,"format":"png"}]"#
-        try await client.writeInbound(WireElement.frame(Frame(stream: 1, .submit(Submit(sourceSize: 3, pipeline: ByteBuffer(string: bad))))))
+        try await client.writeInbound(
+            WireElement.frame(Frame(stream: 1, .submit(Submit(sourceSize: 3, pipeline: ByteBuffer(string: bad))))))
         guard case .rejected(let rejected) = try await Self.frames(client, count: 1)[0].message else {
             Issue.record("not rejected")
             return

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import PixelFlowProtocol
 import Testing
+
 @testable import PixelFlowCoordinator
 
 /// The pure rules behind the coordinator's resilience: config ranges, bucket arithmetic, login throttling,
@@ -22,8 +23,12 @@ struct ResilienceRulesTests {
             #expect(throws: CoordinatorConfig.Invalid.self) { try Self.config(["rate": rate]) }
         }
         #expect(throws: CoordinatorConfig.Invalid.self) { try Self.config(["burst": 0.5]) }
-        #expect(throws: CoordinatorConfig.Invalid.self) { try Self.config([:], extra: ["auth": ["backoff_ms": 5000, "max_backoff_ms": 10]]) }
-        #expect(throws: CoordinatorConfig.Invalid.self) { try Self.config([:], extra: ["limits": ["idle_timeout_ms": 10]]) }
+        #expect(throws: CoordinatorConfig.Invalid.self) {
+            try Self.config([:], extra: ["auth": ["backoff_ms": 5000, "max_backoff_ms": 10]])
+        }
+        #expect(throws: CoordinatorConfig.Invalid.self) {
+            try Self.config([:], extra: ["limits": ["idle_timeout_ms": 10]])
+        }
         #expect(throws: CoordinatorConfig.Invalid.self) { try Self.config(["max_source_bytes": 1 << 40]) }
         let slowest = try Self.config(["rate": 0.001, "burst": 1])
         #expect(slowest.tenants[0].rate == 0.001)
@@ -46,7 +51,8 @@ struct ResilienceRulesTests {
 
     @Test("failed logins: after N failures the address waits, doubling; success forgets it; the table stays bounded")
     func loginThrottle() {
-        var throttle = LoginThrottle(failuresBeforeBackoff: 3, backoff: .seconds(1), maxBackoff: .seconds(4), capacity: 100)
+        var throttle = LoginThrottle(
+            failuresBeforeBackoff: 3, backoff: .seconds(1), maxBackoff: .seconds(4), capacity: 100)
         for _ in 0..<2 { throttle.failed("10.0.0.1", now: now) }
         #expect(throttle.wait(for: "10.0.0.1", now: now) == nil)
         throttle.failed("10.0.0.1", now: now)
@@ -64,7 +70,9 @@ struct ResilienceRulesTests {
         #expect(throttle.trackedAddresses <= 100)
     }
 
-    @Test("backpressure: full socket stops reading, over budget congests, no progress for the timeout stalls, writable relieves")
+    @Test(
+        "backpressure: full socket stops reading, over budget congests, no progress for the timeout stalls, writable relieves"
+    )
     func outboundPressure() {
         var pressure = OutboundPressure(budget: 1000, stallTimeout: .seconds(5))
         var congested = pressure.queued(buffered: 5000)
@@ -96,8 +104,11 @@ struct ResilienceRulesTests {
         for good in ["", "https://client.example/hooks/done", "http://10.0.0.1:8080/x?y=1", "https://user@host"] {
             #expect(WebhookURL.problem(with: good) == nil, "\(good)")
         }
-        for bad in ["not a url", "ftp://host/x", "https://", "https:///path", "https://ho st/", "https://host/\u{7}", "//host/x",
-                    "https://" + String(repeating: "a", count: 3000)] {
+        for bad in [
+            "not a url", "ftp://host/x", "https://", "https:///path", "https://ho st/", "https://host/\u{7}",
+            "//host/x",
+            "https://" + String(repeating: "a", count: 3000),
+        ] {
             #expect(WebhookURL.problem(with: bad) != nil, "\(bad)")
         }
     }
@@ -113,10 +124,13 @@ struct ClusterBudgetTests {
         var settings = CoordinatorSettings()
         settings.maxHeldSourceBytes = 1000
         settings.tenantMaxHeldSourceBytes = 250
-        state = ClusterState(settings: settings, tenants: [
-            TenantPolicy(keyID: "acme", secret: [1], rate: 1000, burst: 1000, maxQueued: 100),
-            TenantPolicy(keyID: "other", secret: [2], rate: 1000, burst: 1000, maxQueued: 100, maxHeldSourceBytes: 600),
-        ], now: now)
+        state = ClusterState(
+            settings: settings,
+            tenants: [
+                TenantPolicy(keyID: "acme", secret: [1], rate: 1000, burst: 1000, maxQueued: 100),
+                TenantPolicy(
+                    keyID: "other", secret: [2], rate: 1000, burst: 1000, maxQueued: 100, maxHeldSourceBytes: 600),
+            ], now: now)
     }
 
     static func submit(size: UInt64, key: String = "", pipeline: String = "[]") -> Submit {
@@ -127,15 +141,25 @@ struct ClusterBudgetTests {
     mutating func perTenantBudget() {
         var admitted = 0
         for _ in 0..<16 {
-            if case .admitted = state.admit(tenant: "acme", submit: Self.submit(size: 64), variantCount: 1, subscriber: nil, now: now) { admitted += 1 }
+            if case .admitted = state.admit(
+                tenant: "acme", submit: Self.submit(size: 64), variantCount: 1, subscriber: nil, now: now)
+            {
+                admitted += 1
+            }
         }
         #expect(admitted == 3, "250 bytes of budget hold three 64-byte sources")
-        guard case .rejected(let error) = state.admit(tenant: "acme", submit: Self.submit(size: 64), variantCount: 1, subscriber: nil, now: now) else {
+        guard
+            case .rejected(let error) = state.admit(
+                tenant: "acme", submit: Self.submit(size: 64), variantCount: 1, subscriber: nil, now: now)
+        else {
             Issue.record("over the tenant budget")
             return
         }
         #expect(error.code == .queueFull && error.retryAfterMilliseconds != nil)
-        guard case .admitted = state.admit(tenant: "other", submit: Self.submit(size: 500), variantCount: 1, subscriber: nil, now: now) else {
+        guard
+            case .admitted = state.admit(
+                tenant: "other", submit: Self.submit(size: 500), variantCount: 1, subscriber: nil, now: now)
+        else {
             Issue.record("another tenant was locked out")
             return
         }
@@ -143,13 +167,19 @@ struct ClusterBudgetTests {
 
     @Test("an idempotency key reused with another pipeline or size is a conflict, not the first job")
     mutating func idempotencyConflicts() {
-        guard case .admitted(let job) = state.admit(tenant: "acme", submit: Self.submit(size: 3, key: "k"), variantCount: 1, subscriber: nil, now: now) else {
+        guard
+            case .admitted(let job) = state.admit(
+                tenant: "acme", submit: Self.submit(size: 3, key: "k"), variantCount: 1, subscriber: nil, now: now)
+        else {
             Issue.record("not admitted")
             return
         }
         _ = state.sourceReceived(job, source: [], digest: [9], now: now)
         for other in [Self.submit(size: 4, key: "k"), Self.submit(size: 3, key: "k", pipeline: "[{}]")] {
-            guard case .rejected(let error) = state.admit(tenant: "acme", submit: other, variantCount: 1, subscriber: nil, now: now) else {
+            guard
+                case .rejected(let error) = state.admit(
+                    tenant: "acme", submit: other, variantCount: 1, subscriber: nil, now: now)
+            else {
                 Issue.record("a different request got the first job")
                 continue
             }
@@ -164,7 +194,10 @@ struct ClusterBudgetTests {
         state.connectionCongested(7)
         var jobs: [JobID] = []
         for subscriber in [slow, slow, fast] {
-            guard case .admitted(let id) = state.admit(tenant: "other", submit: Self.submit(size: 1), variantCount: 1, subscriber: subscriber, now: now) else { return }
+            guard
+                case .admitted(let id) = state.admit(
+                    tenant: "other", submit: Self.submit(size: 1), variantCount: 1, subscriber: subscriber, now: now)
+            else { return }
             _ = state.sourceReceived(id, source: [Chunk(raw: ByteBuffer(bytes: [1]), isLast: true)], now: now)
             jobs.append(id)
         }
@@ -180,7 +213,10 @@ struct ClusterBudgetTests {
 
     @Test("a cancelled job's STATUS carries no error code or message")
     mutating func cancelledStatus() {
-        guard case .admitted(let job) = state.admit(tenant: "acme", submit: Self.submit(size: 1), variantCount: 1, subscriber: nil, now: now) else { return }
+        guard
+            case .admitted(let job) = state.admit(
+                tenant: "acme", submit: Self.submit(size: 1), variantCount: 1, subscriber: nil, now: now)
+        else { return }
         let (status, _) = state.cancel(job, tenant: "acme", now: now)
         #expect(status?.state == .cancelled && status?.code == ErrorCode.none && status?.message == "")
     }
@@ -195,13 +231,19 @@ struct ClusterTimelineTests {
     init() {
         var settings = CoordinatorSettings()
         settings.lease = .seconds(10)
-        state = ClusterState(settings: settings, tenants: [TenantPolicy(keyID: "t", secret: [1], rate: 1000, burst: 1000, maxQueued: 1000)], now: now)
+        state = ClusterState(
+            settings: settings,
+            tenants: [TenantPolicy(keyID: "t", secret: [1], rate: 1000, burst: 1000, maxQueued: 1000)], now: now)
     }
 
     mutating func queued(_ count: Int, deadline: UInt32 = 0) -> [JobID] {
         (0..<count).compactMap { _ in
-            let submit = Submit(mode: .async, deadlineMilliseconds: deadline, sourceSize: 1, pipeline: ByteBuffer(string: "[]"))
-            guard case .admitted(let id) = state.admit(tenant: "t", submit: submit, variantCount: 1, subscriber: nil, now: now) else { return nil }
+            let submit = Submit(
+                mode: .async, deadlineMilliseconds: deadline, sourceSize: 1, pipeline: ByteBuffer(string: "[]"))
+            guard
+                case .admitted(let id) = state.admit(
+                    tenant: "t", submit: submit, variantCount: 1, subscriber: nil, now: now)
+            else { return nil }
             _ = state.sourceReceived(id, source: [Chunk(raw: ByteBuffer(bytes: [1]), isLast: true)], now: now)
             return id
         }
@@ -218,7 +260,8 @@ struct ClusterTimelineTests {
         _ = state.tick(now: now)
         // Only the first job is renewed, each second.
         for second in 1...12 {
-            _ = state.heartbeat(worker: worker, tasks: [.init(taskID: jobs[0], attempt: 1)], now: now + .seconds(Int64(second)))
+            _ = state.heartbeat(
+                worker: worker, tasks: [.init(taskID: jobs[0], attempt: 1)], now: now + .seconds(Int64(second)))
         }
         let actions = state.tick(now: now + .seconds(12))
         let cancelled = actions.compactMap { if case .cancelTask(_, let job, _) = $0 { job } else { nil } }
@@ -227,7 +270,9 @@ struct ClusterTimelineTests {
         #expect(state.tick(now: now + .seconds(13)).allSatisfy { if case .cancelTask = $0 { false } else { true } })
     }
 
-    @Test("cancelled queued jobs are skipped by dispatch without being searched for; a deadline ends a job only while it waits")
+    @Test(
+        "cancelled queued jobs are skipped by dispatch without being searched for; a deadline ends a job only while it waits"
+    )
     mutating func lazyRemoval() {
         let late = queued(1, deadline: 500)
         let patient = queued(1, deadline: 5_000)
@@ -243,7 +288,8 @@ struct ClusterTimelineTests {
 
         let jobs = queued(5)
         for job in jobs.prefix(3) { _ = state.cancel(job, tenant: "t", now: now) }
-        let (_, dispatched) = state.registerWorker(name: "w", address: "a", slots: 8, formats: [.jpeg], now: now + .seconds(1))
+        let (_, dispatched) = state.registerWorker(
+            name: "w", address: "a", slots: 8, formats: [.jpeg], now: now + .seconds(1))
         #expect(Self.assigned(dispatched) == patient + Array(jobs.suffix(2)))
         // The patient job now runs: its deadline no longer applies.
         _ = state.tick(now: now + .seconds(6))
@@ -277,9 +323,15 @@ struct ClusterTimelineTests {
         }
         #expect(state.queue.count <= 1024 + 2)
         let keyed = Submit(mode: .async, idempotencyKey: "k", sourceSize: 10, pipeline: ByteBuffer(string: "[]"))
-        guard case .admitted(let first) = state.admit(tenant: "t", submit: keyed, variantCount: 1, subscriber: nil, now: now) else { return }
+        guard
+            case .admitted(let first) = state.admit(
+                tenant: "t", submit: keyed, variantCount: 1, subscriber: nil, now: now)
+        else { return }
         _ = state.cancel(first, tenant: "t", now: now)  // its source never completed
-        guard case .admitted(let second) = state.admit(tenant: "t", submit: keyed, variantCount: 1, subscriber: nil, now: now) else {
+        guard
+            case .admitted(let second) = state.admit(
+                tenant: "t", submit: keyed, variantCount: 1, subscriber: nil, now: now)
+        else {
             Issue.record("the key of a job cancelled during its upload stayed taken")
             return
         }

@@ -1,6 +1,7 @@
-import Testing
-@testable import PixelFlowImaging
 import PixelFlowPipeline
+import Testing
+
+@testable import PixelFlowImaging
 
 extension ImagingTests {
     /// cover, contain, crop and the post-operations, checked on pixels.
@@ -9,17 +10,21 @@ extension ImagingTests {
 
         @Test func coverFillsTheBoxExactly() async throws {
             let pipeline = try PipelineDecoder.decode(compact: [
-                "centre:cover:50x50:png", "attention:cover:50x50:png:gravity=attention", "entropy:cover:50x50:png:gravity=entropy",
+                "centre:cover:50x50:png", "attention:cover:50x50:png:gravity=attention",
+                "entropy:cover:50x50:png:gravity=entropy",
             ])
             let (report, variants) = try await run(sharedEngine, Self.quadrants, pipeline)
             #expect(report.variants.allSatisfy { $0.width == 50 && $0.height == 50 })
             // Centre gravity keeps the middle: red|green on top, blue|yellow below.
             let centre = Fixtures.decode(try #require(variants["centre"]).data)
-            #expect(close(Fixtures.pixel(centre, 5, 5), Fixtures.red) && close(Fixtures.pixel(centre, 45, 45), Fixtures.yellow))
+            #expect(
+                close(Fixtures.pixel(centre, 5, 5), Fixtures.red)
+                    && close(Fixtures.pixel(centre, 45, 45), Fixtures.yellow))
         }
 
         @Test func containPadsWithTheBackground() async throws {
-            let (report, variants) = try await run(sharedEngine, Self.quadrants, variant("box:contain:100x100:png:background=#0000ff"))
+            let (report, variants) = try await run(
+                sharedEngine, Self.quadrants, variant("box:contain:100x100:png:background=#0000ff"))
             #expect(report.variants[0].width == 100 && report.variants[0].height == 100)
             let output = Fixtures.decode(try #require(variants["box"]).data)
             #expect(close(Fixtures.pixel(output, 50, 5), (0, 0, 255)), "padding above")
@@ -29,11 +34,14 @@ extension ImagingTests {
 
         @Test func cropThenResizeUsesSourceCoordinates() async throws {
             // The crop is the yellow quadrant; the decode is shrunk 4× first, the crop must follow.
-            let (report, variants) = try await run(sharedEngine, Self.quadrants, variant("c:crop:25:png:crop=100,50,100,50"))
+            let (report, variants) = try await run(
+                sharedEngine, Self.quadrants, variant("c:crop:25:png:crop=100,50,100,50"))
             #expect(report.decodedWidth == 50, "decoded at a quarter of the source")
             #expect(report.variants[0].width == 25 && report.variants[0].height == 13)
             let output = Fixtures.decode(try #require(variants["c"]).data)
-            #expect(close(Fixtures.pixel(output, 2, 2), Fixtures.yellow) && close(Fixtures.pixel(output, 22, 10), Fixtures.yellow))
+            #expect(
+                close(Fixtures.pixel(output, 2, 2), Fixtures.yellow)
+                    && close(Fixtures.pixel(output, 22, 10), Fixtures.yellow))
         }
 
         @Test func rotateFlipFlop() async throws {
@@ -52,7 +60,9 @@ extension ImagingTests {
         }
 
         @Test func blurSoftensTheEdgeAndSharpenKeepsSize() async throws {
-            let pipeline = try PipelineDecoder.decode(compact: ["soft:resize:200:png:blur=4", "crisp:resize:200:png:sharpen"])
+            let pipeline = try PipelineDecoder.decode(compact: [
+                "soft:resize:200:png:blur=4", "crisp:resize:200:png:sharpen",
+            ])
             let (report, variants) = try await run(sharedEngine, Self.quadrants, pipeline)
             let soft = Fixtures.decode(try #require(variants["soft"]).data)
             // At the red/green boundary a blur mixes the two.

@@ -1,7 +1,8 @@
 import CVipsShim
-import Testing
-@testable import PixelFlowImaging
 import PixelFlowPipeline
+import Testing
+
+@testable import PixelFlowImaging
 
 extension ImagingTests {
     /// Real-photo colour handling: ICC profiles, CMYK, 16-bit, grey and alpha end up as the right sRGB values.
@@ -30,7 +31,8 @@ extension ImagingTests {
         @Test func cmykJPEGWithoutProfileBecomesSRGB() async throws {
             let cmyk = Self.transformed(Fixtures.solid(Self.swatch), to: "cmyk")
             let source = Fixtures.encode(cmyk, as: .jpeg, strip: true)
-            #expect(!Fixtures.hasField(Fixtures.decode(source), "icc-profile-data"), "the fixture must carry no profile")
+            #expect(
+                !Fixtures.hasField(Fixtures.decode(source), "icc-profile-data"), "the fixture must carry no profile")
             let (_, variants) = try await run(sharedEngine, source, variant("v:resize:32:jpeg"))
             let pixel = centre(of: try #require(variants["v"]).data)
             #expect(pixel.count == 3)
@@ -54,12 +56,17 @@ extension ImagingTests {
             let source = Fixtures.encode(tagged, as: .png, strip: false)
             let (_, variants) = try await run(sharedEngine, source, variant("v:resize:64:png"))
             let output = Fixtures.decode(try #require(variants["v"]).data)
-            #expect(close(Fixtures.pixel(output, 8, 8), Fixtures.red, tolerance: 6), "got \(Fixtures.pixel(output, 8, 8))")
-            #expect(close(Fixtures.pixel(output, 8, 40), Fixtures.blue, tolerance: 6), "got \(Fixtures.pixel(output, 8, 40))")
+            #expect(
+                close(Fixtures.pixel(output, 8, 8), Fixtures.red, tolerance: 6), "got \(Fixtures.pixel(output, 8, 8))")
+            #expect(
+                close(Fixtures.pixel(output, 8, 40), Fixtures.blue, tolerance: 6),
+                "got \(Fixtures.pixel(output, 8, 40))")
         }
 
         @Test func sixteenBitPNGBecomesEightBit() async throws {
-            let wide = try Fixtures.solid(Self.swatch).apply("colourspace") { pf_colourspace($0, $1, Int32(VIPS_INTERPRETATION_RGB16.rawValue)) }
+            let wide = try Fixtures.solid(Self.swatch).apply("colourspace") {
+                pf_colourspace($0, $1, Int32(VIPS_INTERPRETATION_RGB16.rawValue))
+            }
             #expect(wide.bandFormat == VIPS_FORMAT_USHORT)
             let source = Fixtures.encode(wide, as: .png)
             let (_, variants) = try await run(sharedEngine, source, variant("v:resize:32:png"))
@@ -79,9 +86,13 @@ extension ImagingTests {
 
         @Test func alphaIsKeptOrFlattenedOntoBackground() async throws {
             // Left half opaque red, right half fully transparent.
-            let rgba = Fixtures.image(width: 64, height: 48, bands: 4, alpha: { x, _ in x < 32 ? 255 : 0 }) { _, _ in Fixtures.red }
+            let rgba = Fixtures.image(width: 64, height: 48, bands: 4, alpha: { x, _ in x < 32 ? 255 : 0 }) { _, _ in
+                Fixtures.red
+            }
             let source = Fixtures.encode(rgba, as: .png)
-            let pipeline = try PipelineDecoder.decode(compact: ["keep:resize:64:png", "flat:resize:64:jpeg:background=#00ff00"])
+            let pipeline = try PipelineDecoder.decode(compact: [
+                "keep:resize:64:png", "flat:resize:64:jpeg:background=#00ff00",
+            ])
             let (_, variants) = try await run(sharedEngine, source, pipeline)
 
             let kept = Fixtures.decode(try #require(variants["keep"]).data)
@@ -100,7 +111,9 @@ extension ImagingTests {
             vips_image_set_int(tagged.pointer, "orientation", 1)
             let source = Fixtures.encode(tagged, as: .jpeg, strip: false)
             #expect(Fixtures.hasField(Fixtures.decode(source), "exif-data"), "the fixture must carry EXIF")
-            let pipeline = try PipelineDecoder.decode(compact: ["stripped:resize:32:webp", "kept:resize:32:jpeg:strip=false"])
+            let pipeline = try PipelineDecoder.decode(compact: [
+                "stripped:resize:32:webp", "kept:resize:32:jpeg:strip=false",
+            ])
             let (_, variants) = try await run(sharedEngine, source, pipeline)
             let stripped = Fixtures.decode(try #require(variants["stripped"]).data)
             #expect(!Fixtures.hasField(stripped, "exif-data") && !Fixtures.hasField(stripped, "icc-profile-data"))

@@ -1,12 +1,15 @@
-import Testing
-@testable import PixelFlowImaging
 import PixelFlowPipeline
+import Testing
+
+@testable import PixelFlowImaging
 
 extension ImagingTests {
     @Suite struct EngineBasicsTests {
         @Test func canonicalPipelineFromOneDecode() async throws {
             let source = Fixtures.encode(Fixtures.noise(width: 800, height: 600), as: .jpeg)
-            let pipeline = try PipelineDecoder.decode(compact: ["thumb:resize:100:webp:q=80", "medium:resize:200:jpeg:q=85", "large:resize:400:webp:q=75"])
+            let pipeline = try PipelineDecoder.decode(compact: [
+                "thumb:resize:100:webp:q=80", "medium:resize:200:jpeg:q=85", "large:resize:400:webp:q=75",
+            ])
             let (report, variants) = try await run(sharedEngine, source, pipeline)
 
             #expect(report.source.format == .jpeg && report.source.width == 800 && report.source.height == 600)
@@ -27,7 +30,9 @@ extension ImagingTests {
 
         @Test func variantsStreamAsEachIsEncoded() async throws {
             let source = Fixtures.encode(Fixtures.noise(width: 320, height: 240), as: .png)
-            let pipeline = try PipelineDecoder.decode(compact: ["a:resize:50:png", "b:resize:60:jpeg", "c:resize:70:webp"])
+            let pipeline = try PipelineDecoder.decode(compact: [
+                "a:resize:50:png", "b:resize:60:jpeg", "c:resize:70:webp",
+            ])
             var seen: [String] = []
             var decoded = false
             for try await event in sharedEngine.events(source: source, pipeline: pipeline) {

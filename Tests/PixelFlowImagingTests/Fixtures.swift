@@ -1,8 +1,9 @@
 import CVipsShim
 import Foundation
-import Testing
-@testable import PixelFlowImaging
 import PixelFlowPipeline
+import Testing
+
+@testable import PixelFlowImaging
 
 /// Test images made with libvips at run time, so no photo has to be committed.
 enum Fixtures {
@@ -14,8 +15,10 @@ enum Fixtures {
     static let yellow: RGB = (240, 220, 20)
 
     /// An image from a per-pixel colour function, `bands` 1 (grey from red), 3 or 4 (opaque unless `alpha` says).
-    static func image(width: Int, height: Int, bands: Int = 3, alpha: (Int, Int) -> UInt8 = { _, _ in 255 },
-                      colour: (Int, Int) -> RGB) -> VipsImageRef {
+    static func image(
+        width: Int, height: Int, bands: Int = 3, alpha: (Int, Int) -> UInt8 = { _, _ in 255 },
+        colour: (Int, Int) -> RGB
+    ) -> VipsImageRef {
         VipsRuntime.start()
         var pixels = [UInt8](repeating: 0, count: width * height * bands)
         for y in 0..<height {
@@ -31,7 +34,9 @@ enum Fixtures {
                 }
             }
         }
-        let image = pixels.withUnsafeBufferPointer { pf_image_from_pixels($0.baseAddress, Int32(width), Int32(height), Int32(bands))! }
+        let image = pixels.withUnsafeBufferPointer {
+            pf_image_from_pixels($0.baseAddress, Int32(width), Int32(height), Int32(bands))!
+        }
         // new_from_memory guesses the interpretation from the bands; make it explicit.
         image.pointee.Type = bands < 3 ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB
         return VipsImageRef(owning: image)
@@ -67,19 +72,25 @@ enum Fixtures {
 
     enum Encoding { case jpeg, png, webp, tiff, gif, heic, avif }
 
-    static func encode(_ image: VipsImageRef, as encoding: Encoding, strip: Bool = true, quality: Int32 = 95) -> [UInt8] {
+    static func encode(_ image: VipsImageRef, as encoding: Encoding, strip: Bool = true, quality: Int32 = 95) -> [UInt8]
+    {
         var buffer: UnsafeMutableRawPointer?
         var length = 0
         let s: Int32 = strip ? 1 : 0
-        let status: Int32 = switch encoding {
-        case .jpeg: pf_jpegsave_buffer(image.pointer, &buffer, &length, quality, 0, s)
-        case .png: pf_pngsave_buffer(image.pointer, &buffer, &length, s)
-        case .webp: pf_webpsave_buffer(image.pointer, &buffer, &length, quality, 0, 4, s)
-        case .tiff: pf_tiffsave_buffer(image.pointer, &buffer, &length)
-        case .gif: pf_gifsave_buffer(image.pointer, &buffer, &length, 7, s)
-        case .heic: pf_heifsave_buffer(image.pointer, &buffer, &length, quality, 0, Int32(VIPS_FOREIGN_HEIF_COMPRESSION_HEVC.rawValue), s)
-        case .avif: pf_heifsave_buffer(image.pointer, &buffer, &length, quality, 0, Int32(VIPS_FOREIGN_HEIF_COMPRESSION_AV1.rawValue), s)
-        }
+        let status: Int32 =
+            switch encoding {
+            case .jpeg: pf_jpegsave_buffer(image.pointer, &buffer, &length, quality, 0, s)
+            case .png: pf_pngsave_buffer(image.pointer, &buffer, &length, s)
+            case .webp: pf_webpsave_buffer(image.pointer, &buffer, &length, quality, 0, 4, s)
+            case .tiff: pf_tiffsave_buffer(image.pointer, &buffer, &length)
+            case .gif: pf_gifsave_buffer(image.pointer, &buffer, &length, 7, s)
+            case .heic:
+                pf_heifsave_buffer(
+                    image.pointer, &buffer, &length, quality, 0, Int32(VIPS_FOREIGN_HEIF_COMPRESSION_HEVC.rawValue), s)
+            case .avif:
+                pf_heifsave_buffer(
+                    image.pointer, &buffer, &length, quality, 0, Int32(VIPS_FOREIGN_HEIF_COMPRESSION_AV1.rawValue), s)
+            }
         precondition(status == 0, "fixture encode failed: \(VipsErrorBuffer.take())")
         defer { g_free(buffer) }
         return Array(UnsafeRawBufferPointer(start: buffer, count: length))
@@ -94,7 +105,9 @@ enum Fixtures {
         VipsRuntime.start()
         // The buffer must outlive the lazy image: render it to memory while the bytes are pinned.
         return bytes.withUnsafeBytes { raw in
-            let lazy = try! VipsImageRef.make("load") { pf_image_new_from_buffer(raw.baseAddress, raw.count, Int32(VIPS_FAIL_ON_NONE.rawValue), $0) }
+            let lazy = try! VipsImageRef.make("load") {
+                pf_image_new_from_buffer(raw.baseAddress, raw.count, Int32(VIPS_FAIL_ON_NONE.rawValue), $0)
+            }
             return try! lazy.copiedToMemory()
         }
     }
@@ -124,7 +137,9 @@ func variant(_ compact: String) -> Pipeline {
 }
 
 /// Runs a job and returns the error code it failed with, or `nil` when it succeeded.
-func failureCode(_ engine: ImagingEngine, _ source: [UInt8], _ pipeline: Pipeline = variant("v:resize:32:png")) async -> ImagingError.Code? {
+func failureCode(
+    _ engine: ImagingEngine, _ source: [UInt8], _ pipeline: Pipeline = variant("v:resize:32:png")
+) async -> ImagingError.Code? {
     do {
         _ = try await engine.process(source: source, pipeline: pipeline)
         return nil
@@ -146,7 +161,9 @@ actor Collected {
     }
 }
 
-func run(_ engine: ImagingEngine, _ source: [UInt8], _ pipeline: Pipeline) async throws -> (JobReport, [String: EncodedVariant]) {
+func run(
+    _ engine: ImagingEngine, _ source: [UInt8], _ pipeline: Pipeline
+) async throws -> (JobReport, [String: EncodedVariant]) {
     let collected = Collected()
     let report = try await engine.process(source: source, pipeline: pipeline) { await collected.add($0) }
     return (report, await collected.variants)

@@ -1,8 +1,9 @@
 import CVipsShim
 import Foundation
-import Testing
-@testable import PixelFlowImaging
 import PixelFlowPipeline
+import Testing
+
+@testable import PixelFlowImaging
 
 extension ImagingTests {
     /// Every hostile input fails with its own error code, before (or instead of) a full decode, never a crash.
@@ -40,12 +41,14 @@ extension ImagingTests {
         }
 
         @Test func svgIsRefused() async {
-            let svg = #"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10" fill="red"/></svg>"#
+            let svg =
+                #"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10" fill="red"/></svg>"#
             #expect(await failureCode(sharedEngine, Array(svg.utf8)) == .unsupportedFormat)
         }
 
         @Test func pdfIsRefused() async {
-            let pdf = "%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+            let pdf =
+                "%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
             #expect(await failureCode(sharedEngine, Array(pdf.utf8)) == .unsupportedFormat)
         }
 
@@ -64,7 +67,9 @@ extension ImagingTests {
         @Test func pixelLimitIsConfigurable() async {
             let engine = ImagingEngine(threads: 1, limits: ImagingLimits(maxPixels: 1000))
             #expect(await failureCode(engine, Self.smallPNG) == .imageTooLarge)
-            #expect(await failureCode(ImagingEngine(threads: 1, limits: ImagingLimits(maxSide: 50)), Self.smallPNG) == .imageTooLarge)
+            #expect(
+                await failureCode(ImagingEngine(threads: 1, limits: ImagingLimits(maxSide: 50)), Self.smallPNG)
+                    == .imageTooLarge)
         }
 
         @Test func sourceByteLimit() async {
@@ -79,7 +84,9 @@ extension ImagingTests {
         }
 
         @Test func cropOutsideTheSource() async {
-            #expect(await failureCode(sharedEngine, Self.smallPNG, variant("c:crop:-:png:crop=64,0,10,10")) == .invalidPipeline)
+            #expect(
+                await failureCode(sharedEngine, Self.smallPNG, variant("c:crop:-:png:crop=64,0,10,10"))
+                    == .invalidPipeline)
         }
 
         @Test func jobTimeLimit() async {
@@ -140,7 +147,8 @@ enum PNGBytes {
 enum AnimatedGIF {
     static func make(frames: Int, side: Int = 16) -> [UInt8] {
         let colours = [Fixtures.red, Fixtures.green, Fixtures.blue, Fixtures.yellow]
-        let strip = Fixtures.copy(Fixtures.image(width: side, height: side * frames) { _, y in colours[(y / side) % colours.count] })
+        let strip = Fixtures.copy(
+            Fixtures.image(width: side, height: side * frames) { _, y in colours[(y / side) % colours.count] })
         vips_image_set_int(strip.pointer, "page-height", Int32(side))
         return Fixtures.encode(strip, as: .gif)
     }

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import PixelFlowImaging
 import PixelFlowPipeline
+import Testing
+
+@testable import PixelFlowImaging
 
 extension ImagingTests {
     /// libvips' counters are process-wide and other suites in this test process use libvips too, so the batch
@@ -12,12 +13,14 @@ extension ImagingTests {
         }
 
         @Test func batchReturnsToBaselineAndBombsAllocateNothing() throws {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pixelflow-leaks-\(UUID().uuidString)")
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "pixelflow-leaks-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
             let good = Fixtures.encode(Fixtures.noise(width: 300, height: 200), as: .jpeg)
             let files = [
-                ("good.jpg", good), ("good.png", Fixtures.encode(Fixtures.quadrants(width: 200, height: 120), as: .png)),
+                ("good.jpg", good),
+                ("good.png", Fixtures.encode(Fixtures.quadrants(width: 200, height: 120), as: .png)),
                 ("truncated.jpg", Array(good.prefix(good.count / 2))), ("text.jpg", Array("not an image".utf8)),
             ]
             for (name, bytes) in files { try Data(bytes).write(to: folder.appendingPathComponent(name)) }
@@ -26,7 +29,9 @@ extension ImagingTests {
 
             let process = Process()
             process.executableURL = Self.benchBinary
-            process.arguments = ["imaging", "leaks", "--bomb", bomb.path, "--jobs", "24"] + files.map { folder.appendingPathComponent($0.0).path }
+            process.arguments =
+                ["imaging", "leaks", "--bomb", bomb.path, "--jobs", "24"]
+                + files.map { folder.appendingPathComponent($0.0).path }
             let out = Pipe()
             process.standardOutput = out
             try process.run()

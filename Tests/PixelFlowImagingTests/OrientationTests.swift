@@ -1,7 +1,8 @@
 import CVipsShim
-import Testing
-@testable import PixelFlowImaging
 import PixelFlowPipeline
+import Testing
+
+@testable import PixelFlowImaging
 
 extension ImagingTests {
     /// For each EXIF orientation, store the pixels the way a camera would and check the output shows the
@@ -29,14 +30,16 @@ extension ImagingTests {
             let swapped = n >= 5
             let storedWidth = swapped ? displayHeight : displayWidth
             let storedHeight = swapped ? displayWidth : displayHeight
-            var display: [[Fixtures.RGB]] = Array(repeating: Array(repeating: (0, 0, 0), count: storedWidth), count: storedHeight)
+            var display: [[Fixtures.RGB]] = Array(
+                repeating: Array(repeating: (0, 0, 0), count: storedWidth), count: storedHeight)
             for dy in 0..<displayHeight {
                 for dx in 0..<displayWidth {
                     let (sx, sy) = storedPosition(dx: dx, dy: dy, orientation: n)
                     display[sy][sx] = Fixtures.quadrantColour(x: dx, y: dy, width: displayWidth, height: displayHeight)
                 }
             }
-            let stored = Fixtures.copy(Fixtures.image(width: storedWidth, height: storedHeight) { x, y in display[y][x] })
+            let stored = Fixtures.copy(
+                Fixtures.image(width: storedWidth, height: storedHeight) { x, y in display[y][x] })
             vips_image_set_int(stored.pointer, "orientation", Int32(n))
             return Fixtures.encode(stored, as: .jpeg, strip: false)
         }
@@ -49,10 +52,17 @@ extension ImagingTests {
             let output = Fixtures.decode(try #require(variants["v"]).data)
             #expect(output.width == 48 && output.height == 32)
             let inset = 4
-            #expect(close(Fixtures.pixel(output, inset, inset), Fixtures.red), "top-left for orientation \(orientation)")
-            #expect(close(Fixtures.pixel(output, 47 - inset, inset), Fixtures.green), "top-right for orientation \(orientation)")
-            #expect(close(Fixtures.pixel(output, inset, 31 - inset), Fixtures.blue), "bottom-left for orientation \(orientation)")
-            #expect(close(Fixtures.pixel(output, 47 - inset, 31 - inset), Fixtures.yellow), "bottom-right for orientation \(orientation)")
+            #expect(
+                close(Fixtures.pixel(output, inset, inset), Fixtures.red), "top-left for orientation \(orientation)")
+            #expect(
+                close(Fixtures.pixel(output, 47 - inset, inset), Fixtures.green),
+                "top-right for orientation \(orientation)")
+            #expect(
+                close(Fixtures.pixel(output, inset, 31 - inset), Fixtures.blue),
+                "bottom-left for orientation \(orientation)")
+            #expect(
+                close(Fixtures.pixel(output, 47 - inset, 31 - inset), Fixtures.yellow),
+                "bottom-right for orientation \(orientation)")
         }
 
         @Test func cropCoordinatesReferToTheOrientedSource() async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PixelFlowImaging
 
 extension ImagingTests {
@@ -37,21 +38,27 @@ extension ImagingTests {
             let stdout = out.fileHandleForReading.readDataToEndOfFile()
             let stderr = err.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
-            return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
+            return Run(
+                status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                stderr: String(decoding: stderr, as: UTF8.self))
         }
 
         static func workspace() throws -> URL {
-            let root = FileManager.default.temporaryDirectory.appendingPathComponent("pixelflow-process-\(UUID().uuidString)")
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "pixelflow-process-\(UUID().uuidString)")
             let inputs = root.appendingPathComponent("in")
             try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
-            try Data(Fixtures.encode(Fixtures.noise(width: 120, height: 80), as: .jpeg)).write(to: inputs.appendingPathComponent("photo.jpg"))
-            try Data(Fixtures.encode(Fixtures.quadrants(width: 60, height: 60), as: .png)).write(to: inputs.appendingPathComponent("art.png"))
+            try Data(Fixtures.encode(Fixtures.noise(width: 120, height: 80), as: .jpeg)).write(
+                to: inputs.appendingPathComponent("photo.jpg"))
+            try Data(Fixtures.encode(Fixtures.quadrants(width: 60, height: 60), as: .png)).write(
+                to: inputs.appendingPathComponent("art.png"))
             return root
         }
 
         @Test func binaryExists() {
-            #expect(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the package first: \(Self.binary.path)")
+            #expect(
+                FileManager.default.isExecutableFile(atPath: Self.binary.path),
+                "build the package first: \(Self.binary.path)")
         }
 
         @Test func writesVariantsAndJSONLines() throws {
@@ -62,12 +69,17 @@ extension ImagingTests {
             try Data("ignored: not an image extension".utf8).write(to: inputs.appendingPathComponent("notes.txt"))
             let out = root.appendingPathComponent("out")
 
-            let result = try Self.run(["--json", "-o", out.path, "--threads", "2",
-                                       "--variant", "small:resize:32:png", "--variant", "sq:cover:16x16:webp:q=70", inputs.path])
+            let result = try Self.run([
+                "--json", "-o", out.path, "--threads", "2",
+                "--variant", "small:resize:32:png", "--variant", "sq:cover:16x16:webp:q=70", inputs.path,
+            ])
             #expect(result.status == 1, "one source fails: \(result.stderr)")
             let lines = result.lines
             #expect(lines.count == 3)
-            let bySource = Dictionary(uniqueKeysWithValues: lines.map { (URL(fileURLWithPath: $0["source"] as! String).lastPathComponent, $0) })
+            let bySource = Dictionary(
+                uniqueKeysWithValues: lines.map {
+                    (URL(fileURLWithPath: $0["source"] as! String).lastPathComponent, $0)
+                })
 
             let photo = try #require(bySource["photo.jpg"])
             #expect(photo["ok"] as? Bool == true)
@@ -82,8 +94,12 @@ extension ImagingTests {
                 #expect((attributes[.size] as? Int) == bytes)
                 #expect(item["ms"] is Double || item["ms"] is Int)
             }
-            #expect(variants[0]["width"] as? Int == 32 && variants[0]["height"] as? Int == 21 && variants[0]["format"] as? String == "png")
-            #expect(variants[1]["width"] as? Int == 16 && variants[1]["height"] as? Int == 16 && variants[1]["format"] as? String == "webp")
+            #expect(
+                variants[0]["width"] as? Int == 32 && variants[0]["height"] as? Int == 21
+                    && variants[0]["format"] as? String == "png")
+            #expect(
+                variants[1]["width"] as? Int == 16 && variants[1]["height"] as? Int == 16
+                    && variants[1]["format"] as? String == "webp")
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("art/sq.webp").path))
 
             let broken = try #require(bySource["broken.jpg"])
@@ -97,9 +113,14 @@ extension ImagingTests {
             let root = try Self.workspace()
             defer { try? FileManager.default.removeItem(at: root) }
             let job = root.appendingPathComponent("job.json")
-            try Data(#"{"source_type":"inline","pipeline":[{"id":"thumb_small","action":"resize","width":40,"format":"webp","quality":80}]}"#.utf8).write(to: job)
+            try Data(
+                #"{"source_type":"inline","pipeline":[{"id":"thumb_small","action":"resize","width":40,"format":"webp","quality":80}]}"#
+                    .utf8
+            ).write(to: job)
             let out = root.appendingPathComponent("out")
-            let result = try Self.run(["--pipeline", job.path, "-o", out.path, root.appendingPathComponent("in/photo.jpg").path])
+            let result = try Self.run([
+                "--pipeline", job.path, "-o", out.path, root.appendingPathComponent("in/photo.jpg").path,
+            ])
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("1 images") && result.stdout.contains("0 failed"))
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("photo/thumb_small.webp").path))

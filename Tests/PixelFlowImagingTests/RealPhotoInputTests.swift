@@ -1,6 +1,7 @@
-import Testing
-@testable import PixelFlowImaging
 import PixelFlowPipeline
+import Testing
+
+@testable import PixelFlowImaging
 
 extension ImagingTests {
     /// Each accepted input format decodes, and animated inputs give their first frame.
@@ -11,12 +12,17 @@ extension ImagingTests {
             let (report, variants) = try await run(sharedEngine, source, variant("v:resize:48:png"))
             let output = Fixtures.decode(try #require(variants["v"]).data)
             #expect(report.variants[0].width == 48 && report.variants[0].height == 32)
-            #expect(close(Fixtures.pixel(output, 4, 4), Fixtures.red, tolerance: 40), "\(encoding): \(Fixtures.pixel(output, 4, 4))")
-            #expect(close(Fixtures.pixel(output, 43, 27), Fixtures.yellow, tolerance: 40), "\(encoding): \(Fixtures.pixel(output, 43, 27))")
+            #expect(
+                close(Fixtures.pixel(output, 4, 4), Fixtures.red, tolerance: 40),
+                "\(encoding): \(Fixtures.pixel(output, 4, 4))")
+            #expect(
+                close(Fixtures.pixel(output, 43, 27), Fixtures.yellow, tolerance: 40),
+                "\(encoding): \(Fixtures.pixel(output, 43, 27))")
         }
 
         @Test func animatedGIFGivesItsFirstFrame() async throws {
-            let (report, variants) = try await run(sharedEngine, AnimatedGIF.make(frames: 4), variant("v:resize:16:png"))
+            let (report, variants) = try await run(
+                sharedEngine, AnimatedGIF.make(frames: 4), variant("v:resize:16:png"))
             #expect(report.source.frames == 4)
             let output = Fixtures.decode(try #require(variants["v"]).data)
             #expect(output.width == 16 && output.height == 16)

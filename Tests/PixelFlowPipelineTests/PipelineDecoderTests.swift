@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PixelFlowPipeline
 
 @Suite struct PipelineDecoderTests {
@@ -18,28 +19,36 @@ import Testing
     }
 
     @Test func acceptsTheOriginalJobShape() throws {
-        let pipeline = try decode("""
-        {"source_type": "inline", "webhook_url": "https://client.example/hooks/done",
-         "pipeline": [{"id": "thumb_small", "action": "resize", "width": 150, "format": "webp", "quality": 80}]}
-        """)
-        #expect(pipeline.variants == [VariantSpec(id: "thumb_small", action: .resize, width: 150, format: .webp, quality: 80)])
+        let pipeline = try decode(
+            """
+            {"source_type": "inline", "webhook_url": "https://client.example/hooks/done",
+             "pipeline": [{"id": "thumb_small", "action": "resize", "width": 150, "format": "webp", "quality": 80}]}
+            """)
+        #expect(
+            pipeline.variants == [
+                VariantSpec(id: "thumb_small", action: .resize, width: 150, format: .webp, quality: 80)
+            ])
     }
 
     @Test func acceptsABareArrayWithEveryExtraField() throws {
-        let pipeline = try decode("""
-        [{"id": "a", "action": "cover", "width": 300, "height": 200, "format": "jpg", "quality": 70,
-          "progressive": true, "strip": false, "background": "#f00", "gravity": "attention",
-          "rotate": 90, "flip": true, "flop": true, "blur": 1.5, "sharpen": true, "enlarge": true},
-         {"id": "b", "action": "crop", "crop": {"x": 1, "y": 2, "width": 30, "height": 40}, "format": "webp",
-          "lossless": true, "effort": 6, "background": [0, 128, 255]}]
-        """)
+        let pipeline = try decode(
+            """
+            [{"id": "a", "action": "cover", "width": 300, "height": 200, "format": "jpg", "quality": 70,
+              "progressive": true, "strip": false, "background": "#f00", "gravity": "attention",
+              "rotate": 90, "flip": true, "flop": true, "blur": 1.5, "sharpen": true, "enlarge": true},
+             {"id": "b", "action": "crop", "crop": {"x": 1, "y": 2, "width": 30, "height": 40}, "format": "webp",
+              "lossless": true, "effort": 6, "background": [0, 128, 255]}]
+            """)
         let cover = pipeline.variants[0]
         #expect(cover.format == .jpeg && cover.progressive && !cover.strip && cover.gravity == .attention)
         #expect(cover.background == RGBColour(red: 255, green: 0, blue: 0))
-        #expect(cover.rotate == .quarter && cover.flip && cover.flop && cover.blur == 1.5 && cover.sharpen == 1.0 && cover.enlarge)
+        #expect(
+            cover.rotate == .quarter && cover.flip && cover.flop && cover.blur == 1.5 && cover.sharpen == 1.0
+                && cover.enlarge)
         let crop = pipeline.variants[1]
         #expect(crop.crop == CropRect(x: 1, y: 2, width: 30, height: 40))
-        #expect(crop.lossless && crop.effectiveEffort == 6 && crop.background == RGBColour(red: 0, green: 128, blue: 255))
+        #expect(
+            crop.lossless && crop.effectiveEffort == 6 && crop.background == RGBColour(red: 0, green: 128, blue: 255))
         #expect(crop.strip, "strip defaults to true")
     }
 
@@ -64,11 +73,17 @@ import Testing
         (##"[{"id":"a","action":"resize","width":10,"format":"png","background":"#12"}]"##, "pipeline[0].background"),
         (#"[{"id":"../etc","action":"resize","width":10,"format":"png"}]"#, "pipeline[0].id"),
         (#"[{"id":"","action":"resize","width":10,"format":"png"}]"#, "pipeline[0].id"),
-        (#"[{"id":"a","action":"resize","width":10,"format":"png"},{"id":"a","action":"resize","width":20,"format":"png"}]"#, "pipeline[1].id"),
+        (
+            #"[{"id":"a","action":"resize","width":10,"format":"png"},{"id":"a","action":"resize","width":20,"format":"png"}]"#,
+            "pipeline[1].id"
+        ),
         (#"[]"#, "pipeline"),
         (#"{"pipeline": 3}"#, "pipeline"),
         (#"{"source_type": "inline"}"#, "pipeline"),
-        (#"[{"id":"a","action":"crop","crop":{"x":0,"y":0,"width":0,"height":5},"format":"png"}]"#, "pipeline[0].crop.width"),
+        (
+            #"[{"id":"a","action":"crop","crop":{"x":0,"y":0,"width":0,"height":5},"format":"png"}]"#,
+            "pipeline[0].crop.width"
+        ),
     ])
     func rejectsWithTheFieldNamed(json: String, expectedField: String) {
         #expect(field(of: json) == expectedField)
@@ -95,7 +110,9 @@ import Testing
     }
 
     @Test func canonicalPipelineMatchesDesign() {
-        let ids = Pipeline.canonical.variants.map { "\($0.id):\($0.width ?? 0):\($0.format.rawValue):\($0.effectiveQuality)" }
+        let ids = Pipeline.canonical.variants.map {
+            "\($0.id):\($0.width ?? 0):\($0.format.rawValue):\($0.effectiveQuality)"
+        }
         #expect(ids == ["thumb:150:webp:80", "medium:800:jpeg:85", "large:1600:webp:75"])
     }
 }
@@ -108,8 +125,13 @@ import Testing
             "tall:resize:x400:png",
             "face:crop:-:jpeg:crop=10,20,300,200:background=#00ff00",
         ])
-        #expect(pipeline.variants[0] == VariantSpec(id: "thumb", action: .resize, width: 150, format: .webp, quality: 80))
-        #expect(pipeline.variants[1] == VariantSpec(id: "sq", action: .cover, width: 300, height: 200, format: .avif, effort: 2, gravity: .entropy, flip: true))
+        #expect(
+            pipeline.variants[0] == VariantSpec(id: "thumb", action: .resize, width: 150, format: .webp, quality: 80))
+        #expect(
+            pipeline.variants[1]
+                == VariantSpec(
+                    id: "sq", action: .cover, width: 300, height: 200, format: .avif, effort: 2, gravity: .entropy,
+                    flip: true))
         #expect(pipeline.variants[2].width == nil && pipeline.variants[2].height == 400)
         #expect(pipeline.variants[3].crop == CropRect(x: 10, y: 20, width: 300, height: 200))
         #expect(pipeline.variants[3].background == RGBColour(red: 0, green: 255, blue: 0))

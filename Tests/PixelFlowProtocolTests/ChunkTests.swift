@@ -1,6 +1,7 @@
 import NIOCore
 import PixelFlowCompression
 import Testing
+
 @testable import PixelFlowProtocol
 
 @Suite("Chunks")
@@ -31,7 +32,9 @@ struct ChunkTests {
             wireBytes += chunk.data.readableBytes
             var decoder = FrameDecoder(from: [.client], expectingPreface: false)
             var encoded = Frame(stream: 1, .chunk(chunk)).bytes
-            guard case .frame(let decoded) = try decoder.decodeElement(&encoded), case .chunk(let received) = decoded.message else {
+            guard case .frame(let decoded) = try decoder.decodeElement(&encoded),
+                case .chunk(let received) = decoded.message
+            else {
                 Issue.record("chunk did not decode")
                 return
             }

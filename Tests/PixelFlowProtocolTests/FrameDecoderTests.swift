@@ -2,13 +2,16 @@ import NIOCore
 import NIOEmbedded
 import NIOTestUtils
 import Testing
+
 @testable import PixelFlowProtocol
 
 @Suite("Frame decoder")
 struct FrameDecoderTests {
     static let anySender = Set(PeerRole.allCases)
 
-    private func decodeAll(_ bytes: [UInt8], limits: ProtocolLimits = .default, from senders: Set<PeerRole> = anySender) throws(ProtocolError) -> [WireElement] {
+    private func decodeAll(
+        _ bytes: [UInt8], limits: ProtocolLimits = .default, from senders: Set<PeerRole> = anySender
+    ) throws(ProtocolError) -> [WireElement] {
         var decoder = FrameDecoder(limits: limits, from: senders, expectingPreface: false)
         var buffer = ByteBuffer(bytes: bytes)
         var elements: [WireElement] = []
@@ -70,21 +73,38 @@ struct FrameDecoderTests {
         #expect(try decoder.decodeElement(&buffer) == .frame(Frame(.ping(Ping(opaque: 42)))))
     }
 
-    @Test("malformed frames give typed errors", arguments: [
-        ("unknown type", [0, 0, 0, 0, 0x7F, 0, 0, 0, 0, 0, 0, 0], ErrorCode.unknownFrameType),
-        ("reserved header bytes", [0, 0, 0, 8, 0x04, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], .protocolError),
-        ("flags on a control frame", [0, 0, 0, 8, 0x04, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], .protocolError),
-        ("connection frame on a stream", [0, 0, 0, 8, 0x04, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0], .protocolError),
-        ("stream frame on stream 0", [0, 0, 0, 8, 0x16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7], .protocolError),
-        ("leftover bytes", [0, 0, 0, 9, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xEE], .protocolError),
-        ("payload too short", [0, 0, 0, 4, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], .protocolError),
-        ("string longer than payload", [0, 0, 0, 4, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 9], .protocolError),
-        ("invalid UTF-8", [0, 0, 0, 5, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 1, 0xFF], .protocolError),
-        ("bool that is not 0 or 1", [0, 0, 0, 9, 0x11, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 7, 2], .protocolError),
-        ("unknown chunk codec", [0, 0, 0, 0, 0x40, 0x06, 0, 0, 0, 0, 0, 1], .compressionError),
-        ("reserved chunk flag", [0, 0, 0, 0, 0x40, 0x80, 0, 0, 0, 0, 0, 1], .protocolError),
-        ("role 3 in AUTH", [0, 0, 0, 0x43, 0x02, 0, 0, 0, 0, 0, 0, 0, 3] + [UInt8](repeating: 0, count: 66), .wrongRole),
-    ] as [(String, [UInt8], ErrorCode)])
+    @Test(
+        "malformed frames give typed errors",
+        arguments: [
+            ("unknown type", [0, 0, 0, 0, 0x7F, 0, 0, 0, 0, 0, 0, 0], ErrorCode.unknownFrameType),
+            ("reserved header bytes", [0, 0, 0, 8, 0x04, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], .protocolError),
+            (
+                "flags on a control frame", [0, 0, 0, 8, 0x04, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                .protocolError
+            ),
+            (
+                "connection frame on a stream", [0, 0, 0, 8, 0x04, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0],
+                .protocolError
+            ),
+            (
+                "stream frame on stream 0", [0, 0, 0, 8, 0x16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7],
+                .protocolError
+            ),
+            ("leftover bytes", [0, 0, 0, 9, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xEE], .protocolError),
+            ("payload too short", [0, 0, 0, 4, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], .protocolError),
+            ("string longer than payload", [0, 0, 0, 4, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 9], .protocolError),
+            ("invalid UTF-8", [0, 0, 0, 5, 0x06, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 1, 0xFF], .protocolError),
+            (
+                "bool that is not 0 or 1", [0, 0, 0, 9, 0x11, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 7, 2],
+                .protocolError
+            ),
+            ("unknown chunk codec", [0, 0, 0, 0, 0x40, 0x06, 0, 0, 0, 0, 0, 1], .compressionError),
+            ("reserved chunk flag", [0, 0, 0, 0, 0x40, 0x80, 0, 0, 0, 0, 0, 1], .protocolError),
+            (
+                "role 3 in AUTH", [0, 0, 0, 0x43, 0x02, 0, 0, 0, 0, 0, 0, 0, 3] + [UInt8](repeating: 0, count: 66),
+                .wrongRole
+            ),
+        ] as [(String, [UInt8], ErrorCode)])
     func malformed(name: String, bytes: [UInt8], code: ErrorCode) throws {
         let error = try #require(throws: ProtocolError.self, "\(name)") { try decodeAll(bytes) }
         #expect(error.code == code, "\(name): \(error)")
@@ -92,8 +112,12 @@ struct FrameDecoderTests {
 
     @Test("a frame its sender may not send is refused before its body is read")
     func wrongSender() throws {
-        let submit = Array(Frame(stream: 1, .submit(Submit(sourceSize: 1, pipeline: ByteBuffer(string: "[]")))).bytes.readableBytesView)
-        let error = try #require(throws: ProtocolError.self) { try decodeAll(Array(submit.prefix(FrameHeader.size)), from: [.coordinator]) }
+        let submit = Array(
+            Frame(stream: 1, .submit(Submit(sourceSize: 1, pipeline: ByteBuffer(string: "[]")))).bytes.readableBytesView
+        )
+        let error = try #require(throws: ProtocolError.self) {
+            try decodeAll(Array(submit.prefix(FrameHeader.size)), from: [.coordinator])
+        }
         #expect(error.code == .wrongRole)
         #expect(try decodeAll(submit, from: [.client, .worker]).count == 1)
     }
@@ -115,7 +139,8 @@ struct FrameDecoderTests {
 
     @Test("the connection closing inside a frame is an error, not silence")
     func eofInsideFrame() throws {
-        let channel = EmbeddedChannel(handler: ByteToMessageHandler(FrameDecoder(from: Self.anySender, expectingPreface: false)))
+        let channel = EmbeddedChannel(
+            handler: ByteToMessageHandler(FrameDecoder(from: Self.anySender, expectingPreface: false)))
         let frame = Frame(.ping(Ping(opaque: 1))).bytes
         try channel.writeInbound(frame.getSlice(at: 0, length: 10)!)
         #expect(throws: ProtocolError.self) { try channel.finish() }

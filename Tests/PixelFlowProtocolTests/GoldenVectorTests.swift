@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Testing
+
 @testable import PixelFlowProtocol
 
 @Suite("Golden vectors in proto/vectors")
@@ -16,7 +17,9 @@ struct GoldenVectorTests {
         let expected = try #require(GoldenFrames.frames.first { $0.name == name }).frame
         let encoded = Array(expected.bytes.readableBytesView)
         if VectorFile.shouldWrite {
-            let text = VectorFile.render(title: "PixelFlow v1 golden frame \(name): \(expected.message.frameType)", lines: expected.fieldLines, bytes: encoded, headerSize: FrameHeader.size)
+            let text = VectorFile.render(
+                title: "PixelFlow v1 golden frame \(name): \(expected.message.frameType)", lines: expected.fieldLines,
+                bytes: encoded, headerSize: FrameHeader.size)
             try text.write(to: VectorFile.url(name), atomically: true, encoding: .utf8)
         }
         let file = VectorFile.parse(try String(contentsOf: VectorFile.url(name), encoding: .utf8))
@@ -36,9 +39,13 @@ struct GoldenVectorTests {
         var encodedBuffer = ByteBuffer()
         expected.write(to: &encodedBuffer)
         let encoded = Array(encodedBuffer.readableBytesView)
-        let lines = ["magic: \"PXFL\"", "min_version: \(expected.minVersion)", "max_version: \(expected.maxVersion)", "reserved: 0"]
+        let lines = [
+            "magic: \"PXFL\"", "min_version: \(expected.minVersion)", "max_version: \(expected.maxVersion)",
+            "reserved: 0",
+        ]
         if VectorFile.shouldWrite {
-            let text = VectorFile.render(title: "PixelFlow v1 golden preface \(name)", lines: lines, bytes: encoded, headerSize: Preface.size)
+            let text = VectorFile.render(
+                title: "PixelFlow v1 golden preface \(name)", lines: lines, bytes: encoded, headerSize: Preface.size)
             try text.write(to: VectorFile.url(name), atomically: true, encoding: .utf8)
         }
         let file = VectorFile.parse(try String(contentsOf: VectorFile.url(name), encoding: .utf8))

@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+
 @testable import PixelFlowProtocol
 
 @Suite("Handshake state machines")
@@ -21,7 +22,8 @@ struct HandshakeTests {
         var sentByClient: [WireElement] = []
     }
 
-    static func run(_ client: inout ClientHandshakeStateMachine, _ server: inout ServerHandshakeStateMachine) -> Outcome {
+    static func run(_ client: inout ClientHandshakeStateMachine, _ server: inout ServerHandshakeStateMachine) -> Outcome
+    {
         var outcome = Outcome()
         var toServer: [WireElement] = [client.opening]
         var toClient: [WireElement] = []
@@ -56,7 +58,9 @@ struct HandshakeTests {
 
     @Test("a client and a worker with the right secrets are authenticated both ways")
     func success() throws {
-        for (role, keyID, secret) in [(PeerRole.client, "acme", Self.tenantSecret), (.worker, "workers", Self.joinSecret)] {
+        for (role, keyID, secret) in [
+            (PeerRole.client, "acme", Self.tenantSecret), (.worker, "workers", Self.joinSecret),
+        ] {
             var client = ClientHandshakeStateMachine(role: role, keyID: keyID, secret: secret)
             var server = ServerHandshakeStateMachine(secrets: Self.secrets, leaseMilliseconds: 7_000)
             let outcome = Self.run(&client, &server)
@@ -88,7 +92,13 @@ struct HandshakeTests {
         #expect(outcome.serverError?.code == .unauthorized)
         #expect(outcome.clientError?.code == .unauthorized)
         #expect(outcome.server == nil && outcome.client == nil)
-        #expect(outcome.sentByServer.last == .frame(Frame(.goAway(GoAway(code: .unauthorized, message: "authentication failed for key id 'acme' as client")))))
+        #expect(
+            outcome.sentByServer.last
+                == .frame(
+                    Frame(
+                        .goAway(
+                            GoAway(code: .unauthorized, message: "authentication failed for key id 'acme' as client"))))
+        )
     }
 
     @Test("an unknown key id gets the same answer as a wrong secret")
@@ -114,7 +124,8 @@ struct HandshakeTests {
         var client = ClientHandshakeStateMachine(role: .client, keyID: "acme", secret: Self.tenantSecret)
         var first = ServerHandshakeStateMachine(secrets: Self.secrets)
         let recorded = Self.run(&client, &first)
-        let auth = try #require(recorded.sentByClient.first { if case .frame(let f) = $0, case .auth = f.message { true } else { false } })
+        let auth = try #require(
+            recorded.sentByClient.first { if case .frame(let f) = $0, case .auth = f.message { true } else { false } })
 
         var second = ServerHandshakeStateMachine(secrets: Self.secrets)
         _ = second.receive(.preface(.supported))
@@ -177,9 +188,10 @@ struct HandshakeTests {
     @Test("a client refuses a coordinator that cannot prove it knows the secret")
     func impostorCoordinator() {
         var client = ClientHandshakeStateMachine(role: .client, keyID: "acme", secret: Self.tenantSecret)
-        var impostor = ServerHandshakeStateMachine(secrets: StaticSecrets([
-            .init(keyID: "acme", role: .client): Self.tenantSecret,
-        ]))
+        var impostor = ServerHandshakeStateMachine(
+            secrets: StaticSecrets([
+                .init(keyID: "acme", role: .client): Self.tenantSecret
+            ]))
         // The impostor relays a genuine HELLO/AUTH exchange but forges AUTH_OK.
         _ = client.receive(.preface(.chosen(1)))
         guard case .send(let sent) = impostor.receive(.preface(.supported)), case .frame(let hello) = sent.last else {
@@ -187,7 +199,9 @@ struct HandshakeTests {
             return
         }
         _ = client.receive(.frame(hello))
-        let forged = AuthOK(serverProof: [UInt8](repeating: 7, count: 32), limits: .default, heartbeatIntervalMilliseconds: 0, leaseMilliseconds: 0)
+        let forged = AuthOK(
+            serverProof: [UInt8](repeating: 7, count: 32), limits: .default, heartbeatIntervalMilliseconds: 0,
+            leaseMilliseconds: 0)
         guard case .fail(let error) = client.receive(.frame(Frame(.authOK(forged)))) else {
             Issue.record("forged AUTH_OK accepted")
             return

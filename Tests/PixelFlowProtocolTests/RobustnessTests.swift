@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+
 @testable import PixelFlowProtocol
 
 /// A small, seeded generator so a failing case can be replayed from its seed.
@@ -28,7 +29,8 @@ struct RobustnessTests {
         var outcomes = (decoded: 0, rejected: 0, waiting: 0)
 
         for iteration in 0..<Self.iterations {
-            let input: [UInt8] = iteration % 2 == 0
+            let input: [UInt8] =
+                iteration % 2 == 0
                 ? Self.randomFrame(using: &random)
                 : Self.mutate(goldens[Int.random(in: 0..<goldens.count, using: &random)], using: &random)
             var decoder = FrameDecoder(limits: limits, from: Set(PeerRole.allCases), expectingPreface: false)
@@ -45,7 +47,9 @@ struct RobustnessTests {
                 }
                 // Waiting for more bytes is only allowed for a frame whose declared length is within the limit.
                 if let header = try FrameHeader.peek(in: buffer), let type = FrameType(rawValue: header.type) {
-                    #expect(Int(header.length) <= limits.maxPayload(for: type), "iteration \(iteration) buffers an oversize frame")
+                    #expect(
+                        Int(header.length) <= limits.maxPayload(for: type),
+                        "iteration \(iteration) buffers an oversize frame")
                 }
                 outcomes.waiting += 1
             } catch let error as ProtocolError {
@@ -76,7 +80,8 @@ struct RobustnessTests {
         let types = FrameType.allCases.map(\.rawValue) + [0x00, 0x7F, 0xFF]
         let payloadLength = Int.random(in: 0...96, using: &random)
         var bytes: [UInt8] = []
-        let declared: UInt32 = Bool.random(using: &random) ? UInt32(payloadLength) : UInt32.random(in: 0...UInt32.max, using: &random)
+        let declared: UInt32 =
+            Bool.random(using: &random) ? UInt32(payloadLength) : UInt32.random(in: 0...UInt32.max, using: &random)
         withUnsafeBytes(of: declared.bigEndian) { bytes += $0 }
         bytes.append(types.randomElement(using: &random)!)
         bytes.append(Bool.random(using: &random) ? 0 : UInt8.random(in: 0...7, using: &random))
@@ -101,7 +106,10 @@ struct RobustnessTests {
             default:
                 // Rewrite the length field to a value near or far from the truth.
                 let length = UInt32(max(bytes.count - FrameHeader.size, 0))
-                let lie = Bool.random(using: &random) ? length &+ UInt32.random(in: 1...4, using: &random) : UInt32.random(in: 0...UInt32.max, using: &random)
+                let lie =
+                    Bool.random(using: &random)
+                    ? length &+ UInt32.random(in: 1...4, using: &random)
+                    : UInt32.random(in: 0...UInt32.max, using: &random)
                 if bytes.count >= 4 { withUnsafeBytes(of: lie.bigEndian) { bytes.replaceSubrange(0..<4, with: $0) } }
             }
         }

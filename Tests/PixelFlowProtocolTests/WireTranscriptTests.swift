@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+
 @testable import PixelFlowProtocol
 
 @Suite("Wire transcripts (pfctl decode)")

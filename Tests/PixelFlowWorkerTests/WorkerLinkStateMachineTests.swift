@@ -10,8 +10,12 @@ struct WorkerLinkStateMachineTests {
     static let pipeline = ByteBuffer(string: #"[{"id":"t","action":"resize","width":10,"format":"jpeg"}]"#)
 
     static func assign(_ task: UInt64, size: UInt64) -> Frame {
-        Frame(stream: UInt32(task * 2), .assign(Assign(
-            taskID: task, attempt: 1, leaseMilliseconds: 1000, timeLimitMilliseconds: 0, sourceSize: size, pipeline: pipeline)))
+        Frame(
+            stream: UInt32(task * 2),
+            .assign(
+                Assign(
+                    taskID: task, attempt: 1, leaseMilliseconds: 1000, timeLimitMilliseconds: 0, sourceSize: size,
+                    pipeline: pipeline)))
     }
 
     static func chunk(_ task: UInt64, _ bytes: [UInt8], last: Bool) -> Frame {
@@ -21,8 +25,10 @@ struct WorkerLinkStateMachineTests {
     @Test("never more tasks than slots: the extra ASSIGNs are refused at once, transiently, and their chunks swallowed")
     func slots() {
         var machine = WorkerLinkStateMachine(slots: 2, maxSourceBytes: 1 << 20)
-        #expect(machine.receive(Self.assign(1, size: 3), running: 0) == .accept(stream: 2, .init(taskID: 1, attempt: 1)))
-        #expect(machine.receive(Self.assign(2, size: 3), running: 0) == .accept(stream: 4, .init(taskID: 2, attempt: 1)))
+        #expect(
+            machine.receive(Self.assign(1, size: 3), running: 0) == .accept(stream: 2, .init(taskID: 1, attempt: 1)))
+        #expect(
+            machine.receive(Self.assign(2, size: 3), running: 0) == .accept(stream: 4, .init(taskID: 2, attempt: 1)))
         var refused = 0
         for task in UInt64(3)...60 {
             guard case .refuse(_, let failure) = machine.receive(Self.assign(task, size: 3), running: 0) else {
@@ -34,7 +40,9 @@ struct WorkerLinkStateMachineTests {
             refused += 1
         }
         #expect(refused == 58)
-        guard case .start(_, let assign, let source) = machine.receive(Self.chunk(1, [7, 8, 9], last: true), running: 0) else {
+        guard
+            case .start(_, let assign, let source) = machine.receive(Self.chunk(1, [7, 8, 9], last: true), running: 0)
+        else {
             Issue.record("a complete source did not start its task")
             return
         }
@@ -57,7 +65,8 @@ struct WorkerLinkStateMachineTests {
         #expect(machine.receiving == 0, "nothing is buffered for it")
     }
 
-    @Test("chunks beyond the declared size, on unknown streams, or a non-increasing ASSIGN stream are connection errors")
+    @Test(
+        "chunks beyond the declared size, on unknown streams, or a non-increasing ASSIGN stream are connection errors")
     func violations() {
         var machine = WorkerLinkStateMachine(slots: 2, maxSourceBytes: 1 << 20)
         _ = machine.receive(Self.assign(1, size: 2), running: 0)
@@ -76,12 +85,19 @@ struct WorkerLinkStateMachineTests {
         }
     }
 
-    @Test("DRAIN and a graceful GOAWAY keep the connection; an error GOAWAY ends it; after a graceful GOAWAY nothing new is taken")
+    @Test(
+        "DRAIN and a graceful GOAWAY keep the connection; an error GOAWAY ends it; after a graceful GOAWAY nothing new is taken"
+    )
     func connectionFrames() {
         var machine = WorkerLinkStateMachine(slots: 2, maxSourceBytes: 1 << 20)
-        #expect(machine.receive(Frame(.drain(Drain(deadlineMilliseconds: 500))), running: 0) == .drain(deadlineMilliseconds: 500))
+        #expect(
+            machine.receive(Frame(.drain(Drain(deadlineMilliseconds: 500))), running: 0)
+                == .drain(deadlineMilliseconds: 500))
         #expect(machine.receive(Frame(.ping(Ping(opaque: 7))), running: 0) == .reply(.pong(Pong(opaque: 7))))
-        guard case .coordinatorLeaving = machine.receive(Frame(.goAway(GoAway(code: .shuttingDown, message: "bye"))), running: 0) else {
+        guard
+            case .coordinatorLeaving = machine.receive(
+                Frame(.goAway(GoAway(code: .shuttingDown, message: "bye"))), running: 0)
+        else {
             Issue.record("a graceful GOAWAY ended the link")
             return
         }
@@ -90,7 +106,10 @@ struct WorkerLinkStateMachineTests {
             return
         }
         #expect(failure.code == .unavailable)
-        guard case .fail(let error, false) = machine.receive(Frame(.goAway(GoAway(code: .protocolError, message: "x"))), running: 0) else {
+        guard
+            case .fail(let error, false) = machine.receive(
+                Frame(.goAway(GoAway(code: .protocolError, message: "x"))), running: 0)
+        else {
             Issue.record("an error GOAWAY did not end the link")
             return
         }
@@ -101,8 +120,12 @@ struct WorkerLinkStateMachineTests {
     func cancelDuringUpload() {
         var machine = WorkerLinkStateMachine(slots: 2, maxSourceBytes: 1 << 20)
         _ = machine.receive(Self.assign(1, size: 6), running: 0)
-        _ = machine.receive(Frame(stream: 2, .chunk(Chunk(raw: ByteBuffer(bytes: [1, 2, 3]), isLast: false))), running: 0)
-        guard case .refuse(2, let failure) = machine.receive(Frame(stream: 2, .cancelTask(CancelTask(taskID: 1, attempt: 1))), running: 0) else {
+        _ = machine.receive(
+            Frame(stream: 2, .chunk(Chunk(raw: ByteBuffer(bytes: [1, 2, 3]), isLast: false))), running: 0)
+        guard
+            case .refuse(2, let failure) = machine.receive(
+                Frame(stream: 2, .cancelTask(CancelTask(taskID: 1, attempt: 1))), running: 0)
+        else {
             Issue.record("a cancelled upload went unanswered")
             return
         }

@@ -37,7 +37,10 @@ public struct LoginThrottle: Sendable {
         let over = record.failures - failuresBeforeBackoff
         if over >= 0 {
             let doublings = Int64(min(over, 30))
-            let wait = min(maxBackoff.nanoseconds, backoff.nanoseconds.multipliedReportingOverflow(by: 1 << doublings).overflow ? maxBackoff.nanoseconds : backoff.nanoseconds << doublings)
+            let wait = min(
+                maxBackoff.nanoseconds,
+                backoff.nanoseconds.multipliedReportingOverflow(by: 1 << doublings).overflow
+                    ? maxBackoff.nanoseconds : backoff.nanoseconds << doublings)
             record.blockedUntil = now + .nanoseconds(wait)
         }
         records[address] = record

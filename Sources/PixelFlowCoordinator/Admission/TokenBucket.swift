@@ -22,7 +22,8 @@ public struct TokenBucket: Sendable, Hashable {
     /// Starts full, so a tenant can burst at once. Rate and burst are clamped into `rates` and `bursts`.
     public init(rate: Double, burst: Double, now: NIODeadline) {
         self.rate = rate.isFinite ? min(max(rate, Self.rates.lowerBound), Self.rates.upperBound) : Self.rates.lowerBound
-        self.burst = burst.isFinite ? min(max(burst, Self.bursts.lowerBound), Self.bursts.upperBound) : Self.bursts.lowerBound
+        self.burst =
+            burst.isFinite ? min(max(burst, Self.bursts.lowerBound), Self.bursts.upperBound) : Self.bursts.lowerBound
         self.tokens = self.burst
         self.updated = now
     }

@@ -16,7 +16,9 @@ extension ClusterState {
     }
 
     /// A worker finished encoding one variant (all its chunks received). Delivered once per job, whatever the attempt.
-    public mutating func variantFinished(worker: WorkerID, job id: JobID, attempt: UInt16, variantID: String) -> VariantRoute {
+    public mutating func variantFinished(
+        worker: WorkerID, job id: JobID, attempt: UInt16, variantID: String
+    ) -> VariantRoute {
         guard isCurrent(id, attempt: attempt, worker: worker) else {
             discardedResults += 1
             return .discard(reason: "attempt \(attempt) of job \(id) is no longer current")
@@ -29,7 +31,8 @@ extension ClusterState {
         return .deliver(jobs[id]?.subscribers ?? [])
     }
 
-    public mutating func taskDone(worker: WorkerID, job id: JobID, attempt: UInt16, now: NIODeadline) -> [ClusterAction] {
+    public mutating func taskDone(worker: WorkerID, job id: JobID, attempt: UInt16, now: NIODeadline) -> [ClusterAction]
+    {
         let current = isCurrent(id, attempt: attempt, worker: worker)
         release(worker: worker, job: id, attempt: attempt, failed: false)
         guard current else {
@@ -44,7 +47,10 @@ extension ClusterState {
         return finish(id, outcome: .success, now: now) + dispatch(now: now)
     }
 
-    public mutating func taskFailed(worker: WorkerID, job id: JobID, attempt: UInt16, code: ErrorCode, permanent: Bool, message: String, now: NIODeadline) -> [ClusterAction] {
+    public mutating func taskFailed(
+        worker: WorkerID, job id: JobID, attempt: UInt16, code: ErrorCode, permanent: Bool, message: String,
+        now: NIODeadline
+    ) -> [ClusterAction] {
         let current = isCurrent(id, attempt: attempt, worker: worker)
         release(worker: worker, job: id, attempt: attempt, failed: true)
         guard current else {
@@ -55,20 +61,28 @@ extension ClusterState {
     }
 
     /// Codes that no retry can fix, whatever the worker's `permanent` flag says.
-    static let permanentCodes: Set<ErrorCode> = [.undecodableImage, .imageTooLarge, .unsupportedFormat, .invalidPipeline, .sourceTooLarge]
+    static let permanentCodes: Set<ErrorCode> = [
+        .undecodableImage, .imageTooLarge, .unsupportedFormat, .invalidPipeline, .sourceTooLarge,
+    ]
 
-    private mutating func retryOrFail(_ id: JobID, code: ErrorCode, permanent: Bool, message: String, now: NIODeadline) -> [ClusterAction] {
+    private mutating func retryOrFail(
+        _ id: JobID, code: ErrorCode, permanent: Bool, message: String, now: NIODeadline
+    ) -> [ClusterAction] {
         guard var job = jobs[id] else { return [] }
         if permanent || Self.permanentCodes.contains(code) {
             return finish(id, outcome: .failure(code, message), now: now)
         }
         guard job.attempt < settings.maxAttempts else {
-            return finish(id, outcome: .failure(.retriesExhausted, "\(job.attempt) attempts failed; the last: \(code.name): \(message)"), now: now)
+            return finish(
+                id,
+                outcome: .failure(
+                    .retriesExhausted, "\(job.attempt) attempts failed; the last: \(code.name): \(message)"), now: now)
         }
         job.state = .queued
         job.worker = nil
         job.leaseExpiry = nil
-        let backoff = min(settings.retryBackoffMax.nanoseconds, settings.retryBackoff.nanoseconds << Int64(min(job.attempt - 1, 20)))
+        let backoff = min(
+            settings.retryBackoffMax.nanoseconds, settings.retryBackoff.nanoseconds << Int64(min(job.attempt - 1, 20)))
         let retryAt = now + .nanoseconds(backoff)
         job.retryAt = retryAt
         job.failure = (code, message)
@@ -106,7 +120,10 @@ extension ClusterState {
             job.failure = nil
             tenant.counters.succeeded += 1
             totals.succeeded += 1
-            message = .jobDone(JobDone(jobID: id, variants: UInt16(clamping: job.delivered.count), attempts: job.attempt, elapsedMilliseconds: elapsed))
+            message = .jobDone(
+                JobDone(
+                    jobID: id, variants: UInt16(clamping: job.delivered.count), attempts: job.attempt,
+                    elapsedMilliseconds: elapsed))
         case .failure(let code, let text):
             job.state = .failed
             job.failure = (code, text)
@@ -121,7 +138,8 @@ extension ClusterState {
             job.failure = nil  // STATUS carries a code and message only for failed jobs (PROTOCOL.md §6.2)
             tenant.counters.failed += 1
             totals.failed += 1
-            message = .jobFailed(JobFailed(jobID: id, code: .cancelled, attempts: job.attempt, message: "the job was cancelled"))
+            message = .jobFailed(
+                JobFailed(jobID: id, code: .cancelled, attempts: job.attempt, message: "the job was cancelled"))
         }
         tenants[job.tenant] = tenant
         finished.record(FinishedJob(tenant: job.tenant, status: job.status, outcome: message))

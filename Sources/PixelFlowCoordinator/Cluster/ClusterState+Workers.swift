@@ -2,15 +2,20 @@ import NIOCore
 import PixelFlowProtocol
 
 extension ClusterState {
-    public mutating func registerWorker(name: String, address: String, slots: Int, formats: OutputFormats, now: NIODeadline) -> (WorkerID, [ClusterAction]) {
+    public mutating func registerWorker(
+        name: String, address: String, slots: Int, formats: OutputFormats, now: NIODeadline
+    ) -> (WorkerID, [ClusterAction]) {
         let id = nextWorkerID
         nextWorkerID += 1
-        workers[id] = WorkerRecord(id: id, name: name, address: address, slots: max(0, slots), formats: formats, lastHeartbeat: now)
+        workers[id] = WorkerRecord(
+            id: id, name: name, address: address, slots: max(0, slots), formats: formats, lastHeartbeat: now)
         return (id, dispatch(now: now))
     }
 
     /// Renews the leases of the current attempts the worker lists, and forgets given-up attempts it no longer holds.
-    public mutating func heartbeat(worker id: WorkerID, tasks: [Heartbeat.HeldTask], freeSlots: Int? = nil, now: NIODeadline) -> [ClusterAction] {
+    public mutating func heartbeat(
+        worker id: WorkerID, tasks: [Heartbeat.HeldTask], freeSlots: Int? = nil, now: NIODeadline
+    ) -> [ClusterAction] {
         guard var worker = workers[id] else { return [] }
         worker.lastHeartbeat = now
         // PROTOCOL.md §10.4: capacity is min(slots, held + free) as the worker last reported it.
@@ -18,7 +23,8 @@ extension ClusterState {
         let listed = Set(tasks)
         let renewed = now + settings.lease
         for task in worker.held {
-            let current = jobs[task.taskID].map { $0.state == .running && $0.worker == id && $0.attempt == task.attempt } ?? false
+            let current =
+                jobs[task.taskID].map { $0.state == .running && $0.worker == id && $0.attempt == task.attempt } ?? false
             if current {
                 // The timeline keeps one entry per attempt: tick reschedules it when it comes due early.
                 if listed.contains(task) { jobs[task.taskID]?.leaseExpiry = renewed }
@@ -46,7 +52,8 @@ extension ClusterState {
     public mutating func workerLost(_ id: WorkerID, now: NIODeadline) -> [ClusterAction] {
         guard let worker = workers.removeValue(forKey: id) else { return [] }
         var actions: [ClusterAction] = []
-        for task in worker.held where jobs[task.taskID].map({ $0.worker == id && $0.attempt == task.attempt }) ?? false {
+        for task in worker.held where jobs[task.taskID].map({ $0.worker == id && $0.attempt == task.attempt }) ?? false
+        {
             actions += requeue(task.taskID, reason: "the worker's connection closed", now: now)
         }
         return actions + dispatch(now: now)
@@ -63,7 +70,8 @@ extension ClusterState {
             WorkerList.Worker(
                 name: worker.name, address: showAddresses ? worker.address : "", slots: UInt16(clamping: worker.slots),
                 busy: UInt16(clamping: worker.held.count), done: worker.done, failed: worker.failed,
-                lastHeartbeatMillisecondsAgo: UInt32(clamping: max(0, (now - worker.lastHeartbeat).nanoseconds) / 1_000_000))
+                lastHeartbeatMillisecondsAgo: UInt32(
+                    clamping: max(0, (now - worker.lastHeartbeat).nanoseconds) / 1_000_000))
         }
     }
 

@@ -29,7 +29,10 @@ public struct ClusterState: Sendable {
     /// Results dropped by fencing (old attempts) or because an earlier attempt delivered them.
     public internal(set) var discardedResults: UInt64 = 0
 
-    public init(settings: CoordinatorSettings, tenants: [TenantPolicy], now: NIODeadline, finished: (any FinishedJobStore)? = nil) {
+    public init(
+        settings: CoordinatorSettings, tenants: [TenantPolicy], now: NIODeadline,
+        finished: (any FinishedJobStore)? = nil
+    ) {
         self.settings = settings
         self.finished = finished ?? InMemoryFinishedJobs(capacity: settings.maxFinishedJobs)
         for policy in tenants {
@@ -50,7 +53,9 @@ public struct ClusterState: Sendable {
 
     /// Decides on a SUBMIT before its source arrives: idempotency, size, queue caps, then the token bucket.
     /// Caps are checked before the bucket so a rejected job does not spend a token.
-    public mutating func admit(tenant name: String, submit: Submit, variantCount: Int, subscriber: Subscriber?, now: NIODeadline) -> Admission {
+    public mutating func admit(
+        tenant name: String, submit: Submit, variantCount: Int, subscriber: Subscriber?, now: NIODeadline
+    ) -> Admission {
         guard var tenant = tenants[name] else {
             return .rejected(ProtocolError(.unauthorized, "unknown tenant '\(name)'"))
         }
@@ -60,9 +65,11 @@ public struct ClusterState: Sendable {
                 return .rejected(ProtocolError(.idempotencyConflict, conflict))
             }
             guard let digest = earlier.sourceDigest else {
-                return .rejected(ProtocolError(
-                    .unavailable, "job \(earlier.job) with idempotency key '\(submit.idempotencyKey)' is still receiving its source",
-                    retryAfterMilliseconds: 100))
+                return .rejected(
+                    ProtocolError(
+                        .unavailable,
+                        "job \(earlier.job) with idempotency key '\(submit.idempotencyKey)' is still receiving its source",
+                        retryAfterMilliseconds: 100))
             }
             return .duplicate(earlier.job, sourceDigest: digest)  // a stream-mode caller then WATCHes it
         }
@@ -71,15 +78,28 @@ public struct ClusterState: Sendable {
         if isStopping {
             rejection = ProtocolError(.unavailable, "the coordinator is shutting down", retryAfterMilliseconds: 1_000)
         } else if submit.sourceSize > settings.limits.maxSourceBytes {
-            rejection = ProtocolError(.sourceTooLarge, "source of \(submit.sourceSize) bytes is over the limit of \(settings.limits.maxSourceBytes)")
+            rejection = ProtocolError(
+                .sourceTooLarge,
+                "source of \(submit.sourceSize) bytes is over the limit of \(settings.limits.maxSourceBytes)")
         } else if tenant.waiting >= tenant.policy.maxQueued {
-            rejection = ProtocolError(.queueFull, "tenant '\(name)' has \(tenant.waiting) jobs waiting, its limit", retryAfterMilliseconds: settings.queueFullRetryAfter.milliseconds)
+            rejection = ProtocolError(
+                .queueFull, "tenant '\(name)' has \(tenant.waiting) jobs waiting, its limit",
+                retryAfterMilliseconds: settings.queueFullRetryAfter.milliseconds)
         } else if tenant.heldSourceBytes + submit.sourceSize > tenantHeldLimit {
-            rejection = ProtocolError(.queueFull, "tenant '\(name)' holds \(tenant.heldSourceBytes) source bytes; its limit is \(tenantHeldLimit)", retryAfterMilliseconds: settings.queueFullRetryAfter.milliseconds)
-        } else if waitingJobs >= settings.maxQueuedJobs || heldSourceBytes + submit.sourceSize > settings.maxHeldSourceBytes {
-            rejection = ProtocolError(.queueFull, "the cluster's queue is full", retryAfterMilliseconds: settings.queueFullRetryAfter.milliseconds)
+            rejection = ProtocolError(
+                .queueFull,
+                "tenant '\(name)' holds \(tenant.heldSourceBytes) source bytes; its limit is \(tenantHeldLimit)",
+                retryAfterMilliseconds: settings.queueFullRetryAfter.milliseconds)
+        } else if waitingJobs >= settings.maxQueuedJobs
+            || heldSourceBytes + submit.sourceSize > settings.maxHeldSourceBytes
+        {
+            rejection = ProtocolError(
+                .queueFull, "the cluster's queue is full",
+                retryAfterMilliseconds: settings.queueFullRetryAfter.milliseconds)
         } else if case .rejected(let wait) = tenant.bucket.take(now: now) {
-            rejection = ProtocolError(.rateLimited, "tenant '\(name)' is over its rate of \(tenant.policy.rate) jobs/s", retryAfterMilliseconds: wait.milliseconds)
+            rejection = ProtocolError(
+                .rateLimited, "tenant '\(name)' is over its rate of \(tenant.policy.rate) jobs/s",
+                retryAfterMilliseconds: wait.milliseconds)
         } else {
             rejection = nil
         }
@@ -93,11 +113,14 @@ public struct ClusterState: Sendable {
         tenant.waiting += 1
         tenant.counters.admitted += 1
         totals.admitted += 1
-        if !submit.idempotencyKey.isEmpty { tenant.idempotencyKeys.insert(IdempotencyRecord(job: id, submit: submit), for: submit.idempotencyKey) }
+        if !submit.idempotencyKey.isEmpty {
+            tenant.idempotencyKeys.insert(IdempotencyRecord(job: id, submit: submit), for: submit.idempotencyKey)
+        }
         heldSourceBytes += submit.sourceSize
         tenant.heldSourceBytes += submit.sourceSize
         jobs[id] = JobRecord(
-            id: id, tenant: name, priority: submit.priority, idempotencyKey: submit.idempotencyKey, pipeline: submit.pipeline, variantCount: variantCount,
+            id: id, tenant: name, priority: submit.priority, idempotencyKey: submit.idempotencyKey,
+            pipeline: submit.pipeline, variantCount: variantCount,
             source: [], sourceSize: submit.sourceSize, admittedAt: now,
             deadline: submit.deadlineMilliseconds == 0 ? nil : now + .milliseconds(Int64(submit.deadlineMilliseconds)),
             keepsRunningUnwatched: submit.mode == .async, subscribers: subscriber.map { [$0] } ?? [])
@@ -106,11 +129,15 @@ public struct ClusterState: Sendable {
 
     /// The job's source is complete: queue it and dispatch what can be. `digest` (SHA-256 of the source) is
     /// given for jobs with an idempotency key, so resubmissions can be compared with it.
-    public mutating func sourceReceived(_ id: JobID, source: [Chunk], digest: [UInt8]? = nil, now: NIODeadline) -> [ClusterAction] {
+    public mutating func sourceReceived(
+        _ id: JobID, source: [Chunk], digest: [UInt8]? = nil, now: NIODeadline
+    ) -> [ClusterAction] {
         guard let job = jobs[id], !job.sourceComplete else { return [] }
         jobs[id]?.source = source
         jobs[id]?.sourceComplete = true
-        if !job.idempotencyKey.isEmpty, let digest, var record = tenants[job.tenant]?.idempotencyKeys[job.idempotencyKey], record.job == id {
+        if !job.idempotencyKey.isEmpty, let digest,
+            var record = tenants[job.tenant]?.idempotencyKeys[job.idempotencyKey], record.job == id
+        {
             record.sourceDigest = digest
             tenants[job.tenant]?.idempotencyKeys.insert(record, for: job.idempotencyKey)
         }
@@ -136,9 +163,11 @@ public struct ClusterState: Sendable {
     mutating func dispatch(now: NIODeadline) -> [ClusterAction] {
         var actions: [ClusterAction] = []
         while !queue.isEmpty, let workerID = leastLoadedWorker() {
-            guard let (_, id) = queue.dequeue(), var job = jobs[id], job.state == .queued else { continue }  // ended since
+            // ended since
+            guard let (_, id) = queue.dequeue(), var job = jobs[id], job.state == .queued else { continue }
             if let deadline = job.deadline, deadline <= now {
-                actions += finish(id, outcome: .failure(.deadlineExceeded, "the deadline passed before a worker was free"), now: now)
+                actions += finish(
+                    id, outcome: .failure(.deadlineExceeded, "the deadline passed before a worker was free"), now: now)
                 continue
             }
             if let connection = congestedOwner(of: job) {
@@ -156,7 +185,8 @@ public struct ClusterState: Sendable {
             tenants[job.tenant]?.running += 1
             let assign = Assign(
                 taskID: id, attempt: job.attempt, leaseMilliseconds: settings.lease.milliseconds,
-                timeLimitMilliseconds: settings.taskTimeLimit.milliseconds, sourceSize: job.sourceSize, pipeline: job.pipeline)
+                timeLimitMilliseconds: settings.taskTimeLimit.milliseconds, sourceSize: job.sourceSize,
+                pipeline: job.pipeline)
             actions.append(.assign(worker: workerID, tenant: job.tenant, assign: assign, source: job.source))
         }
         return actions
@@ -173,7 +203,9 @@ public struct ClusterState: Sendable {
     private func leastLoadedWorker() -> WorkerID? {
         var best: (id: WorkerID, free: Int)?
         for worker in workers.values where worker.freeSlots > 0 {
-            if let current = best, worker.freeSlots < current.free || (worker.freeSlots == current.free && worker.id > current.id) {
+            if let current = best,
+                worker.freeSlots < current.free || (worker.freeSlots == current.free && worker.id > current.id)
+            {
                 continue
             }
             best = (worker.id, worker.freeSlots)
@@ -186,7 +218,10 @@ public struct ClusterState: Sendable {
     mutating func requeue(_ id: JobID, reason: String, now: NIODeadline) -> [ClusterAction] {
         guard var job = jobs[id], job.state == .running else { return [] }
         guard job.attempt < settings.maxAttempts else {
-            return finish(id, outcome: .failure(.retriesExhausted, "\(job.attempt) attempts ended without a result; the last: \(reason)"), now: now)
+            return finish(
+                id,
+                outcome: .failure(
+                    .retriesExhausted, "\(job.attempt) attempts ended without a result; the last: \(reason)"), now: now)
         }
         job.state = .queued
         job.worker = nil
@@ -249,13 +284,17 @@ public struct ClusterState: Sendable {
             actions += requeue(due.job, reason: "the lease expired (no heartbeat from the worker)", now: now)
         }
         for due in retries.takeDue(at: now) {
-            guard let job = jobs[due.job], job.state == .queued, let retryAt = job.retryAt, retryAt <= now else { continue }
+            guard let job = jobs[due.job], job.state == .queued, let retryAt = job.retryAt, retryAt <= now else {
+                continue
+            }
             jobs[due.job]?.retryAt = nil
             queue.requeueAtFront(due.job, tenant: job.tenant, priority: job.priority)
         }
         for due in deadlines.takeDue(at: now) {
-            guard let job = jobs[due.job], job.state == .queued, job.sourceComplete else { continue }  // running or ended
-            actions += finish(due.job, outcome: .failure(.deadlineExceeded, "the deadline passed before a worker was free"), now: now)
+            // running or ended
+            guard let job = jobs[due.job], job.state == .queued, job.sourceComplete else { continue }
+            actions += finish(
+                due.job, outcome: .failure(.deadlineExceeded, "the deadline passed before a worker was free"), now: now)
         }
         compactIfMostlyStale()
         return actions + dispatch(now: now)

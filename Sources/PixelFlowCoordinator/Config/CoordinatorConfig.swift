@@ -36,38 +36,57 @@ public struct CoordinatorConfig: Sendable {
         joinSecret = try reader.string("join.secret").map { Array($0.utf8) }
 
         var limits = ProtocolLimits.default
-        limits.maxControlPayload = try reader.integer("limits.max_control_frame_bytes", in: 1024...16 << 20) ?? limits.maxControlPayload
+        limits.maxControlPayload =
+            try reader.integer("limits.max_control_frame_bytes", in: 1024...16 << 20) ?? limits.maxControlPayload
         limits.maxChunkData = try reader.integer("limits.max_chunk_bytes", in: 1024...16 << 20) ?? limits.maxChunkData
-        limits.maxSourceBytes = try reader.integer("limits.max_source_bytes", in: 1...(1 << 40)) ?? limits.maxSourceBytes
-        limits.maxVariantBytes = try reader.integer("limits.max_variant_bytes", in: 1...(1 << 40)) ?? limits.maxVariantBytes
+        limits.maxSourceBytes =
+            try reader.integer("limits.max_source_bytes", in: 1...(1 << 40)) ?? limits.maxSourceBytes
+        limits.maxVariantBytes =
+            try reader.integer("limits.max_variant_bytes", in: 1...(1 << 40)) ?? limits.maxVariantBytes
         limits.maxVariants = try reader.integer("limits.max_variants", in: 1...256) ?? limits.maxVariants
         limits.maxInFlight = try reader.integer("limits.max_in_flight", in: 1...65535) ?? limits.maxInFlight
-        limits.handshakeTimeoutMilliseconds = try reader.integer("limits.handshake_timeout_ms", in: 100...600_000) ?? limits.handshakeTimeoutMilliseconds
+        limits.handshakeTimeoutMilliseconds =
+            try reader.integer("limits.handshake_timeout_ms", in: 100...600_000) ?? limits.handshakeTimeoutMilliseconds
         settings.limits = limits
-        settings.uploadIdleTimeout = try reader.milliseconds("limits.upload_idle_timeout_ms") ?? settings.uploadIdleTimeout
-        settings.minUploadBytesPerSecond = try reader.integer("limits.min_upload_bytes_per_second", in: 1...(1 << 40)) ?? settings.minUploadBytesPerSecond
-        settings.idleTimeout = try reader.milliseconds("limits.idle_timeout_ms", in: 1_000...86_400_000) ?? settings.idleTimeout
-        settings.frameTimeout = try reader.milliseconds("limits.frame_timeout_ms", in: 100...3_600_000) ?? settings.frameTimeout
-        settings.maxOutboundBytes = try reader.integer("limits.max_outbound_bytes", in: (1 << 20)...(1 << 40)) ?? settings.maxOutboundBytes
-        settings.writeStallTimeout = try reader.milliseconds("limits.write_stall_timeout_ms", in: 100...3_600_000) ?? settings.writeStallTimeout
-        settings.authFailuresBeforeBackoff = try reader.integer("auth.failures_before_backoff", in: 1...1_000_000) ?? settings.authFailuresBeforeBackoff
+        settings.uploadIdleTimeout =
+            try reader.milliseconds("limits.upload_idle_timeout_ms") ?? settings.uploadIdleTimeout
+        settings.minUploadBytesPerSecond =
+            try reader.integer("limits.min_upload_bytes_per_second", in: 1...(1 << 40))
+            ?? settings.minUploadBytesPerSecond
+        settings.idleTimeout =
+            try reader.milliseconds("limits.idle_timeout_ms", in: 1_000...86_400_000) ?? settings.idleTimeout
+        settings.frameTimeout =
+            try reader.milliseconds("limits.frame_timeout_ms", in: 100...3_600_000) ?? settings.frameTimeout
+        settings.maxOutboundBytes =
+            try reader.integer("limits.max_outbound_bytes", in: (1 << 20)...(1 << 40)) ?? settings.maxOutboundBytes
+        settings.writeStallTimeout =
+            try reader.milliseconds("limits.write_stall_timeout_ms", in: 100...3_600_000) ?? settings.writeStallTimeout
+        settings.authFailuresBeforeBackoff =
+            try reader.integer("auth.failures_before_backoff", in: 1...1_000_000) ?? settings.authFailuresBeforeBackoff
         settings.authBackoff = try reader.milliseconds("auth.backoff_ms") ?? settings.authBackoff
         settings.authMaxBackoff = try reader.milliseconds("auth.max_backoff_ms") ?? settings.authMaxBackoff
-        settings.authTrackedAddresses = try reader.integer("auth.tracked_addresses", in: 1...10_000_000) ?? settings.authTrackedAddresses
-        settings.shutdownGrace = try reader.milliseconds("shutdown.grace_ms", in: 0...3_600_000) ?? settings.shutdownGrace
+        settings.authTrackedAddresses =
+            try reader.integer("auth.tracked_addresses", in: 1...10_000_000) ?? settings.authTrackedAddresses
+        settings.shutdownGrace =
+            try reader.milliseconds("shutdown.grace_ms", in: 0...3_600_000) ?? settings.shutdownGrace
 
         settings.maxQueuedJobs = try reader.integer("queue.max_jobs", in: 1...10_000_000) ?? settings.maxQueuedJobs
-        settings.maxHeldSourceBytes = try reader.integer("queue.max_source_bytes", in: 1...(1 << 44)) ?? settings.maxHeldSourceBytes
-        settings.tenantMaxHeldSourceBytes = try reader.integer("queue.tenant_max_source_bytes", in: 1...(1 << 44))
+        settings.maxHeldSourceBytes =
+            try reader.integer("queue.max_source_bytes", in: 1...(1 << 44)) ?? settings.maxHeldSourceBytes
+        settings.tenantMaxHeldSourceBytes =
+            try reader.integer("queue.tenant_max_source_bytes", in: 1...(1 << 44))
             ?? max(1, settings.maxHeldSourceBytes / 4)
-        settings.queueFullRetryAfter = try reader.milliseconds("queue.full_retry_after_ms") ?? settings.queueFullRetryAfter
+        settings.queueFullRetryAfter =
+            try reader.milliseconds("queue.full_retry_after_ms") ?? settings.queueFullRetryAfter
         settings.lease = try reader.milliseconds("workers.lease_ms") ?? settings.lease
-        settings.heartbeatInterval = try reader.milliseconds("workers.heartbeat_interval_ms") ?? settings.heartbeatInterval
+        settings.heartbeatInterval =
+            try reader.milliseconds("workers.heartbeat_interval_ms") ?? settings.heartbeatInterval
         settings.maxAttempts = try reader.integer("jobs.max_attempts", in: 1...100) ?? settings.maxAttempts
         settings.retryBackoff = try reader.milliseconds("jobs.retry_backoff_ms") ?? settings.retryBackoff
         settings.retryBackoffMax = try reader.milliseconds("jobs.retry_backoff_max_ms") ?? settings.retryBackoffMax
         settings.taskTimeLimit = try reader.milliseconds("jobs.time_limit_ms") ?? settings.taskTimeLimit
-        settings.maxFinishedJobs = try reader.integer("jobs.max_finished", in: 1...100_000_000) ?? settings.maxFinishedJobs
+        settings.maxFinishedJobs =
+            try reader.integer("jobs.max_finished", in: 1...100_000_000) ?? settings.maxFinishedJobs
         guard settings.heartbeatInterval < settings.lease else {
             throw Invalid("workers.heartbeat_interval_ms must be shorter than workers.lease_ms")
         }
@@ -84,13 +103,16 @@ public struct CoordinatorConfig: Sendable {
         tenants = try (root["tenants"] as? [Any] ?? []).enumerated().map { index, item in
             guard let tenant = item as? [String: Any] else { throw Invalid("tenants[\(index)] is not an object") }
             var fields = ConfigReader(root: tenant, environment: [:])
-            guard let keyID = try fields.string("key_id"), !keyID.isEmpty else { throw Invalid("tenants[\(index)].key_id is missing") }
+            guard let keyID = try fields.string("key_id"), !keyID.isEmpty else {
+                throw Invalid("tenants[\(index)].key_id is missing")
+            }
             guard let secret = try fields.string("secret"), secret.utf8.count >= 16 else {
                 throw Invalid("tenants[\(index)].secret is missing or shorter than 16 bytes")
             }
             // Bounded so the token bucket's arithmetic stays finite: at 0.001 jobs/s a token takes ~17 minutes.
             let rate: Double = try fields.number("rate", in: TokenBucket.rates, name: "tenants[\(index)].rate") ?? 100
-            let burst: Double = try fields.number("burst", in: TokenBucket.bursts, name: "tenants[\(index)].burst")
+            let burst: Double =
+                try fields.number("burst", in: TokenBucket.bursts, name: "tenants[\(index)].burst")
                 ?? min(TokenBucket.bursts.upperBound, max(1, rate * 2))
             let maxHeld: UInt64? = try fields.integer("max_source_bytes", in: 1...(1 << 44))
             if let maxHeld, maxHeld > settings.maxHeldSourceBytes {
@@ -107,7 +129,9 @@ public struct CoordinatorConfig: Sendable {
 
     /// `HOST:PORT` split; IPv6 hosts in brackets.
     public static func hostAndPort(_ address: String) throws -> (String, Int) {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]), (0...65535).contains(port) else {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
             throw Invalid("'\(address)' is not HOST:PORT")
         }
         var host = String(address[..<colon])
@@ -146,7 +170,9 @@ struct ConfigReader {
             guard number.doubleValue.isFinite else { throw CoordinatorConfig.Invalid("\(key) must be a finite number") }
             return number.doubleValue
         case let text as String:
-            guard let number = Double(text), number.isFinite else { throw CoordinatorConfig.Invalid("\(key) must be a number, got '\(text)'") }
+            guard let number = Double(text), number.isFinite else {
+                throw CoordinatorConfig.Invalid("\(key) must be a number, got '\(text)'")
+            }
             return number
         default: throw CoordinatorConfig.Invalid("\(key) must be a number")
         }
@@ -156,15 +182,19 @@ struct ConfigReader {
     mutating func number(_ key: String, in range: ClosedRange<Double>, name: String) throws -> Double? {
         guard let number = try number(key) else { return nil }
         guard range.contains(number) else {
-            throw CoordinatorConfig.Invalid("\(name) must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+            throw CoordinatorConfig.Invalid(
+                "\(name) must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
         }
         return number
     }
 
     mutating func integer<Integer: FixedWidthInteger>(_ key: String, in range: ClosedRange<Int64>) throws -> Integer? {
         guard let number = try number(key) else { return nil }
-        guard number == number.rounded(), let value = Int64(exactly: number), range.contains(value), let result = Integer(exactly: value) else {
-            throw CoordinatorConfig.Invalid("\(key) must be a whole number in \(range.lowerBound)...\(range.upperBound)")
+        guard number == number.rounded(), let value = Int64(exactly: number), range.contains(value),
+            let result = Integer(exactly: value)
+        else {
+            throw CoordinatorConfig.Invalid(
+                "\(key) must be a whole number in \(range.lowerBound)...\(range.upperBound)")
         }
         return result
     }

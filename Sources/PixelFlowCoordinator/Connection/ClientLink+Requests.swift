@@ -22,9 +22,14 @@ extension ClientLink {
             try open(stream)
             // A WATCH holds its stream until the job ends: it counts against max_in_flight like a SUBMIT.
             guard !isAtInFlightLimit else {
-                return [reply(stream, .rejected(Rejected(
-                    code: .tooManyInFlight, retryAfterMilliseconds: 100,
-                    message: "\(maxInFlight) requests are already in flight on this connection")))]
+                return [
+                    reply(
+                        stream,
+                        .rejected(
+                            Rejected(
+                                code: .tooManyInFlight, retryAfterMilliseconds: 100,
+                                message: "\(maxInFlight) requests are already in flight on this connection")))
+                ]
             }
             return [.cluster(.watch(watch.jobID, tenant: tenant, stream: stream))]
         case .workersRequest:
@@ -37,7 +42,8 @@ extension ClientLink {
             return CoordinatorConnectionStateMachine.connectionFrame(frame.message)
         case .hello, .auth, .authOK, .register, .registered, .heartbeat, .drain, .accepted, .rejected, .variant,
             .jobDone, .jobFailed, .status, .workers, .stats, .assign, .taskDone, .taskFailed, .cancelTask:
-            throw ProtocolError.malformed("\(frame.message.frameType) is not expected from a client after the handshake")
+            throw ProtocolError.malformed(
+                "\(frame.message.frameType) is not expected from a client after the handshake")
         }
     }
 
@@ -51,8 +57,13 @@ extension ClientLink {
             // The job ended while its source arrived (cancelled): a stream-mode client already has its outcome;
             // an async one, still waiting for ACCEPTED, is told instead.
             guard !isStreamMode else { return [] }
-            return [self.reply(stream, .rejected(Rejected(
-                code: .cancelled, message: "job \(job) was cancelled before its source was complete")))]
+            return [
+                self.reply(
+                    stream,
+                    .rejected(
+                        Rejected(
+                            code: .cancelled, message: "job \(job) was cancelled before its source was complete")))
+            ]
         case .jobStatus(let stream, let job, let status):
             return [self.reply(stream, status.map { .status($0) } ?? .rejected(Self.notFound(job)))]
         case .watch(let stream, let job, let result):
@@ -70,16 +81,21 @@ extension ClientLink {
 
     /// Checks a SUBMIT against this connection's limits and the pipeline rules, then asks for admission. The
     /// client sends its source right after SUBMIT: a refused stream still swallows it up to END.
-    private mutating func submitReceived(_ submit: Submit, stream: UInt32, now: NIODeadline) throws(ProtocolError)
+    private mutating func submitReceived(
+        _ submit: Submit, stream: UInt32, now: NIODeadline
+    ) throws(ProtocolError)
         -> [ConnectionAction]
     {
         guard streams.count < 2 * maxInFlight else {
-            throw ProtocolError(.tooManyInFlight, "more than \(2 * maxInFlight) open streams: the client ignores max_in_flight")
+            throw ProtocolError(
+                .tooManyInFlight, "more than \(2 * maxInFlight) open streams: the client ignores max_in_flight")
         }
         if isAtInFlightLimit {
-            return reject(submit, on: stream, now: now, ProtocolError(
-                .tooManyInFlight, "\(maxInFlight) requests are already in flight on this connection",
-                retryAfterMilliseconds: 100))
+            return reject(
+                submit, on: stream, now: now,
+                ProtocolError(
+                    .tooManyInFlight, "\(maxInFlight) requests are already in flight on this connection",
+                    retryAfterMilliseconds: 100))
         }
         if submit.sourceSize == 0 {
             return reject(submit, on: stream, now: now, ProtocolError(.undecodableImage, "the source is empty"))
@@ -93,33 +109,45 @@ extension ClientLink {
         case .failure(let error): return reject(submit, on: stream, now: now, error)
         }
         guard variantCount <= Int(settings.limits.maxVariants) else {
-            return reject(submit, on: stream, now: now, ProtocolError(
-                .invalidPipeline, "pipeline: \(variantCount) variants, at most \(settings.limits.maxVariants)"))
+            return reject(
+                submit, on: stream, now: now,
+                ProtocolError(
+                    .invalidPipeline, "pipeline: \(variantCount) variants, at most \(settings.limits.maxVariants)"))
         }
         // The stream is held from now on: the source's chunks that follow belong to it.
         expectUpload(.discard, for: submit, on: stream, now: now)
-        return [.cluster(.admit(AdmissionRequest(stream: stream, tenant: tenant, submit: submit, variantCount: variantCount)))]
+        return [
+            .cluster(
+                .admit(AdmissionRequest(stream: stream, tenant: tenant, submit: submit, variantCount: variantCount)))
+        ]
     }
 
-    private mutating func reject(_ submit: Submit, on stream: UInt32, now: NIODeadline, _ error: ProtocolError)
+    private mutating func reject(
+        _ submit: Submit, on stream: UInt32, now: NIODeadline, _ error: ProtocolError
+    )
         -> [ConnectionAction]
     {
         expectUpload(.discard, for: submit, on: stream, now: now)
         return [reply(stream, .rejected(Rejected(error)))]
     }
 
-    private mutating func admitted(_ request: AdmissionRequest, _ admission: ClusterState.Admission, now: NIODeadline)
+    private mutating func admitted(
+        _ request: AdmissionRequest, _ admission: ClusterState.Admission, now: NIODeadline
+    )
         -> [ConnectionAction]
     {
         let submit = request.submit
         switch admission {
         case .admitted(let job):
             // A stream-mode submitter awaits the job from the start: an outcome reached during the upload is delivered.
-            expectUpload(.job(job), for: submit, on: request.stream, now: now, awaiting: submit.mode == .stream ? job : nil)
+            expectUpload(
+                .job(job), for: submit, on: request.stream, now: now, awaiting: submit.mode == .stream ? job : nil)
             return []
         case .duplicate(let job, let digest):
             // Answered once this source is in and matches the first one's (PROTOCOL.md §10.2).
-            expectUpload(.duplicate(of: job, sourceDigest: digest, hasher: StreamingSHA256()), for: submit, on: request.stream, now: now)
+            expectUpload(
+                .duplicate(of: job, sourceDigest: digest, hasher: StreamingSHA256()), for: submit, on: request.stream,
+                now: now)
             return []
         case .rejected(let error):
             return reject(submit, on: request.stream, now: now, error)
@@ -150,12 +178,21 @@ extension ClientLink {
             guard let payload = upload.payload else { return [] }
             let source = PayloadAssembler.chunks(of: payload.bytes, size: Int(settings.limits.maxChunkData))
             let digest = upload.hasIdempotencyKey ? SHA256Digest.of(payload.bytes) : nil
-            return [.cluster(.sourceComplete(
-                stream: stream, job: job, source: source, digest: digest, isStreamMode: upload.isStreamMode))]
+            return [
+                .cluster(
+                    .sourceComplete(
+                        stream: stream, job: job, source: source, digest: digest, isStreamMode: upload.isStreamMode))
+            ]
         case .duplicate(let job, let expected, let hasher):
             guard hasher.finalize() == expected else {
-                return [reply(stream, .rejected(Rejected(
-                    code: .idempotencyConflict, message: "the idempotency key names job \(job), whose source differs from this one")))]
+                return [
+                    reply(
+                        stream,
+                        .rejected(
+                            Rejected(
+                                code: .idempotencyConflict,
+                                message: "the idempotency key names job \(job), whose source differs from this one")))
+                ]
             }
             let accepted = reply(stream, .accepted(Accepted(jobID: job, duplicate: true)))
             // In stream mode the stream continues as a WATCH of the first job.
@@ -168,7 +205,9 @@ extension ClientLink {
 
     // MARK: WATCH, results, timeouts
 
-    private mutating func watching(_ job: JobID, on stream: UInt32, _ result: ClusterState.WatchResult) -> [ConnectionAction] {
+    private mutating func watching(
+        _ job: JobID, on stream: UInt32, _ result: ClusterState.WatchResult
+    ) -> [ConnectionAction] {
         switch result {
         case .ended(let outcome):
             finishResults(on: stream)
@@ -208,7 +247,8 @@ extension ClientLink {
         let idle = settings.uploadIdleTimeout
         var actions: [ConnectionAction] = []
         for (stream, upload, wasIdle) in expiredUploads(idleSince: now - idle, now: now) {
-            let reason = wasIdle
+            let reason =
+                wasIdle
                 ? "no source bytes for \(idle.milliseconds) ms"
                 : "the source did not arrive at the minimum rate of \(settings.minUploadBytesPerSecond) bytes/s"
             switch upload.purpose {

@@ -67,7 +67,8 @@ struct ClientLink {
     /// Checks a request opening a new stream: odd, increasing ids (PROTOCOL.md §10.1).
     mutating func open(_ streamID: UInt32) throws(ProtocolError) {
         guard streamID % 2 == 1, streamID > lastStreamID else {
-            throw ProtocolError.malformed("a client request must open a new odd stream above \(lastStreamID), got \(streamID)")
+            throw ProtocolError.malformed(
+                "a client request must open a new odd stream above \(lastStreamID), got \(streamID)")
         }
         lastStreamID = streamID
     }
@@ -113,7 +114,8 @@ struct ClientLink {
             upload.purpose = .duplicate(of: job, sourceDigest: digest, hasher: hasher)
             guard chunk.isLast else { return false }
             guard upload.received == upload.expected else {
-                throw ProtocolError.malformed("stream \(streamID)'s source ended at \(upload.received) of its declared \(upload.expected) bytes")
+                throw ProtocolError.malformed(
+                    "stream \(streamID)'s source ended at \(upload.received) of its declared \(upload.expected) bytes")
             }
             return true
         case .discard:

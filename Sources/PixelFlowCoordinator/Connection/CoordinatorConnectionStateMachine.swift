@@ -34,7 +34,10 @@ struct CoordinatorConnectionStateMachine {
     /// (what it sent meanwhile is unread through no fault of its own) and shifted by the pause afterwards.
     private var readingPausedAt: NIODeadline?
 
-    init(handshake: ServerHandshakeStateMachine, settings: CoordinatorSettings, validatePipeline: @escaping PipelineValidator, now: NIODeadline) {
+    init(
+        handshake: ServerHandshakeStateMachine, settings: CoordinatorSettings,
+        validatePipeline: @escaping PipelineValidator, now: NIODeadline
+    ) {
         self.state = .handshaking(handshake)
         self.settings = settings
         self.validatePipeline = validatePipeline
@@ -120,8 +123,9 @@ struct CoordinatorConnectionStateMachine {
             guard case .loginWait(let wait) = reply else { return [] }
             let action: ServerHandshakeStateMachine.Action
             if let wait {
-                action = handshake.refuse(ProtocolError(
-                    .loginThrottled, "too many failed logins from this address: retry in \(wait.milliseconds) ms"))
+                action = handshake.refuse(
+                    ProtocolError(
+                        .loginThrottled, "too many failed logins from this address: retry in \(wait.milliseconds) ms"))
             } else {
                 action = handshake.receive(auth)
             }
@@ -175,7 +179,9 @@ struct CoordinatorConnectionStateMachine {
         return handshakeActions(action, now: now)
     }
 
-    private mutating func handshakeActions(_ action: ServerHandshakeStateMachine.Action, now: NIODeadline) -> [ConnectionAction] {
+    private mutating func handshakeActions(
+        _ action: ServerHandshakeStateMachine.Action, now: NIODeadline
+    ) -> [ConnectionAction] {
         switch action {
         case .send(let elements):
             return elements.map { .write($0) }
@@ -224,14 +230,19 @@ struct CoordinatorConnectionStateMachine {
 extension CoordinatorConnectionStateMachine {
     /// Once a second: uploads that stalled or overran their deadline, idle connections, half-sent frames, and
     /// peers that stopped reading.
-    mutating func housekeep(now: NIODeadline, output: OutputLevel, partialFrameSince: NIODeadline?) -> [ConnectionAction] {
+    mutating func housekeep(
+        now: NIODeadline, output: OutputLevel, partialFrameSince: NIODeadline?
+    ) -> [ConnectionAction] {
         guard !isClosing else { return [] }
         if framesReceived != framesAtLastCheck {
             framesAtLastCheck = framesReceived
             lastActivityAt = now
         }
         if pressure.isStalled(drained: output.drained, now: now) {
-            return fail(ProtocolError(.slowReader, "nothing sent to this peer was read for \(settings.writeStallTimeout.milliseconds) ms"))
+            return fail(
+                ProtocolError(
+                    .slowReader, "nothing sent to this peer was read for \(settings.writeStallTimeout.milliseconds) ms")
+            )
         }
         // A peer that drains a trickle never stalls, yet may be sent results of jobs it shares with another
         // connection: four budgets queued is the hard limit.
@@ -241,7 +252,9 @@ extension CoordinatorConnectionStateMachine {
         // While reading is paused for backpressure, what the peer sent is unread through the coordinator's doing.
         guard readingPausedAt == nil else { return [] }
         if let since = partialFrameSince, now - since >= settings.frameTimeout {
-            return fail(ProtocolError(.idleTimeout, "a frame started \((now - since).milliseconds) ms ago and is still incomplete"))
+            return fail(
+                ProtocolError(
+                    .idleTimeout, "a frame started \((now - since).milliseconds) ms ago and is still incomplete"))
         }
         var actions: [ConnectionAction] = []
         let isIdle: Bool
@@ -257,7 +270,9 @@ extension CoordinatorConnectionStateMachine {
             return []
         }
         if isIdle, now - lastActivityAt >= settings.idleTimeout {
-            return actions + fail(ProtocolError(.idleTimeout, "no request and no PING for \(settings.idleTimeout.milliseconds) ms"))
+            return actions
+                + fail(
+                    ProtocolError(.idleTimeout, "no request and no PING for \(settings.idleTimeout.milliseconds) ms"))
         }
         return actions
     }

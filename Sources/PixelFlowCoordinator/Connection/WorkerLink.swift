@@ -41,18 +41,21 @@ struct WorkerLink {
     }
 
     mutating func beginVariant(_ header: VariantHeader, on streamID: UInt32) throws(ProtocolError) {
-        guard var task = tasks[streamID], task.variant == nil, header.jobID == task.job, header.attempt == task.attempt else {
+        guard var task = tasks[streamID], task.variant == nil, header.jobID == task.job, header.attempt == task.attempt
+        else {
             throw ProtocolError.malformed("VARIANT on stream \(streamID) does not match an open task")
         }
         guard header.size <= maxVariantBytes else {
-            throw ProtocolError.malformed("variant '\(header.variantID)' of \(header.size) bytes is over the limit of \(maxVariantBytes)")
+            throw ProtocolError.malformed(
+                "variant '\(header.variantID)' of \(header.size) bytes is over the limit of \(maxVariantBytes)")
         }
         task.variant = VariantInProgress(header: header, payload: PayloadAssembler(expected: Int(header.size)))
         tasks[streamID] = task
     }
 
     /// Adds a chunk to the stream's variant. Returns the variant when this was its last chunk.
-    mutating func receiveChunk(_ chunk: Chunk, on streamID: UInt32) throws(ProtocolError) -> (Task, VariantInProgress)? {
+    mutating func receiveChunk(_ chunk: Chunk, on streamID: UInt32) throws(ProtocolError) -> (Task, VariantInProgress)?
+    {
         // Taken out of the table so the variant's buffer has one owner and appending never copies it.
         guard var task = tasks.removeValue(forKey: streamID), var variant = task.variant else {
             throw ProtocolError.malformed("CHUNK on stream \(streamID), which has no variant open")

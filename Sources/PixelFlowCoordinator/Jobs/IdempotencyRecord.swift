@@ -19,7 +19,8 @@ struct IdempotencyRecord: Sendable {
     /// Why `submit` cannot be a resubmission of this job, if it cannot.
     func conflict(with submit: Submit) -> String? {
         if submit.sourceSize != sourceSize {
-            return "idempotency key '\(submit.idempotencyKey)' names job \(job), whose source is \(sourceSize) bytes, not \(submit.sourceSize)"
+            return
+                "idempotency key '\(submit.idempotencyKey)' names job \(job), whose source is \(sourceSize) bytes, not \(submit.sourceSize)"
         }
         if SHA256Digest.of(submit.pipeline) != pipelineDigest {
             return "idempotency key '\(submit.idempotencyKey)' names job \(job), which has a different pipeline"

@@ -6,7 +6,8 @@ extension Coordinator {
     /// Runs one connection's request in one step under the lock: the cluster's answer for the asking connection,
     /// and the deliveries its transition causes for others, to `send()` once that answer is handled (so the
     /// asker writes ACCEPTED before any result of the job can reach it).
-    func perform(_ request: ClusterRequest, from peer: ConnectionInfo) -> (reply: ClusterReply?, deliveries: Deliveries) {
+    func perform(_ request: ClusterRequest, from peer: ConnectionInfo) -> (reply: ClusterReply?, deliveries: Deliveries)
+    {
         let now = NIODeadline.now()
         return shared.withLock { shared in
             var actions: [ClusterAction] = []
@@ -19,10 +20,13 @@ extension Coordinator {
             case .loginFailed:
                 shared.loginThrottle.failed(peer.host, now: now)
             case .admit(let admission):
-                let stream = admission.submit.mode == .stream ? Subscriber(connection: peer.id, stream: admission.stream) : nil
-                reply = .admission(admission, shared.cluster.admit(
-                    tenant: admission.tenant, submit: admission.submit, variantCount: admission.variantCount,
-                    subscriber: stream, now: now))
+                let stream =
+                    admission.submit.mode == .stream ? Subscriber(connection: peer.id, stream: admission.stream) : nil
+                reply = .admission(
+                    admission,
+                    shared.cluster.admit(
+                        tenant: admission.tenant, submit: admission.submit, variantCount: admission.variantCount,
+                        subscriber: stream, now: now))
             case .sourceComplete(let stream, let job, let source, let digest, let isStreamMode):
                 // Checked and queued in one step: a CANCEL cannot land in between.
                 let isLive = shared.cluster.isLive(job)
@@ -51,15 +55,19 @@ extension Coordinator {
                 actions = shared.cluster.connectionRelieved(peer.id, now: now)
             case .clientClosed(let unfinishedUploads):
                 for job in unfinishedUploads {
-                    actions += shared.cluster.abandon(job, reason: "the client left before its source was complete", now: now)
+                    actions += shared.cluster.abandon(
+                        job, reason: "the client left before its source was complete", now: now)
                 }
                 actions += shared.cluster.clientLost(connection: peer.id, now: now)
             case .registerWorker(let register):
                 let (id, assignments) = shared.cluster.registerWorker(
-                    name: register.name, address: peer.address, slots: Int(register.slots), formats: register.formats, now: now)
+                    name: register.name, address: peer.address, slots: Int(register.slots), formats: register.formats,
+                    now: now)
                 shared.workerConnections[id] = peer.id
-                logger.info("worker registered", metadata: peer.metadata.merging(
-                    ["worker": "\(id)", "name": "\(register.name)", "slots": "\(register.slots)"]) { $1 })
+                logger.info(
+                    "worker registered",
+                    metadata: peer.metadata.merging(
+                        ["worker": "\(id)", "name": "\(register.name)", "slots": "\(register.slots)"]) { $1 })
                 actions = assignments
                 reply = .registered(id)
             case .heartbeat(let worker, let heartbeat):
@@ -84,10 +92,15 @@ extension Coordinator {
             case .drainWorker(let worker):
                 shared.cluster.drain(worker: worker)
             case .workerCongested(let worker, let congested):
-                if congested { logger.notice("over \(settings.maxOutboundBytes) bytes queued: no new tasks", metadata: peer.metadata) }
+                if congested {
+                    logger.notice(
+                        "over \(settings.maxOutboundBytes) bytes queued: no new tasks", metadata: peer.metadata)
+                }
                 actions = shared.cluster.workerCongested(worker, congested, now: now)
             case .workerClosed(let worker):
-                logger.info("worker disconnected; its tasks are requeued", metadata: peer.metadata.merging(["worker": "\(worker)"]) { $1 })
+                logger.info(
+                    "worker disconnected; its tasks are requeued",
+                    metadata: peer.metadata.merging(["worker": "\(worker)"]) { $1 })
                 shared.workerConnections[worker] = nil
                 actions = shared.cluster.workerLost(worker, now: now)
             }
@@ -104,13 +117,18 @@ extension Coordinator {
             case .admitted(let job, let tenant):
                 logger.debug("job queued", metadata: ["job_id": "\(job)", "tenant": "\(tenant)"])
             case .assign(let worker, let tenant, let assign, let source):
-                logger.debug("job assigned", metadata: [
-                    "job_id": "\(assign.taskID)", "tenant": "\(tenant)", "attempt": "\(assign.attempt)", "worker": "\(worker)",
-                ])
-                guard let connection = shared.workerConnections[worker], let target = shared.connections[connection] else { continue }
+                logger.debug(
+                    "job assigned",
+                    metadata: [
+                        "job_id": "\(assign.taskID)", "tenant": "\(tenant)", "attempt": "\(assign.attempt)",
+                        "worker": "\(worker)",
+                    ])
+                guard let connection = shared.workerConnections[worker], let target = shared.connections[connection]
+                else { continue }
                 deliveries.append(target, .assign(assign, source))
             case .cancelTask(let worker, let job, let attempt):
-                guard let connection = shared.workerConnections[worker], let target = shared.connections[connection] else { continue }
+                guard let connection = shared.workerConnections[worker], let target = shared.connections[connection]
+                else { continue }
                 deliveries.append(target, .cancelTask(job: job, attempt: attempt))
             case .finished(let job, let tenant, let subscribers, let outcome):
                 logger.debug("job ended", metadata: Self.outcomeMetadata(job, tenant: tenant, outcome))

@@ -41,7 +41,8 @@ public final class Coordinator: Sendable {
 
     public init(
         settings: CoordinatorSettings, tenants: [TenantPolicy], workerKeys: [String: [UInt8]],
-        validatePipeline: @escaping PipelineValidator = PipelineRules.validate, logger: Logger = Logger(label: "pixelflow.coordinator")
+        validatePipeline: @escaping PipelineValidator = PipelineRules.validate,
+        logger: Logger = Logger(label: "pixelflow.coordinator")
     ) {
         self.settings = settings
         self.logger = logger
@@ -54,7 +55,8 @@ public final class Coordinator: Sendable {
         let throttle = LoginThrottle(
             failuresBeforeBackoff: settings.authFailuresBeforeBackoff, backoff: settings.authBackoff,
             maxBackoff: settings.authMaxBackoff, capacity: settings.authTrackedAddresses)
-        self.shared = Mutex(Shared(cluster: ClusterState(settings: settings, tenants: tenants, now: .now()), loginThrottle: throttle))
+        self.shared = Mutex(
+            Shared(cluster: ClusterState(settings: settings, tenants: tenants, now: .now()), loginThrottle: throttle))
     }
 
     // MARK: Connections

@@ -26,7 +26,8 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         let settings = coordinator.settings
         let handshake = ServerHandshakeStateMachine(
             secrets: coordinator.secrets, limits: settings.limits, serverName: "pixelflow-coordinator",
-            heartbeatIntervalMilliseconds: settings.heartbeatInterval.milliseconds, leaseMilliseconds: settings.lease.milliseconds)
+            heartbeatIntervalMilliseconds: settings.heartbeatInterval.milliseconds,
+            leaseMilliseconds: settings.lease.milliseconds)
         self.machine = CoordinatorConnectionStateMachine(
             handshake: handshake, settings: settings, validatePipeline: coordinator.validatePipeline, now: .now())
     }
@@ -45,7 +46,8 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         coordinator.metrics.connectionsOpened.add(1, ordering: .relaxed)
         let me = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let id = coordinator.register(ConnectionHandle(eventLoop: context.eventLoop, handler: me, closeFuture: context.channel.closeFuture))
+        let id = coordinator.register(
+            ConnectionHandle(eventLoop: context.eventLoop, handler: me, closeFuture: context.channel.closeFuture))
         let remote = context.channel.remoteAddress
         peer = ConnectionInfo(id: id, address: remote?.hostAndPort ?? "unknown", host: remote?.ipAddress ?? "unknown")
         let timeout = TimeAmount.milliseconds(Int64(coordinator.settings.limits.handshakeTimeoutMilliseconds))
@@ -156,7 +158,9 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         let me = NIOLoopBound(self, eventLoop: context.eventLoop)
         housekeeping = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             let handler = me.value
-            handler.run(handler.machine.housekeep(now: .now(), output: handler.output, partialFrameSince: handler.frameClock.pendingSince))
+            handler.run(
+                handler.machine.housekeep(
+                    now: .now(), output: handler.output, partialFrameSince: handler.frameClock.pendingSince))
             handler.context?.flush()
         }
     }

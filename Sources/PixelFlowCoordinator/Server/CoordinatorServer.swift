@@ -12,7 +12,10 @@ public final class CoordinatorServer: Sendable {
 
     private let ticks = Mutex<[RepeatedTask]>([])
 
-    public init(coordinator: Coordinator, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, tickInterval: TimeAmount = .milliseconds(100)) {
+    public init(
+        coordinator: Coordinator, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        tickInterval: TimeAmount = .milliseconds(100)
+    ) {
         self.coordinator = coordinator
         self.group = group
         self.tickInterval = tickInterval
@@ -35,9 +38,11 @@ public final class CoordinatorServer: Sendable {
                     let frameClock = PartialFrameClock()
                     try channel.pipeline.syncOperations.addHandlers([
                         byteCounter,
-                        ByteToMessageHandler(FrameDecoder(limits: limits, from: [.client, .worker], partialFrameClock: frameClock)),
+                        ByteToMessageHandler(
+                            FrameDecoder(limits: limits, from: [.client, .worker], partialFrameClock: frameClock)),
                         BatchingFrameEncoder(),
-                        CoordinatorConnectionHandler(coordinator: coordinator, byteCounter: byteCounter, frameClock: frameClock),
+                        CoordinatorConnectionHandler(
+                            coordinator: coordinator, byteCounter: byteCounter, frameClock: frameClock),
                     ])
                 }
             }

@@ -24,20 +24,23 @@ public struct CoordinatorService: Service {
     ) async throws -> CoordinatorService {
         var workerKeys: [String: [UInt8]] = [:]
         if let secret = config.joinSecret { workerKeys[config.joinKeyID] = secret }
-        let coordinator = Coordinator(settings: config.settings, tenants: config.tenants, workerKeys: workerKeys, logger: logger)
+        let coordinator = Coordinator(
+            settings: config.settings, tenants: config.tenants, workerKeys: workerKeys, logger: logger)
         let (host, port) = try CoordinatorConfig.hostAndPort(listen ?? config.listen)
         let (httpHost, httpPort) = try CoordinatorConfig.hostAndPort(http ?? config.http)
         let server = CoordinatorServer(coordinator: coordinator, group: group)
         let protocolChannel = try await server.bind(host: host, port: port)
         let httpChannel: any Channel
         do {
-            httpChannel = try await StatusHTTPServer(coordinator: coordinator, group: group).bind(host: httpHost, port: httpPort)
+            httpChannel = try await StatusHTTPServer(coordinator: coordinator, group: group).bind(
+                host: httpHost, port: httpPort)
         } catch {
             try? await protocolChannel.close()
             server.stopTicking()
             throw error
         }
-        return CoordinatorService(coordinator: coordinator, server: server, protocolChannel: protocolChannel, httpChannel: httpChannel)
+        return CoordinatorService(
+            coordinator: coordinator, server: server, protocolChannel: protocolChannel, httpChannel: httpChannel)
     }
 
     public func run() async throws {

@@ -47,7 +47,9 @@ final class StatusHTTPHandler: ChannelInboundHandler {
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: type)
             headers.add(name: "Content-Length", value: String(body.utf8.count))
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+            context.write(
+                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
+                promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
@@ -58,7 +60,8 @@ final class StatusHTTPHandler: ChannelInboundHandler {
         case "/healthz":
             return (.ok, "ok\n", "text/plain")
         case "/readyz":
-            return coordinator.isReady ? (.ok, "ready\n", "text/plain") : (.serviceUnavailable, "no worker has capacity\n", "text/plain")
+            return coordinator.isReady
+                ? (.ok, "ready\n", "text/plain") : (.serviceUnavailable, "no worker has capacity\n", "text/plain")
         case "/metrics":
             return (.ok, PrometheusText.render(coordinator), "text/plain; version=0.0.4")
         default:
@@ -82,27 +85,60 @@ enum PrometheusText {
         func perTenant(_ value: (Stats.Counters) -> String) -> [(labels: String, value: String)] {
             stats.tenants.map { (#"{tenant="\#(escape($0.name))"}"#, value($0.counters)) }
         }
-        metric("queue_depth", "gauge", "Jobs waiting for a worker.", [("", "\(stats.total.queued)")] + perTenant { "\($0.queued)" })
-        metric("jobs_running", "gauge", "Jobs running on workers.", [("", "\(stats.total.running)")] + perTenant { "\($0.running)" })
-        metric("jobs_admitted_total", "counter", "Jobs admitted.", [("", "\(stats.total.admitted)")] + perTenant { "\($0.admitted)" })
-        metric("jobs_rejected_total", "counter", "Jobs rejected at admission.", [("", "\(stats.total.rejected)")] + perTenant { "\($0.rejected)" })
-        metric("jobs_succeeded_total", "counter", "Jobs that succeeded.", [("", "\(stats.total.succeeded)")] + perTenant { "\($0.succeeded)" })
-        metric("jobs_failed_total", "counter", "Jobs that failed or were cancelled.", [("", "\(stats.total.failed)")] + perTenant { "\($0.failed)" })
-        metric("results_discarded_total", "counter", "Worker results dropped by fencing or as duplicates.", [("", "\(coordinator.discardedResults)")])
+        metric(
+            "queue_depth", "gauge", "Jobs waiting for a worker.",
+            [("", "\(stats.total.queued)")] + perTenant { "\($0.queued)" })
+        metric(
+            "jobs_running", "gauge", "Jobs running on workers.",
+            [("", "\(stats.total.running)")] + perTenant { "\($0.running)" })
+        metric(
+            "jobs_admitted_total", "counter", "Jobs admitted.",
+            [("", "\(stats.total.admitted)")] + perTenant { "\($0.admitted)" })
+        metric(
+            "jobs_rejected_total", "counter", "Jobs rejected at admission.",
+            [("", "\(stats.total.rejected)")] + perTenant { "\($0.rejected)" })
+        metric(
+            "jobs_succeeded_total", "counter", "Jobs that succeeded.",
+            [("", "\(stats.total.succeeded)")] + perTenant { "\($0.succeeded)" })
+        metric(
+            "jobs_failed_total", "counter", "Jobs that failed or were cancelled.",
+            [("", "\(stats.total.failed)")] + perTenant { "\($0.failed)" })
+        metric(
+            "results_discarded_total", "counter", "Worker results dropped by fencing or as duplicates.",
+            [("", "\(coordinator.discardedResults)")])
         metric("workers", "gauge", "Registered workers.", [("", "\(workers.count)")])
-        metric("worker_slots", "gauge", "Slots per worker.", workers.map { (#"{worker="\#(escape($0.name))"}"#, "\($0.slots)") })
-        metric("worker_busy", "gauge", "Busy slots per worker.", workers.map { (#"{worker="\#(escape($0.name))"}"#, "\($0.busy)") })
-        metric("worker_tasks_done_total", "counter", "Tasks done per worker.", workers.map { (#"{worker="\#(escape($0.name))"}"#, "\($0.done)") })
-        metric("worker_tasks_failed_total", "counter", "Tasks failed per worker.", workers.map { (#"{worker="\#(escape($0.name))"}"#, "\($0.failed)") })
-        metric("bytes_in_total", "counter", "Bytes received on the protocol port.", [("", "\(metrics.bytesIn.load(ordering: .relaxed))")])
-        metric("bytes_out_total", "counter", "Bytes sent on the protocol port.", [("", "\(metrics.bytesOut.load(ordering: .relaxed))")])
-        metric("connections_total", "counter", "Connections accepted.", [("", "\(metrics.connectionsOpened.load(ordering: .relaxed))")])
-        metric("handshake_failures_total", "counter", "Handshakes refused (bad key, timeout, version).", [("", "\(metrics.handshakeFailures.load(ordering: .relaxed))")])
-        metric("protocol_errors_total", "counter", "Connections closed for a protocol violation.", [("", "\(metrics.protocolErrors.load(ordering: .relaxed))")])
+        metric(
+            "worker_slots", "gauge", "Slots per worker.",
+            workers.map { (#"{worker="\#(escape($0.name))"}"#, "\($0.slots)") })
+        metric(
+            "worker_busy", "gauge", "Busy slots per worker.",
+            workers.map { (#"{worker="\#(escape($0.name))"}"#, "\($0.busy)") })
+        metric(
+            "worker_tasks_done_total", "counter", "Tasks done per worker.",
+            workers.map { (#"{worker="\#(escape($0.name))"}"#, "\($0.done)") })
+        metric(
+            "worker_tasks_failed_total", "counter", "Tasks failed per worker.",
+            workers.map { (#"{worker="\#(escape($0.name))"}"#, "\($0.failed)") })
+        metric(
+            "bytes_in_total", "counter", "Bytes received on the protocol port.",
+            [("", "\(metrics.bytesIn.load(ordering: .relaxed))")])
+        metric(
+            "bytes_out_total", "counter", "Bytes sent on the protocol port.",
+            [("", "\(metrics.bytesOut.load(ordering: .relaxed))")])
+        metric(
+            "connections_total", "counter", "Connections accepted.",
+            [("", "\(metrics.connectionsOpened.load(ordering: .relaxed))")])
+        metric(
+            "handshake_failures_total", "counter", "Handshakes refused (bad key, timeout, version).",
+            [("", "\(metrics.handshakeFailures.load(ordering: .relaxed))")])
+        metric(
+            "protocol_errors_total", "counter", "Connections closed for a protocol violation.",
+            [("", "\(metrics.protocolErrors.load(ordering: .relaxed))")])
         return lines.joined(separator: "\n") + "\n"
     }
 
     private static func escape(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
     }
 }

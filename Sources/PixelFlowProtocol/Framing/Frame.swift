@@ -19,7 +19,8 @@ public struct Frame: Sendable, Hashable {
     /// Writes header and payload; the length is filled in once the payload is written.
     public func write(to buffer: inout ByteBuffer) {
         let start = buffer.writerIndex
-        FrameHeader(length: 0, type: message.frameType.rawValue, flags: message.flags, streamID: streamID).write(to: &buffer)
+        FrameHeader(length: 0, type: message.frameType.rawValue, flags: message.flags, streamID: streamID).write(
+            to: &buffer)
         let payloadStart = buffer.writerIndex
         message.writePayload(to: &buffer)
         buffer.setInteger(UInt32(buffer.writerIndex - payloadStart), at: start)
@@ -28,8 +29,11 @@ public struct Frame: Sendable, Hashable {
     /// A CHUNK frame's header and decoded-size prefix, without its data: the data follows as its own buffer.
     func writeHead(of chunk: Chunk, to buffer: inout ByteBuffer) {
         let prefix = chunk.codec == .none ? 0 : Chunk.compressedPrefixSize
-        FrameHeader(length: UInt32(prefix + chunk.data.readableBytes), type: FrameType.chunk.rawValue, flags: chunk.flags, streamID: streamID)
-            .write(to: &buffer)
+        FrameHeader(
+            length: UInt32(prefix + chunk.data.readableBytes), type: FrameType.chunk.rawValue, flags: chunk.flags,
+            streamID: streamID
+        )
+        .write(to: &buffer)
         if chunk.codec != .none { buffer.writeInteger(UInt32(chunk.decodedSize)) }
     }
 
@@ -43,7 +47,9 @@ public struct Frame: Sendable, Hashable {
     /// Checks that a frame may be sent by one of `senders` and sits on the right kind of stream.
     static func validate(type: FrameType, streamID: UInt32, from senders: Set<PeerRole>) throws(ProtocolError) {
         guard !type.senders.isDisjoint(with: senders) else {
-            throw ProtocolError(.wrongRole, "\(type) may not be sent by a \(senders.map(\.description).sorted().joined(separator: " or "))")
+            throw ProtocolError(
+                .wrongRole,
+                "\(type) may not be sent by a \(senders.map(\.description).sorted().joined(separator: " or "))")
         }
         if type.isConnectionFrame && streamID != 0 {
             throw ProtocolError.malformed("\(type) must be sent on stream 0, got stream \(streamID)")

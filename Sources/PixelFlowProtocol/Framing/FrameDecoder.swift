@@ -37,7 +37,9 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
                 partialFrameClock.bytesPending()
             }
         }
-        if let ceiling = announcedLimitsCeiling, case .frame(let frame)? = element, case .authOK(let authOK) = frame.message {
+        if let ceiling = announcedLimitsCeiling, case .frame(let frame)? = element,
+            case .authOK(let authOK) = frame.message
+        {
             limits.maxControlPayload = min(authOK.limits.maxControlPayload, ceiling.maxControlPayload)
             limits.maxChunkData = min(authOK.limits.maxChunkData, ceiling.maxChunkData)
         }
@@ -65,7 +67,8 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
         try Frame.validate(type: type, streamID: header.streamID, from: senders)
         let limit = limits.maxPayload(for: type)
         guard header.length <= limit else {
-            throw ProtocolError(.frameTooLarge, "\(type) payload of \(header.length) bytes exceeds the limit of \(limit)")
+            throw ProtocolError(
+                .frameTooLarge, "\(type) payload of \(header.length) bytes exceeds the limit of \(limit)")
         }
         guard buffer.readableBytes >= FrameHeader.size + Int(header.length) else { return nil }
         buffer.moveReaderIndex(forwardBy: FrameHeader.size)

@@ -4,7 +4,8 @@ import NIOCore
 /// Field names are the spec's (snake_case); byte blobs are shown in hex, JSON blobs as text.
 extension Frame {
     public var fieldLines: [String] {
-        let header = "header: type=\(message.frameType) (0x\(hex(message.frameType.rawValue))) flags=0x\(hex(message.flags)) stream=\(streamID)"
+        let header =
+            "header: type=\(message.frameType) (0x\(hex(message.frameType.rawValue))) flags=0x\(hex(message.flags)) stream=\(streamID)"
         var lines = [header]
         switch message {
         case .chunk(let chunk):
@@ -51,7 +52,9 @@ extension Frame {
 
     private static func render(_ buffer: ByteBuffer) -> String {
         let bytes = Array(buffer.readableBytesView)
-        if let text = String(validating: bytes, as: UTF8.self), !text.isEmpty, text.unicodeScalars.allSatisfy({ $0.value >= 0x20 }) {
+        if let text = String(validating: bytes, as: UTF8.self), !text.isEmpty,
+            text.unicodeScalars.allSatisfy({ $0.value >= 0x20 })
+        {
             return "\(bytes.count) bytes: \(text)"
         }
         return "\(bytes.count) bytes: \(bytes.map { hex($0) }.joined())"

@@ -32,7 +32,9 @@ public struct Preface: Sendable, Hashable {
         guard buffer.readableBytes >= size else {
             // Refuse a wrong magic as soon as its bytes arrive, so garbage is not waited on.
             let available = min(buffer.readableBytes, magic.count)
-            if let seen = buffer.getBytes(at: buffer.readerIndex, length: available), seen != Array(magic.prefix(available)) {
+            if let seen = buffer.getBytes(at: buffer.readerIndex, length: available),
+                seen != Array(magic.prefix(available))
+            {
                 throw ProtocolError.malformed("connection does not start with the PXFL preface")
             }
             return nil

@@ -2,7 +2,9 @@ import NIOCore
 
 /// Field readers that fail with a typed error naming the field, instead of returning nil.
 extension ByteBuffer {
-    mutating func readField<Integer: FixedWidthInteger>(_: Integer.Type, _ field: @autoclosure () -> String) throws(ProtocolError) -> Integer {
+    mutating func readField<Integer: FixedWidthInteger>(
+        _: Integer.Type, _ field: @autoclosure () -> String
+    ) throws(ProtocolError) -> Integer {
         guard let value = readInteger(as: Integer.self) else {
             throw ProtocolError.malformed("payload ends inside \(field())")
         }

@@ -45,8 +45,13 @@ public struct ClientHandshakeStateMachine: Sendable {
     public mutating func receive(_ element: WireElement) -> Action {
         switch (state, element) {
         case (.awaitingPreface, .preface(let preface)):
-            guard preface.minVersion == preface.maxVersion, let version = Preface.supported.negotiate(with: preface) else {
-                return fail(ProtocolError(.unsupportedVersion, "coordinator speaks up to v\(preface.maxVersion), this client \(Preface.supported.minVersion)...\(Preface.supported.maxVersion)"))
+            guard preface.minVersion == preface.maxVersion, let version = Preface.supported.negotiate(with: preface)
+            else {
+                return fail(
+                    ProtocolError(
+                        .unsupportedVersion,
+                        "coordinator speaks up to v\(preface.maxVersion), this client \(Preface.supported.minVersion)...\(Preface.supported.maxVersion)"
+                    ))
             }
             state = .awaitingHello(version: version)
             return .none
@@ -57,7 +62,8 @@ public struct ClientHandshakeStateMachine: Sendable {
                 return fail(ProtocolError.malformed("expected HELLO, got \(frame.message.frameType)"))
             }
             state = .awaitingAuthOK(version: version, server: hello.server, serverNonce: hello.nonce)
-            let proof = HandshakeProof.peer(secret: secret, role: role, keyID: keyID, serverNonce: hello.nonce, clientNonce: clientNonce)
+            let proof = HandshakeProof.peer(
+                secret: secret, role: role, keyID: keyID, serverNonce: hello.nonce, clientNonce: clientNonce)
             return .send([.frame(Frame(.auth(Auth(role: role, keyID: keyID, clientNonce: clientNonce, proof: proof))))])
 
         case (.awaitingAuthOK(let version, let server, let serverNonce), .frame(let frame)):
@@ -70,9 +76,11 @@ public struct ClientHandshakeStateMachine: Sendable {
                 return fail(ProtocolError(.unauthorized, "the coordinator could not prove it holds this key's secret"))
             }
             state = .established
-            return .established(Session(
-                version: version, server: server, limits: ok.limits,
-                heartbeatIntervalMilliseconds: ok.heartbeatIntervalMilliseconds, leaseMilliseconds: ok.leaseMilliseconds))
+            return .established(
+                Session(
+                    version: version, server: server, limits: ok.limits,
+                    heartbeatIntervalMilliseconds: ok.heartbeatIntervalMilliseconds,
+                    leaseMilliseconds: ok.leaseMilliseconds))
 
         case (.awaitingPreface, .frame):
             return fail(ProtocolError.malformed("frame before the coordinator's preface"))

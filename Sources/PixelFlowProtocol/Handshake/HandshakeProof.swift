@@ -8,7 +8,9 @@ public enum HandshakeProof {
     static let serverLabel = Array("PXFL-v1-server".utf8)
 
     /// `HMAC-SHA256(secret, "PXFL-v1-auth" · role u8 · len(key_id) u16 · key_id · server_nonce · client_nonce)`.
-    public static func peer(secret: [UInt8], role: PeerRole, keyID: String, serverNonce: [UInt8], clientNonce: [UInt8]) -> [UInt8] {
+    public static func peer(
+        secret: [UInt8], role: PeerRole, keyID: String, serverNonce: [UInt8], clientNonce: [UInt8]
+    ) -> [UInt8] {
         let keyBytes = Array(keyID.utf8)
         var message = peerLabel
         message.append(role.rawValue)

@@ -51,11 +51,15 @@ public struct ServerHandshakeStateMachine: Sendable {
         case (.awaitingPreface, .preface(let preface)):
             guard let version = Preface.supported.negotiate(with: preface) else {
                 state = .closed
-                let error = ProtocolError(.unsupportedVersion, "peer speaks \(preface.minVersion)...\(preface.maxVersion), coordinator speaks \(Preface.supported.minVersion)...\(Preface.supported.maxVersion)")
+                let error = ProtocolError(
+                    .unsupportedVersion,
+                    "peer speaks \(preface.minVersion)...\(preface.maxVersion), coordinator speaks \(Preface.supported.minVersion)...\(Preface.supported.maxVersion)"
+                )
                 return .fail(error, send: [.preface(Preface(minVersion: 0, maxVersion: Preface.supported.maxVersion))])
             }
             state = .awaitingAuth(version: version)
-            let hello = Hello(nonce: nonce, handshakeTimeoutMilliseconds: limits.handshakeTimeoutMilliseconds, server: serverName)
+            let hello = Hello(
+                nonce: nonce, handshakeTimeoutMilliseconds: limits.handshakeTimeoutMilliseconds, server: serverName)
             return .send([.preface(.chosen(version)), .frame(Frame(.hello(hello)))])
 
         case (.awaitingAuth(let version), .frame(let frame)):
@@ -63,10 +67,15 @@ public struct ServerHandshakeStateMachine: Sendable {
                 return fail(ProtocolError.malformed("expected AUTH, got \(frame.message.frameType)"))
             }
             guard let secret = secrets.secret(keyID: auth.keyID, role: auth.role),
-                HandshakeProof.matches(auth.proof, HandshakeProof.peer(secret: secret, role: auth.role, keyID: auth.keyID, serverNonce: nonce, clientNonce: auth.clientNonce))
+                HandshakeProof.matches(
+                    auth.proof,
+                    HandshakeProof.peer(
+                        secret: secret, role: auth.role, keyID: auth.keyID, serverNonce: nonce,
+                        clientNonce: auth.clientNonce))
             else {
                 // The same answer whether the key id is unknown, registered for the other role, or the proof is wrong.
-                return fail(ProtocolError(.unauthorized, "authentication failed for key id '\(auth.keyID)' as \(auth.role)"))
+                return fail(
+                    ProtocolError(.unauthorized, "authentication failed for key id '\(auth.keyID)' as \(auth.role)"))
             }
             state = .established
             let reply = AuthOK(
@@ -74,7 +83,9 @@ public struct ServerHandshakeStateMachine: Sendable {
                 limits: limits,
                 heartbeatIntervalMilliseconds: auth.role == .worker ? heartbeatIntervalMilliseconds : 0,
                 leaseMilliseconds: auth.role == .worker ? leaseMilliseconds : 0)
-            return .established(AuthenticatedPeer(role: auth.role, keyID: auth.keyID, version: version), reply: .frame(Frame(.authOK(reply))))
+            return .established(
+                AuthenticatedPeer(role: auth.role, keyID: auth.keyID, version: version),
+                reply: .frame(Frame(.authOK(reply))))
 
         case (.awaitingPreface, .frame):
             return fail(ProtocolError.malformed("frame before the preface"))
@@ -92,7 +103,8 @@ public struct ServerHandshakeStateMachine: Sendable {
     public mutating func deadlineExpired() -> Action {
         switch state {
         case .awaitingPreface, .awaitingAuth:
-            return fail(ProtocolError(.handshakeTimeout, "no authentication within \(limits.handshakeTimeoutMilliseconds) ms"))
+            return fail(
+                ProtocolError(.handshakeTimeout, "no authentication within \(limits.handshakeTimeoutMilliseconds) ms"))
         case .established, .closed:
             return .none
         }

@@ -16,7 +16,10 @@ public struct Assign: WirePayload {
     /// The validated pipeline, UTF-8 JSON as in SUBMIT.
     public var pipeline: ByteBuffer
 
-    public init(taskID: UInt64, attempt: UInt16, leaseMilliseconds: UInt32, timeLimitMilliseconds: UInt32, sourceSize: UInt64, pipeline: ByteBuffer) {
+    public init(
+        taskID: UInt64, attempt: UInt16, leaseMilliseconds: UInt32, timeLimitMilliseconds: UInt32, sourceSize: UInt64,
+        pipeline: ByteBuffer
+    ) {
         self.taskID = taskID
         self.attempt = attempt
         self.leaseMilliseconds = leaseMilliseconds

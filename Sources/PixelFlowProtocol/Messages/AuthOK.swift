@@ -13,7 +13,9 @@ public struct AuthOK: WirePayload {
     /// How long a lease lasts without a heartbeat renewing it; 0 on client connections.
     public var leaseMilliseconds: UInt32
 
-    public init(serverProof: [UInt8], limits: ProtocolLimits, heartbeatIntervalMilliseconds: UInt32, leaseMilliseconds: UInt32) {
+    public init(
+        serverProof: [UInt8], limits: ProtocolLimits, heartbeatIntervalMilliseconds: UInt32, leaseMilliseconds: UInt32
+    ) {
         self.serverProof = serverProof
         self.limits = limits
         self.heartbeatIntervalMilliseconds = heartbeatIntervalMilliseconds

@@ -51,7 +51,8 @@ public struct Chunk: Sendable, Hashable {
             decodedSize = Int(try payload.readField(UInt32.self, "decoded_size"))
         }
         guard decodedSize <= maxDecodedSize else {
-            throw ProtocolError(.frameTooLarge, "CHUNK declares \(decodedSize) decoded bytes, limit is \(maxDecodedSize)")
+            throw ProtocolError(
+                .frameTooLarge, "CHUNK declares \(decodedSize) decoded bytes, limit is \(maxDecodedSize)")
         }
         data = payload.readSlice(length: payload.readableBytes)!
     }
@@ -80,6 +81,8 @@ public struct Chunk: Sendable, Hashable {
         guard let encoded = bytes.withUnsafeReadableBytes({ compressor.encode($0) }) else {
             return Chunk(raw: bytes, isLast: isLast)
         }
-        return Chunk(encoded: ByteBuffer(bytes: encoded.bytes), codec: encoded.codec, decodedSize: bytes.readableBytes, isLast: isLast)
+        return Chunk(
+            encoded: ByteBuffer(bytes: encoded.bytes), codec: encoded.codec, decodedSize: bytes.readableBytes,
+            isLast: isLast)
     }
 }

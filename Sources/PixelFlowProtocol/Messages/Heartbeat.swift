@@ -28,9 +28,10 @@ public struct Heartbeat: WirePayload {
         var tasks: [HeldTask] = []
         tasks.reserveCapacity(min(Int(count), buffer.readableBytes / 10))
         for index in 0..<Int(count) {
-            tasks.append(HeldTask(
-                taskID: try buffer.readField(UInt64.self, "tasks[\(index)].task_id"),
-                attempt: try buffer.readField(UInt16.self, "tasks[\(index)].attempt")))
+            tasks.append(
+                HeldTask(
+                    taskID: try buffer.readField(UInt64.self, "tasks[\(index)].task_id"),
+                    attempt: try buffer.readField(UInt16.self, "tasks[\(index)].attempt")))
         }
         self.tasks = tasks
     }

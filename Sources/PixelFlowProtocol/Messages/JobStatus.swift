@@ -37,7 +37,10 @@ public struct JobStatus: WirePayload {
     public var code: ErrorCode
     public var message: String
 
-    public init(jobID: UInt64, state: State, attempts: UInt16, variantsDone: UInt16, code: ErrorCode = .none, message: String = "") {
+    public init(
+        jobID: UInt64, state: State, attempts: UInt16, variantsDone: UInt16, code: ErrorCode = .none,
+        message: String = ""
+    ) {
         self.jobID = jobID
         self.state = state
         self.attempts = attempts

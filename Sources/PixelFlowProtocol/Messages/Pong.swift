@@ -5,6 +5,8 @@ public struct Pong: WirePayload {
     public static let frameType = FrameType.pong
     public var opaque: UInt64
     public init(opaque: UInt64) { self.opaque = opaque }
-    public init(from buffer: inout ByteBuffer) throws(ProtocolError) { opaque = try buffer.readField(UInt64.self, "opaque") }
+    public init(from buffer: inout ByteBuffer) throws(ProtocolError) {
+        opaque = try buffer.readField(UInt64.self, "opaque")
+    }
     public func write(to buffer: inout ByteBuffer) { buffer.writeInteger(opaque) }
 }

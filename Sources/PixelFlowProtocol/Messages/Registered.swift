@@ -5,6 +5,8 @@ public struct Registered: WirePayload {
     public static let frameType = FrameType.registered
     public var workerID: UInt64
     public init(workerID: UInt64) { self.workerID = workerID }
-    public init(from buffer: inout ByteBuffer) throws(ProtocolError) { workerID = try buffer.readField(UInt64.self, "worker_id") }
+    public init(from buffer: inout ByteBuffer) throws(ProtocolError) {
+        workerID = try buffer.readField(UInt64.self, "worker_id")
+    }
     public func write(to buffer: inout ByteBuffer) { buffer.writeInteger(workerID) }
 }

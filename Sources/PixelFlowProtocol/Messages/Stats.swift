@@ -15,7 +15,10 @@ public struct Stats: WirePayload {
         public var succeeded: UInt64
         public var failed: UInt64
 
-        public init(queued: UInt32 = 0, running: UInt32 = 0, admitted: UInt64 = 0, rejected: UInt64 = 0, succeeded: UInt64 = 0, failed: UInt64 = 0) {
+        public init(
+            queued: UInt32 = 0, running: UInt32 = 0, admitted: UInt64 = 0, rejected: UInt64 = 0, succeeded: UInt64 = 0,
+            failed: UInt64 = 0
+        ) {
             self.queued = queued
             self.running = running
             self.admitted = admitted

@@ -14,7 +14,10 @@ public struct WorkerList: WirePayload {
         public var failed: UInt64
         public var lastHeartbeatMillisecondsAgo: UInt32
 
-        public init(name: String, address: String, slots: UInt16, busy: UInt16, done: UInt64, failed: UInt64, lastHeartbeatMillisecondsAgo: UInt32) {
+        public init(
+            name: String, address: String, slots: UInt16, busy: UInt16, done: UInt64, failed: UInt64,
+            lastHeartbeatMillisecondsAgo: UInt32
+        ) {
             self.name = name
             self.address = address
             self.slots = slots
@@ -33,14 +36,16 @@ public struct WorkerList: WirePayload {
         let count = try buffer.readField(UInt16.self, "count")
         var workers: [Worker] = []
         for index in 0..<Int(count) {
-            workers.append(Worker(
-                name: try buffer.readWireString("workers[\(index)].name"),
-                address: try buffer.readWireString("workers[\(index)].address"),
-                slots: try buffer.readField(UInt16.self, "workers[\(index)].slots"),
-                busy: try buffer.readField(UInt16.self, "workers[\(index)].busy"),
-                done: try buffer.readField(UInt64.self, "workers[\(index)].done"),
-                failed: try buffer.readField(UInt64.self, "workers[\(index)].failed"),
-                lastHeartbeatMillisecondsAgo: try buffer.readField(UInt32.self, "workers[\(index)].last_heartbeat_ms_ago")))
+            workers.append(
+                Worker(
+                    name: try buffer.readWireString("workers[\(index)].name"),
+                    address: try buffer.readWireString("workers[\(index)].address"),
+                    slots: try buffer.readField(UInt16.self, "workers[\(index)].slots"),
+                    busy: try buffer.readField(UInt16.self, "workers[\(index)].busy"),
+                    done: try buffer.readField(UInt64.self, "workers[\(index)].done"),
+                    failed: try buffer.readField(UInt64.self, "workers[\(index)].failed"),
+                    lastHeartbeatMillisecondsAgo: try buffer.readField(
+                        UInt32.self, "workers[\(index)].last_heartbeat_ms_ago")))
         }
         self.workers = workers
     }
