@@ -35,6 +35,7 @@ let package = Package(
             dependencies: [
                 "PixelFlowCompression",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -66,54 +66,24 @@ enum ConnectionLoops {
         if goAway == nil { channel.close(promise: nil) }
     }
 
-    /// Preface, HELLO, AUTH, AUTH_OK with the coordinator's proof verified, within the handshake timeout.
+    /// Preface, HELLO, AUTH, AUTH_OK with the coordinator's proof verified, within the handshake timeout: the
+    /// worker's path too (`CoordinatorLink.authenticate`); the handshake's frames go out through the queue.
     private static func authenticate(
         _ iterator: inout NIOAsyncChannelInboundStream<WireElement>.AsyncIterator, queue: OutboundQueue,
         handshake: ClientHandshakeStateMachine, configuration: PixelFlowClient.Configuration, channel: any Channel
     ) async throws(PixelFlowClientError) -> ClientConnection {
-        let deadline = ContinuousClock.now + configuration.handshakeTimeout
-        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(configuration.handshakeTimeout)) {
-            channel.close(promise: nil)
-        }
-        defer { timer.cancel() }
-        var machine = handshake
-        queue.enqueue(machine.opening)
         do {
-            while let element = try await iterator.next() {
-                switch machine.receive(element) {
-                case .send(let elements):
-                    for element in elements { queue.enqueue(element) }
-                case .established(let session):
-                    try checkLimits(session.limits, against: configuration.receiveLimits.wire)
-                    return ClientConnection(session: session, queue: queue)
-                case .fail(let error):
-                    throw PixelFlowClientError(error)
-                case .none:
-                    continue
-                }
+            let session = try await CoordinatorLink.authenticate(
+                handshake, frames: &iterator, channel: channel, acceptedLimits: configuration.receiveLimits.wire,
+                timeout: TimeAmount(configuration.handshakeTimeout)
+            ) { elements in
+                for element in elements { queue.enqueue(element) }
             }
+            return ClientConnection(session: session, queue: queue)
+        } catch let error as ProtocolError where error.code == .frameTooLarge {
+            throw PixelFlowClientError(ProtocolError(error.code, error.message + "; raise Configuration.receiveLimits"))
         } catch {
-            if ContinuousClock.now >= deadline { throw timeout(configuration) }
             throw ClientConnection.typed(error)
-        }
-        if ContinuousClock.now >= deadline { throw timeout(configuration) }
-        throw .connectionLost("the coordinator closed the connection during the handshake")
-    }
-
-    private static func timeout(_ configuration: PixelFlowClient.Configuration) -> PixelFlowClientError {
-        PixelFlowClientError(
-            .timeout, "no AUTH_OK within \(configuration.handshakeTimeout)", wireCode: .handshakeTimeout)
-    }
-
-    private static func checkLimits(
-        _ limits: ProtocolLimits, against receive: ProtocolLimits
-    ) throws(PixelFlowClientError) {
-        if limits.maxChunkData > receive.maxChunkData || limits.maxControlPayload > receive.maxControlPayload {
-            throw PixelFlowClientError(
-                wire: .frameTooLarge,
-                message:
-                    "the coordinator's limits (max_chunk_data \(limits.maxChunkData), max_control_payload \(limits.maxControlPayload)) exceed what this client accepts (\(receive.maxChunkData), \(receive.maxControlPayload)); raise Configuration.receiveLimits"
-            )
         }
     }
 }

@@ -100,20 +100,11 @@ extension PixelFlowClient {
 
     private static func connectChannel(
         host: String, port: Int, configuration: Configuration
-    ) async throws(PixelFlowClientError) -> NIOAsyncChannel<WireElement, WireElement> {
-        let receiveLimits = configuration.receiveLimits.wire
+    ) async throws(PixelFlowClientError) -> CoordinatorLink.Channel {
         do {
-            return try await ClientBootstrap(group: configuration.eventLoopGroup)
-                .connectTimeout(TimeAmount(configuration.connectTimeout))
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .connect(host: host, port: port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(FrameDecoder(limits: receiveLimits, from: [.coordinator])))
-                        try channel.pipeline.syncOperations.addHandler(BatchingFrameEncoder())
-                        return try NIOAsyncChannel<WireElement, WireElement>(wrappingChannelSynchronously: channel)
-                    }
-                }
+            return try await CoordinatorLink.connect(
+                host: host, port: port, acceptedLimits: configuration.receiveLimits.wire,
+                connectTimeout: TimeAmount(configuration.connectTimeout), group: configuration.eventLoopGroup)
         } catch {
             throw .connectionLost("cannot connect to \(host):\(port): \(error)")
         }

@@ -19,6 +19,9 @@ public struct WorkerConfig: Sendable {
     /// Reconnect delays: doubling from the first to the last, with jitter.
     public var reconnectDelay: TimeAmount = .milliseconds(100)
     public var maxReconnectDelay: TimeAmount = .seconds(5)
+    /// Time allowed for the TCP connection to open, and from it to a verified AUTH_OK.
+    public var connectTimeout: TimeAmount = .seconds(5)
+    public var handshakeTimeout: TimeAmount = .seconds(10)
     /// How long SIGTERM waits for running tasks before handing them back.
     public var drainTimeout: TimeAmount = .seconds(30)
     /// What the imaging engine accepts (source bytes, pixels, sides, frames, time per job).

@@ -23,37 +23,30 @@ struct WorkerSession {
     typealias Outbound = NIOAsyncChannelOutboundWriter<WireElement>
 
     func run(group: any EventLoopGroup) async throws {
-        let channel = try await ClientBootstrap(group: group)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.seconds(5))
-            .connect(host: config.coordinatorHost, port: config.coordinatorPort) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        // The coordinator's limits bind both directions (AUTH_OK), up to the worker's ceiling.
-                        ByteToMessageHandler(
-                            FrameDecoder(from: [.coordinator], adoptingAnnouncedLimitsUpTo: Self.largestAcceptedLimits)),
-                        BatchingFrameEncoder(),
-                    ])
-                    return try NIOAsyncChannel<WireElement, WireElement>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let channel = try await CoordinatorLink.connect(
+            host: config.coordinatorHost, port: config.coordinatorPort, acceptedLimits: Self.largestAcceptedLimits,
+            connectTimeout: config.connectTimeout, group: group)
         try await channel.executeThenClose { inbound, outbound in
             var frames = inbound.makeAsyncIterator()
-            let session = try await handshake(&frames, outbound)
-            try await outbound.write(
-                .frame(
-                    Frame(
-                        .register(
-                            Register(
-                                name: config.name, slots: UInt16(clamping: config.slots),
-                                formats: [.jpeg, .png, .webp, .avif, .heic, .gif],
-                                version: "1")))))
+            let handshake = ClientHandshakeStateMachine(role: .worker, keyID: config.keyID, secret: config.secret)
+            let session = try await CoordinatorLink.authenticate(
+                handshake, frames: &frames, channel: channel.channel, acceptedLimits: Self.largestAcceptedLimits,
+                timeout: config.handshakeTimeout
+            ) { elements in
+                try await outbound.write(contentsOf: elements)
+            }
+            let register = Register(
+                name: config.name, slots: UInt16(clamping: config.slots), formats: Self.formats, version: "1")
+            try await outbound.write(.frame(Frame(.register(register))))
             guard case .frame(let first)? = try await frames.next(), case .registered = first.message else {
                 throw ProtocolError.malformed("the coordinator did not answer REGISTER with REGISTERED")
             }
             try await serve(&frames, outbound, session: session, channel: channel.channel)
         }
     }
+
+    /// What this worker's engine encodes.
+    static let formats: OutputFormats = [.jpeg, .png, .webp, .avif, .heic, .gif]
 
     /// The largest frame limits a worker accepts from AUTH_OK: the top of the coordinator's config ranges.
     static let largestAcceptedLimits: ProtocolLimits = {
@@ -62,22 +55,6 @@ struct WorkerSession {
         limits.maxChunkData = 16 << 20
         return limits
     }()
-
-    private func handshake(
-        _ frames: inout NIOAsyncChannelInboundStream<WireElement>.AsyncIterator, _ outbound: Outbound
-    ) async throws -> ClientHandshakeStateMachine.Session {
-        var machine = ClientHandshakeStateMachine(role: .worker, keyID: config.keyID, secret: config.secret)
-        try await outbound.write(machine.opening)
-        while let element = try await frames.next() {
-            switch machine.receive(element) {
-            case .send(let elements): try await outbound.write(contentsOf: elements)
-            case .established(let session): return session
-            case .fail(let error): throw error
-            case .none: continue
-            }
-        }
-        throw ProtocolError(.protocolError, "the coordinator closed the connection during the handshake")
-    }
 
     private func serve(
         _ frames: inout NIOAsyncChannelInboundStream<WireElement>.AsyncIterator, _ outbound: Outbound,

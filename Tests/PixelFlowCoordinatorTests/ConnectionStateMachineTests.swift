@@ -14,7 +14,7 @@ struct ConnectionStateMachineTests {
 
     /// A machine whose peer has completed the handshake as `role` (a real one, driven by the client's own machine).
     func authenticated(
-        _ role: PeerRole, validate: @escaping PipelineValidator = { _ in .success(1) }
+        _ role: PeerRole, validate: @escaping PipelineValidator = { _ in .success(PipelineSummary(variantCount: 1)) }
     ) throws
         -> CoordinatorConnectionStateMachine
     {
@@ -62,7 +62,7 @@ struct ConnectionStateMachineTests {
     func throttledLogin() {
         var machine = CoordinatorConnectionStateMachine(
             handshake: ServerHandshakeStateMachine(secrets: StaticSecrets([:])), settings: settings,
-            validatePipeline: { _ in .success(1) }, now: now)
+            validatePipeline: { _ in .success(PipelineSummary(variantCount: 1)) }, now: now)
         var peer = ClientHandshakeStateMachine(role: .client, keyID: "acme", secret: Self.secret)
         var auth: WireElement?
         for element in Self.written(machine.received(peer.opening, now: now)) {
@@ -78,7 +78,7 @@ struct ConnectionStateMachineTests {
         let secrets = StaticSecrets([.init(keyID: "acme", role: .client): Self.secret])
         var machine = CoordinatorConnectionStateMachine(
             handshake: ServerHandshakeStateMachine(secrets: secrets), settings: settings,
-            validatePipeline: { _ in .success(1) }, now: now)
+            validatePipeline: { _ in .success(PipelineSummary(variantCount: 1)) }, now: now)
         var peer = ClientHandshakeStateMachine(role: .client, keyID: "acme", secret: [1, 2, 3])
         var auth: WireElement?
         for element in Self.written(machine.received(peer.opening, now: now)) {
@@ -95,13 +95,13 @@ struct ConnectionStateMachineTests {
 
     @Test("SUBMIT asks for admission; the source's last CHUNK queues the job and ACCEPTED follows the cluster's yes")
     func submitAndUpload() throws {
-        var machine = try authenticated(.client, validate: { _ in .success(3) })
+        var machine = try authenticated(.client, validate: { _ in .success(PipelineSummary(variantCount: 3)) })
         let admit = machine.received(Self.submit(size: 4, mode: .async), now: now)
         guard case .cluster(.admit(let request)) = admit.first else {
             Issue.record("no admission asked: \(summary(admit))")
             return
         }
-        #expect(request.variantCount == 3 && request.stream == 1 && request.tenant == "acme")
+        #expect(request.pipeline.variantCount == 3 && request.stream == 1 && request.tenant == "acme")
         #expect(machine.clusterReplied(.admission(request, .admitted(9)), now: now).isEmpty)
         #expect(machine.received(Self.chunk(1, [1, 2], last: false), now: now).isEmpty)
         let complete = machine.received(Self.chunk(1, [3, 4], last: true), now: now)

@@ -53,8 +53,10 @@ public struct ClusterState: Sendable {
 
     /// Decides on a SUBMIT before its source arrives: idempotency, size, queue caps, then the token bucket.
     /// Caps are checked before the bucket so a rejected job does not spend a token.
+    /// `formats`: what the pipeline encodes; only a worker that advertised all of them is given the job.
     public mutating func admit(
-        tenant name: String, submit: Submit, variantCount: Int, subscriber: Subscriber?, now: NIODeadline
+        tenant name: String, submit: Submit, variantCount: Int, formats: OutputFormats = [], subscriber: Subscriber?,
+        now: NIODeadline
     ) -> Admission {
         guard var tenant = tenants[name] else {
             return .rejected(ProtocolError(.unauthorized, "unknown tenant '\(name)'"))
@@ -120,7 +122,7 @@ public struct ClusterState: Sendable {
         tenant.heldSourceBytes += submit.sourceSize
         jobs[id] = JobRecord(
             id: id, tenant: name, priority: submit.priority, idempotencyKey: submit.idempotencyKey,
-            pipeline: submit.pipeline, variantCount: variantCount,
+            pipeline: submit.pipeline, variantCount: variantCount, formats: formats,
             source: [], sourceSize: submit.sourceSize, admittedAt: now,
             deadline: submit.deadlineMilliseconds == 0 ? nil : now + .milliseconds(Int64(submit.deadlineMilliseconds)),
             keepsRunningUnwatched: submit.mode == .async, subscribers: subscriber.map { [$0] } ?? [])
@@ -162,7 +164,17 @@ public struct ClusterState: Sendable {
     /// Hands queued jobs to workers with free slots, tenants in turn, least-loaded worker first.
     mutating func dispatch(now: NIODeadline) -> [ClusterAction] {
         var actions: [ClusterAction] = []
-        while !queue.isEmpty, let workerID = leastLoadedWorker() {
+        // Jobs no worker with a free slot can encode wait at the front of their queue, in order; a bounded number
+        // is passed over per round, so jobs behind them are not starved and a round stays short.
+        var passedOver: [JobID] = []
+        defer {
+            for id in passedOver.reversed() {
+                guard let job = jobs[id] else { continue }
+                queue.requeueAtFront(id, tenant: job.tenant, priority: job.priority)
+            }
+        }
+        while !queue.isEmpty, passedOver.count < Self.maxPassedOverPerDispatch, leastLoadedWorker(supporting: []) != nil
+        {
             // ended since
             guard let (_, id) = queue.dequeue(), var job = jobs[id], job.state == .queued else { continue }
             if let deadline = job.deadline, deadline <= now {
@@ -172,6 +184,10 @@ public struct ClusterState: Sendable {
             }
             if let connection = congestedOwner(of: job) {
                 parked[connection, default: []].append(id)
+                continue
+            }
+            guard let workerID = leastLoadedWorker(supporting: job.formats) else {
+                passedOver.append(id)
                 continue
             }
             job.attempt += 1
@@ -200,9 +216,12 @@ public struct ClusterState: Sendable {
         return first.connection
     }
 
-    private func leastLoadedWorker() -> WorkerID? {
+    static let maxPassedOverPerDispatch = 64
+
+    /// The worker with the most free slots among those that encode every format in `formats`.
+    private func leastLoadedWorker(supporting formats: OutputFormats) -> WorkerID? {
         var best: (id: WorkerID, free: Int)?
-        for worker in workers.values where worker.freeSlots > 0 {
+        for worker in workers.values where worker.freeSlots > 0 && worker.formats.isSuperset(of: formats) {
             if let current = best,
                 worker.freeSlots < current.free || (worker.freeSlots == current.free && worker.id > current.id)
             {

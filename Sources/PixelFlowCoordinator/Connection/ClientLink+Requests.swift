@@ -103,22 +103,23 @@ extension ClientLink {
         if let problem = WebhookURL.problem(with: submit.webhookURL) {
             return reject(submit, on: stream, now: now, ProtocolError(.invalidRequest, problem))
         }
-        let variantCount: Int
+        let pipeline: PipelineSummary
         switch validatePipeline(submit.pipeline) {
-        case .success(let count): variantCount = count
+        case .success(let summary): pipeline = summary
         case .failure(let error): return reject(submit, on: stream, now: now, error)
         }
-        guard variantCount <= Int(settings.limits.maxVariants) else {
+        guard pipeline.variantCount <= Int(settings.limits.maxVariants) else {
             return reject(
                 submit, on: stream, now: now,
                 ProtocolError(
-                    .invalidPipeline, "pipeline: \(variantCount) variants, at most \(settings.limits.maxVariants)"))
+                    .invalidPipeline,
+                    "pipeline: \(pipeline.variantCount) variants, at most \(settings.limits.maxVariants)"))
         }
         // The stream is held from now on: the source's chunks that follow belong to it.
         expectUpload(.discard, for: submit, on: stream, now: now)
         return [
             .cluster(
-                .admit(AdmissionRequest(stream: stream, tenant: tenant, submit: submit, variantCount: variantCount)))
+                .admit(AdmissionRequest(stream: stream, tenant: tenant, submit: submit, pipeline: pipeline)))
         ]
     }
 

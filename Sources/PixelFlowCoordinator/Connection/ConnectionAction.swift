@@ -70,7 +70,7 @@ struct AdmissionRequest {
     var stream: UInt32
     var tenant: String
     var submit: Submit
-    var variantCount: Int
+    var pipeline: PipelineSummary
 }
 
 /// The coordinator's answer to a `ClusterRequest`.

@@ -23,6 +23,8 @@ public struct JobRecord: Sendable {
     public var idempotencyKey: String
     public var pipeline: ByteBuffer
     public var variantCount: Int
+    /// The output formats its pipeline encodes: it runs only on a worker that advertised them all.
+    public var formats: OutputFormats = []
     /// The source, decoded, as raw slices of at most `max_chunk_data`: the chunks an ASSIGN is followed by.
     public var source: [Chunk]
     public var sourceSize: UInt64

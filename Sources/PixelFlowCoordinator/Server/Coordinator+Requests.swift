@@ -25,7 +25,9 @@ extension Coordinator {
                 reply = .admission(
                     admission,
                     shared.cluster.admit(
-                        tenant: admission.tenant, submit: admission.submit, variantCount: admission.variantCount,
+                        tenant: admission.tenant, submit: admission.submit,
+                        variantCount: admission.pipeline.variantCount,
+                        formats: admission.pipeline.formats,
                         subscriber: stream, now: now))
             case .sourceComplete(let stream, let job, let source, let digest, let isStreamMode):
                 // Checked and queued in one step: a CANCEL cannot land in between.

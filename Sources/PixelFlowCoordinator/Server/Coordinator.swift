@@ -3,8 +3,8 @@ import NIOCore
 import PixelFlowProtocol
 import Synchronization
 
-/// Checks a pipeline's JSON before a job is queued; returns how many variants it has.
-public typealias PipelineValidator = @Sendable (ByteBuffer) -> Result<Int, ProtocolError>
+/// Checks a pipeline's JSON before a job is queued; returns what the scheduler needs to know of it.
+public typealias PipelineValidator = @Sendable (ByteBuffer) -> Result<PipelineSummary, ProtocolError>
 
 /// The coordinator shared by every connection: the cluster state machine, the live connections its actions are
 /// delivered to and the failed-login table, behind one lock. Connections ask it through `perform` (Coordinator+

@@ -1,0 +1,54 @@
+import NIOCore
+import PixelFlowProtocol
+import Testing
+
+@testable import PixelFlowCoordinator
+
+/// Workers advertise the formats they encode in REGISTER; a job goes only to a worker that encodes all of its own.
+@Suite("Scheduling by advertised formats")
+struct FormatSchedulingTests {
+    let now = NIODeadline.uptimeNanoseconds(1_000_000_000)
+    var state = ClusterState(
+        settings: CoordinatorSettings(), tenants: [TenantPolicy(keyID: "t", secret: [1], rate: 1_000, burst: 1_000)],
+        now: NIODeadline.uptimeNanoseconds(1_000_000_000))
+
+    mutating func queue(_ formats: OutputFormats) throws -> (JobID, [ClusterAction]) {
+        let submit = Submit(mode: .async, sourceSize: 1, pipeline: ByteBuffer(string: "[]"))
+        guard
+            case .admitted(let id) = state.admit(
+                tenant: "t", submit: submit, variantCount: 1, formats: formats, subscriber: nil, now: now)
+        else { throw ProtocolError(.internal, "not admitted") }
+        return (id, state.sourceReceived(id, source: [Chunk(raw: ByteBuffer(bytes: [1]), isLast: true)], now: now))
+    }
+
+    static func assigned(_ actions: [ClusterAction]) -> [(worker: WorkerID, job: JobID)] {
+        actions.compactMap {
+            if case .assign(let worker, _, let assign, _) = $0 { (worker, assign.taskID) } else { nil }
+        }
+    }
+
+    @Test("an AVIF job waits for a worker that encodes AVIF while JPEG jobs behind it run; then it runs there")
+    mutating func formatsDecide() throws {
+        let (jpegOnly, _) = state.registerWorker(name: "old", address: "a", slots: 4, formats: [.jpeg], now: now)
+        let (avifJob, first) = try queue([.jpeg, .avif])
+        #expect(Self.assigned(first).isEmpty, "the only worker cannot encode AVIF")
+        let (jpegJob, second) = try queue([.jpeg])
+        #expect(Self.assigned(second).map(\.job) == [jpegJob])
+        #expect(Self.assigned(second).map(\.worker) == [jpegOnly])
+        #expect(state.status(of: avifJob, tenant: "t")?.state == .queued)
+
+        let (full, joined) = state.registerWorker(
+            name: "new", address: "b", slots: 1, formats: [.jpeg, .avif], now: now)
+        #expect(Self.assigned(joined).map(\.job) == [avifJob])
+        #expect(Self.assigned(joined).map(\.worker) == [full])
+    }
+
+    @Test("the coordinator reads a pipeline's formats with the engine's own decoder")
+    func pipelineFormats() throws {
+        let json =
+            #"[{"id":"a","action":"resize","width":10,"format":"avif"},"#
+            + #"{"id":"b","action":"resize","width":20,"format":"jpg"}]"#
+        let summary = try PipelineRules.validate(ByteBuffer(string: json)).get()
+        #expect(summary == PipelineSummary(variantCount: 2, formats: [.avif, .jpeg]))
+    }
+}
