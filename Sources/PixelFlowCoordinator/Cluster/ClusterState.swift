@@ -145,7 +145,9 @@ public struct ClusterState: Sendable {
         }
         queue.enqueue(id, tenant: job.tenant, priority: job.priority)
         if let deadline = job.deadline { deadlines.schedule(id, at: deadline) }
-        return [.admitted(id, tenant: job.tenant)] + dispatch(now: now)
+        var actions: [ClusterAction] = [.admitted(id, tenant: job.tenant)]
+        dispatch(now: now, into: &actions)
+        return actions
     }
 
     /// Number of jobs not yet ended (receiving, queued, parked, retrying or running).
@@ -164,6 +166,11 @@ public struct ClusterState: Sendable {
     /// Hands queued jobs to workers with free slots, tenants in turn, least-loaded worker first.
     mutating func dispatch(now: NIODeadline) -> [ClusterAction] {
         var actions: [ClusterAction] = []
+        dispatch(now: now, into: &actions)
+        return actions
+    }
+
+    mutating func dispatch(now: NIODeadline, into actions: inout [ClusterAction]) {
         // Jobs no worker with a free slot can encode wait at the front of their queue, in order; a bounded number
         // is passed over per round, so jobs behind them are not starved and a round stays short.
         var passedOver: [JobID] = []
@@ -205,7 +212,6 @@ public struct ClusterState: Sendable {
                 pipeline: job.pipeline)
             actions.append(.assign(worker: workerID, tenant: job.tenant, assign: assign, source: job.source))
         }
-        return actions
     }
 
     /// The congested connection a job's results would all go to, if they would; such a job waits.

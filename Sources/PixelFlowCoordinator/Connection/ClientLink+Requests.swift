@@ -104,16 +104,16 @@ extension ClientLink {
             return reject(submit, on: stream, now: now, ProtocolError(.invalidRequest, problem))
         }
         let pipeline: PipelineSummary
-        switch validatePipeline(submit.pipeline) {
+        switch rules.validatePipeline(submit.pipeline) {
         case .success(let summary): pipeline = summary
         case .failure(let error): return reject(submit, on: stream, now: now, error)
         }
-        guard pipeline.variantCount <= Int(settings.limits.maxVariants) else {
+        guard pipeline.variantCount <= rules.maxVariants else {
             return reject(
                 submit, on: stream, now: now,
                 ProtocolError(
                     .invalidPipeline,
-                    "pipeline: \(pipeline.variantCount) variants, at most \(settings.limits.maxVariants)"))
+                    "pipeline: \(pipeline.variantCount) variants, at most \(rules.maxVariants)"))
         }
         // The stream is held from now on: the source's chunks that follow belong to it.
         expectUpload(.discard, for: submit, on: stream, now: now)
@@ -167,9 +167,9 @@ extension ClientLink {
 
     /// Idle grace plus the source's size at the minimum upload rate.
     private func uploadDeadline(_ size: UInt64, now: NIODeadline) -> NIODeadline {
-        let seconds = Double(size) / Double(max(1, settings.minUploadBytesPerSecond))
+        let seconds = Double(size) / Double(max(1, rules.minUploadBytesPerSecond))
         let nanoseconds = Int64(min(seconds * 1e9, 86_400e9))
-        return now + settings.uploadIdleTimeout + .nanoseconds(nanoseconds)
+        return now + rules.uploadIdleTimeout + .nanoseconds(nanoseconds)
     }
 
     /// A source's END arrived: queue the job, or answer a resubmission.
@@ -177,7 +177,7 @@ extension ClientLink {
         switch upload.purpose {
         case .job(let job):
             guard let payload = upload.payload else { return [] }
-            let source = PayloadAssembler.chunks(of: payload.bytes, size: Int(settings.limits.maxChunkData))
+            let source = PayloadAssembler.chunks(of: payload.bytes, size: rules.maxChunkData)
             let digest = upload.hasIdempotencyKey ? SHA256Digest.of(payload.bytes) : nil
             return [
                 .cluster(
@@ -245,13 +245,13 @@ extension ClientLink {
     /// stops or trickles mid-source must not hold queue room and source bytes that other tenants need. Both
     /// modes get REJECTED(timeout): the job was never accepted.
     mutating func expireUploads(now: NIODeadline) -> [ConnectionAction] {
-        let idle = settings.uploadIdleTimeout
+        let idle = rules.uploadIdleTimeout
         var actions: [ConnectionAction] = []
         for (stream, upload, wasIdle) in expiredUploads(idleSince: now - idle, now: now) {
             let reason =
                 wasIdle
                 ? "no source bytes for \(idle.milliseconds) ms"
-                : "the source did not arrive at the minimum rate of \(settings.minUploadBytesPerSecond) bytes/s"
+                : "the source did not arrive at the minimum rate of \(rules.minUploadBytesPerSecond) bytes/s"
             switch upload.purpose {
             case .job(let job):
                 discardUpload(on: stream)

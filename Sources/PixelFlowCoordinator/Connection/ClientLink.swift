@@ -51,18 +51,16 @@ struct ClientLink {
     }
 
     let tenant: String
-    let settings: CoordinatorSettings
-    let validatePipeline: PipelineValidator
+    let rules: ClientRules
     var streams: [UInt32: Stream] = [:]
     var lastStreamID: UInt32 = 0
 
-    init(tenant: String, settings: CoordinatorSettings, validatePipeline: @escaping PipelineValidator) {
+    init(tenant: String, rules: ClientRules) {
         self.tenant = tenant
-        self.settings = settings
-        self.validatePipeline = validatePipeline
+        self.rules = rules
     }
 
-    var maxInFlight: Int { Int(settings.limits.maxInFlight) }
+    var maxInFlight: Int { rules.maxInFlight }
 
     /// Checks a request opening a new stream: odd, increasing ids (PROTOCOL.md §10.1).
     mutating func open(_ streamID: UInt32) throws(ProtocolError) {
@@ -177,5 +175,25 @@ struct ClientLink {
             if upload.deadline <= now { return (id, upload, false) }
             return nil
         }
+    }
+}
+
+/// What a client link checks requests against: a few settings and the pipeline rules. A class, shared by every
+/// client link, so the link stays small — it is moved in and out of the connection's state on every frame.
+final class ClientRules: Sendable {
+    let maxInFlight: Int
+    let maxVariants: Int
+    let maxChunkData: Int
+    let uploadIdleTimeout: TimeAmount
+    let minUploadBytesPerSecond: UInt64
+    let validatePipeline: PipelineValidator
+
+    init(settings: CoordinatorSettings, validatePipeline: @escaping PipelineValidator) {
+        maxInFlight = Int(settings.limits.maxInFlight)
+        maxVariants = Int(settings.limits.maxVariants)
+        maxChunkData = Int(settings.limits.maxChunkData)
+        uploadIdleTimeout = settings.uploadIdleTimeout
+        minUploadBytesPerSecond = UInt64(settings.minUploadBytesPerSecond)
+        self.validatePipeline = validatePipeline
     }
 }

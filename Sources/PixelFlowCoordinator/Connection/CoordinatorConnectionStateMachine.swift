@@ -21,7 +21,7 @@ struct CoordinatorConnectionStateMachine {
 
     private var state: State
     private let settings: CoordinatorSettings
-    private let validatePipeline: PipelineValidator
+    private let clientRules: ClientRules
     /// A GOAWAY or refusal was issued: whatever else the peer sends is ignored until the channel closes.
     private var isClosing = false
     private var pressure: OutboundPressure
@@ -40,7 +40,7 @@ struct CoordinatorConnectionStateMachine {
     ) {
         self.state = .handshaking(handshake)
         self.settings = settings
-        self.validatePipeline = validatePipeline
+        self.clientRules = ClientRules(settings: settings, validatePipeline: validatePipeline)
         self.pressure = OutboundPressure(budget: settings.maxOutboundBytes, stallTimeout: settings.writeStallTimeout)
         self.lastActivityAt = now
     }
@@ -189,7 +189,7 @@ struct CoordinatorConnectionStateMachine {
             lastActivityAt = now
             switch peer.role {
             case .client:
-                state = .client(ClientLink(tenant: peer.keyID, settings: settings, validatePipeline: validatePipeline))
+                state = .client(ClientLink(tenant: peer.keyID, rules: clientRules))
             case .worker:
                 state = .unregisteredWorker
             case .coordinator:
@@ -309,12 +309,13 @@ extension CoordinatorConnectionStateMachine {
     }
 
     /// Queued writes were flushed: over the byte budget, work whose results would queue up here more waits.
-    mutating func flushed(output: OutputLevel) -> [ConnectionAction] {
-        congestion(output)
+    /// `output` is read only while the socket is full: asking the channel costs more than the rest of a flush.
+    mutating func flushed(output: @autoclosure () -> OutputLevel) -> [ConnectionAction] {
+        congestion(output())
     }
 
-    private mutating func congestion(_ output: OutputLevel) -> [ConnectionAction] {
-        guard !pressure.isWritable, pressure.queued(buffered: output.buffered) else { return [] }
+    private mutating func congestion(_ output: @autoclosure () -> OutputLevel) -> [ConnectionAction] {
+        guard !pressure.isWritable, pressure.queued(buffered: output().buffered) else { return [] }
         return congestionRequest(true)
     }
 
