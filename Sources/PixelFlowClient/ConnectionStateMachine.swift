@@ -170,7 +170,10 @@ struct ConnectionStateMachine {
     }
 
     private mutating func receiveConnectionFrame(_ message: Message) -> ReceiveAction {
-        switch message {
+        guard let known = CoordinatorToClient(message) else {
+            return violation("\(message.frameType) is not expected on a client link")
+        }
+        switch known {
         case .ping(let ping):
             return .reply(.pong(Pong(opaque: ping.opaque)))
         case .pong:
@@ -188,8 +191,8 @@ struct ConnectionStateMachine {
                 PixelFlowClientError(
                     wire: goAway.code, message: "the coordinator closed the connection: \(goAway.message)"),
                 sendGoAway: false)
-        default:
-            return violation("\(message.frameType) is not expected on a client link")
+        case .accepted, .rejected, .variant, .chunk, .jobDone, .jobFailed, .status, .workers, .stats:
+            return violation("\(message.frameType) belongs on a request's stream, not on stream 0")
         }
     }
 

@@ -50,7 +50,11 @@ struct WorkerLinkStateMachine {
     /// read only for an ASSIGN.
     mutating func receive(_ frame: Frame, running: @autoclosure () -> Int) -> Action {
         let stream = frame.streamID
-        switch frame.message {
+        guard let message = CoordinatorToWorker(frame.message) else {
+            return .fail(
+                ProtocolError.malformed("a worker does not expect \(frame.message.frameType)"), sendGoAway: true)
+        }
+        switch message {
         case .assign(let assign):
             guard stream % 2 == 0, stream > lastStreamID else {
                 return .fail(
@@ -106,11 +110,6 @@ struct WorkerLinkStateMachine {
                 sendGoAway: false)
         case .pong, .registered:
             return .none
-        case .hello, .auth, .authOK, .submit, .accepted, .rejected, .variant, .jobDone, .jobFailed, .cancel,
-            .statusRequest, .status, .watch, .workersRequest, .workers, .statsRequest, .stats, .register,
-            .taskDone, .taskFailed, .heartbeat:
-            return .fail(
-                ProtocolError.malformed("a worker does not expect \(frame.message.frameType)"), sendGoAway: true)
         }
     }
 

@@ -3,9 +3,12 @@ import PixelFlowProtocol
 
 /// The client link's protocol: requests in, answers and cluster requests out, results delivered back.
 extension ClientLink {
-    mutating func receive(_ frame: Frame, now: NIODeadline) throws(ProtocolError) -> [ConnectionAction] {
-        let stream = frame.streamID
-        switch frame.message {
+    mutating func receive(
+        _ message: ClientToCoordinator, on stream: UInt32, now: NIODeadline
+    ) throws(ProtocolError)
+        -> [ConnectionAction]
+    {
+        switch message {
         case .submit(let submit):
             try open(stream)
             return try submitReceived(submit, stream: stream, now: now)
@@ -38,12 +41,12 @@ extension ClientLink {
         case .statsRequest:
             try open(stream)
             return [.cluster(.stats(tenant: tenant, stream: stream))]
-        case .ping, .pong, .goAway:
-            return CoordinatorConnectionStateMachine.connectionFrame(frame.message)
-        case .hello, .auth, .authOK, .register, .registered, .heartbeat, .drain, .accepted, .rejected, .variant,
-            .jobDone, .jobFailed, .status, .workers, .stats, .assign, .taskDone, .taskFailed, .cancelTask:
-            throw ProtocolError.malformed(
-                "\(frame.message.frameType) is not expected from a client after the handshake")
+        case .ping(let ping):
+            return [.pong(ping)]
+        case .pong:
+            return []
+        case .goAway:
+            return [.close]  // the client is leaving: its streams end with the connection
         }
     }
 

@@ -23,6 +23,13 @@ enum ConnectionAction {
     case cluster(ClusterRequest)
 }
 
+extension ConnectionAction {
+    /// The answer to a PING, on either link.
+    static func pong(_ ping: Ping) -> ConnectionAction {
+        .write(.frame(Frame(.pong(Pong(opaque: ping.opaque)))))
+    }
+}
+
 /// What a connection asks of the shared coordinator: a state transition of the cluster, or a question about it.
 /// The coordinator knows which connection asks, so requests carry streams, never connection ids.
 enum ClusterRequest {

@@ -65,9 +65,13 @@ struct CoordinatorConnectionStateMachine {
             guard case .frame(let frame) = element else { return fail(ProtocolError.malformed("second preface")) }
             state = .modifying
             defer { state = .client(client) }
-            do {
+            do throws(ProtocolError) {
                 try Self.require(.client, sent: frame)
-                return try client.receive(frame, now: now)
+                guard let message = ClientToCoordinator(frame.message) else {
+                    throw ProtocolError.malformed(
+                        "\(frame.message.frameType) is not expected from a client after the handshake")
+                }
+                return try client.receive(message, on: frame.streamID, now: now)
             } catch {
                 return fail(error)
             }
@@ -82,9 +86,13 @@ struct CoordinatorConnectionStateMachine {
             guard case .frame(let frame) = element else { return fail(ProtocolError.malformed("second preface")) }
             state = .modifying
             defer { state = .worker(worker) }
-            do {
+            do throws(ProtocolError) {
                 try Self.require(.worker, sent: frame)
-                return try worker.receive(frame, chunkSize: Int(settings.limits.maxChunkData))
+                guard let message = WorkerToCoordinator(frame.message) else {
+                    throw ProtocolError.malformed(
+                        "\(frame.message.frameType) is not expected from a worker after REGISTER")
+                }
+                return try worker.receive(message, on: frame.streamID, chunkSize: Int(settings.limits.maxChunkData))
             } catch {
                 return fail(error)
             }
@@ -99,14 +107,6 @@ struct CoordinatorConnectionStateMachine {
         let action = handshake.decodingFailed(error)
         state = .handshaking(handshake)
         return handshakeActions(action, now: now)
-    }
-
-    /// PING, PONG and GOAWAY, the same on both links: PING is answered, GOAWAY closes (the peer is leaving; its
-    /// streams end with the connection).
-    static func connectionFrame(_ message: Message) -> [ConnectionAction] {
-        if case .ping(let ping) = message { return [.write(.frame(Frame(.pong(Pong(opaque: ping.opaque)))))] }
-        if case .goAway = message { return [.close] }
-        return []
     }
 
     private static func require(_ role: PeerRole, sent frame: Frame) throws(ProtocolError) {

@@ -3,9 +3,12 @@ import PixelFlowProtocol
 
 /// The worker link's protocol: heartbeats, variants and task outcomes in; tasks and cancels out.
 extension WorkerLink {
-    mutating func receive(_ frame: Frame, chunkSize: Int) throws(ProtocolError) -> [ConnectionAction] {
-        let stream = frame.streamID
-        switch frame.message {
+    mutating func receive(
+        _ message: WorkerToCoordinator, on stream: UInt32, chunkSize: Int
+    ) throws(ProtocolError)
+        -> [ConnectionAction]
+    {
+        switch message {
         case .heartbeat(let heartbeat):
             return [.cluster(.heartbeat(workerID, heartbeat))]
         case .variant(let header):
@@ -23,12 +26,14 @@ extension WorkerLink {
             return [.cluster(.taskFailed(workerID, failed))]
         case .drain:
             return [.cluster(.drainWorker(workerID))]
-        case .ping, .pong, .goAway:
-            return CoordinatorConnectionStateMachine.connectionFrame(frame.message)
-        case .hello, .auth, .authOK, .register, .registered, .submit, .accepted, .rejected, .jobDone, .jobFailed,
-            .cancel, .statusRequest, .status, .watch, .workersRequest, .workers, .statsRequest, .stats, .assign,
-            .cancelTask:
-            throw ProtocolError.malformed("\(frame.message.frameType) is not expected from a worker after REGISTER")
+        case .register:
+            throw ProtocolError.malformed("a second REGISTER")
+        case .ping(let ping):
+            return [.pong(ping)]
+        case .pong:
+            return []
+        case .goAway:
+            return [.close]  // the worker is leaving: its tasks are requeued when the connection closes
         }
     }
 
