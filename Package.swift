@@ -153,7 +153,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PixelFlowWorkerTests",
-            dependencies: ["PixelFlowWorker", "PixelFlowProtocol", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "PixelFlowWorker",
+                "PixelFlowProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "PixelFlowClientTests",

@@ -26,6 +26,11 @@ struct WorkerSession {
         let channel = try await CoordinatorLink.connect(
             host: config.coordinatorHost, port: config.coordinatorPort, acceptedLimits: Self.largestAcceptedLimits,
             connectTimeout: config.connectTimeout, group: group)
+        try await run(on: channel)
+    }
+
+    /// The session on an open channel (tests hand it one with a scripted coordinator on the other end).
+    func run(on channel: CoordinatorLink.Channel) async throws {
         try await channel.executeThenClose { inbound, outbound in
             var frames = inbound.makeAsyncIterator()
             let handshake = ClientHandshakeStateMachine(role: .worker, keyID: config.keyID, secret: config.secret)

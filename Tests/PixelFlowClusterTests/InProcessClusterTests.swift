@@ -45,6 +45,8 @@ extension LiveCluster {
                         if case .accepted = try await iterators[index].next() { accepted += 1 }
                     }
                     #expect(accepted == 4)
+                    let doneBefore = cluster.coordinator.coordinator.stats.total.succeeded
+                    #expect(doneBefore < 4, "some jobs are still queued or running when the shutdown starts")
                     await cluster.shutDown()
                     var completed = 0
                     for index in iterators.indices {
