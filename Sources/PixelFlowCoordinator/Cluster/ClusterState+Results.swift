@@ -104,7 +104,16 @@ extension ClusterState {
     mutating func finish(_ id: JobID, outcome: Outcome, now: NIODeadline) -> [ClusterAction] {
         guard var job = jobs.removeValue(forKey: id) else { return [] }
         let elapsed = UInt32(clamping: (now - job.admittedAt).nanoseconds / 1_000_000)
-        guard var tenant = tenants[job.tenant] else { return [] }  // every job belongs to a configured tenant
+        guard var tenant = tenants[job.tenant] else {
+            // Every job belongs to a configured tenant; if that ever breaks, the job still ends, typed and logged.
+            let problem = "job \(id) names tenant '\(job.tenant)', which the coordinator does not know"
+            let failed = JobFailed(jobID: id, code: .internal, attempts: job.attempt, message: problem)
+            heldSourceBytes -= min(heldSourceBytes, job.sourceSize)
+            return [
+                .internalError(problem),
+                .finished(id, tenant: job.tenant, subscribers: job.subscribers, outcome: .jobFailed(failed)),
+            ]
+        }
         // A job that ends before its source is complete never names a source: its key is free for a new upload.
         if !job.sourceComplete, !job.idempotencyKey.isEmpty, tenant.idempotencyKeys[job.idempotencyKey]?.job == id {
             tenant.idempotencyKeys.remove(job.idempotencyKey)

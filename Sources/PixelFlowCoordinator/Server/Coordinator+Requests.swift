@@ -132,6 +132,8 @@ extension Coordinator {
                 guard let connection = shared.workerConnections[worker], let target = shared.connections[connection]
                 else { continue }
                 deliveries.append(target, .cancelTask(job: job, attempt: attempt))
+            case .internalError(let problem):
+                logger.error("internal error: \(problem)")
             case .finished(let job, let tenant, let subscribers, let outcome):
                 logger.debug("job ended", metadata: Self.outcomeMetadata(job, tenant: tenant, outcome))
                 for subscriber in subscribers {
