@@ -84,20 +84,29 @@ public enum FrameType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
         }
     }
 
-    /// Who may send this frame.
+    /// Who may send this frame. (Sets made once: this is asked for every frame received.)
     public var senders: Set<PeerRole> {
         switch self {
-        case .hello, .authOK: [.coordinator]
-        case .auth: [.client, .worker]
-        case .ping, .pong, .goAway, .chunk: [.coordinator, .client, .worker]
-        case .submit, .cancel, .statusRequest, .watch, .workersRequest, .statsRequest: [.client]
-        case .accepted, .jobDone, .jobFailed, .status, .workers, .stats: [.coordinator]
-        case .rejected: [.coordinator]
-        case .variant: [.coordinator, .worker]
-        case .register, .taskDone, .taskFailed, .heartbeat: [.worker]
-        case .registered, .assign, .cancelTask: [.coordinator]
-        case .drain: [.coordinator, .worker]
+        case .hello, .authOK: Senders.coordinator
+        case .auth: Senders.peers
+        case .ping, .pong, .goAway, .chunk: Senders.anyone
+        case .submit, .cancel, .statusRequest, .watch, .workersRequest, .statsRequest: Senders.client
+        case .accepted, .jobDone, .jobFailed, .status, .workers, .stats: Senders.coordinator
+        case .rejected: Senders.coordinator
+        case .variant: Senders.coordinatorOrWorker
+        case .register, .taskDone, .taskFailed, .heartbeat: Senders.worker
+        case .registered, .assign, .cancelTask: Senders.coordinator
+        case .drain: Senders.coordinatorOrWorker
         }
+    }
+
+    private enum Senders {
+        static let coordinator: Set<PeerRole> = [.coordinator]
+        static let client: Set<PeerRole> = [.client]
+        static let worker: Set<PeerRole> = [.worker]
+        static let peers: Set<PeerRole> = [.client, .worker]
+        static let coordinatorOrWorker: Set<PeerRole> = [.coordinator, .worker]
+        static let anyone: Set<PeerRole> = [.coordinator, .client, .worker]
     }
 }
 
