@@ -50,8 +50,10 @@ struct WorkerSession {
         }
     }
 
-    /// What this worker's engine encodes.
-    static let formats: OutputFormats = [.jpeg, .png, .webp, .avif, .heic, .gif]
+    /// What this worker's engine encodes: every format the pipeline model knows.
+    static let formats = OutputFormat.allCases.reduce(into: OutputFormats()) {
+        $0.formUnion(OutputFormats(name: $1.rawValue) ?? [])
+    }
 
     /// The largest frame limits a worker accepts from AUTH_OK: the top of the coordinator's config ranges.
     static let largestAcceptedLimits: ProtocolLimits = {

@@ -41,13 +41,6 @@ struct ClusterStateTests {
         )
     }
 
-    static func assignments(_ actions: [ClusterAction]) -> [(worker: WorkerID, job: JobID, attempt: UInt16)] {
-        actions.compactMap {
-            if case .assign(let worker, _, let assign, _) = $0 { return (worker, assign.taskID, assign.attempt) }
-            return nil
-        }
-    }
-
     static func notifications(_ actions: [ClusterAction]) -> [Message] {
         actions.compactMap {
             if case .finished(_, _, let subscribers, let message) = $0, !subscribers.isEmpty { return message }
@@ -87,13 +80,13 @@ struct ClusterStateTests {
         let (worker, _) = state.registerWorker(name: "w1", address: "a", slots: 2, formats: [], now: now)
         var assigned: [ClusterAction] = []
         for _ in 0..<5 { assigned += try admitAndQueue().1 }
-        #expect(Self.assignments(assigned).count == 2)
+        #expect(assignments(assigned).count == 2)
         #expect(state.stats.total.queued == 3 && state.stats.total.running == 2)
-        let first = Self.assignments(assigned)[0]
+        let first = assignments(assigned)[0]
         _ = state.variantFinished(worker: worker, job: first.job, attempt: 1, variantID: "a")
         _ = state.variantFinished(worker: worker, job: first.job, attempt: 1, variantID: "b")
         let next = state.taskDone(worker: worker, job: first.job, attempt: 1, now: now)
-        #expect(Self.assignments(next).count == 1, "a finished task returns exactly one credit")
+        #expect(assignments(next).count == 1, "a finished task returns exactly one credit")
         #expect(Self.notifications(next).count == 1)
     }
 
@@ -101,10 +94,10 @@ struct ClusterStateTests {
     mutating func workerLoss() throws {
         let (first, _) = state.registerWorker(name: "w1", address: "a", slots: 1, formats: [], now: now)
         let (job, actions) = try admitAndQueue()
-        #expect(Self.assignments(actions).first?.worker == first)
+        #expect(assignments(actions).first?.worker == first)
         let (second, _) = state.registerWorker(name: "w2", address: "b", slots: 1, formats: [], now: now)
         let requeued = state.workerLost(first, now: now)
-        let retry = try #require(Self.assignments(requeued).first)
+        let retry = try #require(assignments(requeued).first)
         #expect(retry.worker == second && retry.job == job && retry.attempt == 2)
     }
 
@@ -141,7 +134,7 @@ struct ClusterStateTests {
         let (second, _) = state.registerWorker(name: "w2", address: "b", slots: 1, formats: [], now: now)
         let actions = state.tick(now: now)
         #expect(actions.contains { if case .cancelTask(first, job, 1) = $0 { true } else { false } })
-        #expect(Self.assignments(actions).map(\.worker) == [second])
+        #expect(assignments(actions).map(\.worker) == [second])
         // The given-up attempt still occupies w1's slot until w1 says it let go.
         #expect(state.workerList(now: now).first { $0.name == "w1" }?.busy == 1)
         _ = state.heartbeat(worker: first, tasks: [], now: now)
@@ -156,13 +149,13 @@ struct ClusterStateTests {
             state.taskFailed(
                 worker: worker, job: job, attempt: 1, code: .timeout, permanent: false, message: "slow", now: now
             ).isEmpty)
-        #expect(Self.assignments(state.tick(now: now + .milliseconds(199))).isEmpty, "backoff 200 ms not over")
+        #expect(assignments(state.tick(now: now + .milliseconds(199))).isEmpty, "backoff 200 ms not over")
         now = now + .milliseconds(200)
-        #expect(Self.assignments(state.tick(now: now)).first?.attempt == 2)
+        #expect(assignments(state.tick(now: now)).first?.attempt == 2)
         _ = state.taskFailed(
             worker: worker, job: job, attempt: 2, code: .timeout, permanent: false, message: "slow", now: now)
         now = now + .milliseconds(400)
-        #expect(Self.assignments(state.tick(now: now)).first?.attempt == 3)
+        #expect(assignments(state.tick(now: now)).first?.attempt == 3)
         let last = Self.notifications(
             state.taskFailed(
                 worker: worker, job: job, attempt: 3, code: .timeout, permanent: false, message: "slow", now: now))
@@ -323,10 +316,10 @@ struct ClusterStateTests {
         let (job, _) = try admitAndQueue()
         now = now + .seconds(11)
         let expired = state.tick(now: now)
-        #expect(Self.assignments(expired).isEmpty, "the only slot is still held by attempt 1")
+        #expect(assignments(expired).isEmpty, "the only slot is still held by attempt 1")
         #expect(state.workerList(now: now).first?.busy == 1)
         let released = state.taskFailed(
             worker: worker, job: job, attempt: 1, code: .cancelled, permanent: true, message: "cancelled", now: now)
-        #expect(Self.assignments(released).map(\.attempt) == [2], "attempt 2 runs once attempt 1 is gone")
+        #expect(assignments(released).map(\.attempt) == [2], "attempt 2 runs once attempt 1 is gone")
     }
 }

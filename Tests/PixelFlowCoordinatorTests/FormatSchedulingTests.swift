@@ -21,26 +21,20 @@ struct FormatSchedulingTests {
         return (id, state.sourceReceived(id, source: [Chunk(raw: ByteBuffer(bytes: [1]), isLast: true)], now: now))
     }
 
-    static func assigned(_ actions: [ClusterAction]) -> [(worker: WorkerID, job: JobID)] {
-        actions.compactMap {
-            if case .assign(let worker, _, let assign, _) = $0 { (worker, assign.taskID) } else { nil }
-        }
-    }
-
     @Test("an AVIF job waits for a worker that encodes AVIF while JPEG jobs behind it run; then it runs there")
     mutating func formatsDecide() throws {
         let (jpegOnly, _) = state.registerWorker(name: "old", address: "a", slots: 4, formats: [.jpeg], now: now)
         let (avifJob, first) = try queue([.jpeg, .avif])
-        #expect(Self.assigned(first).isEmpty, "the only worker cannot encode AVIF")
+        #expect(assignments(first).isEmpty, "the only worker cannot encode AVIF")
         let (jpegJob, second) = try queue([.jpeg])
-        #expect(Self.assigned(second).map(\.job) == [jpegJob])
-        #expect(Self.assigned(second).map(\.worker) == [jpegOnly])
+        #expect(assignments(second).map(\.job) == [jpegJob])
+        #expect(assignments(second).map(\.worker) == [jpegOnly])
         #expect(state.status(of: avifJob, tenant: "t")?.state == .queued)
 
         let (full, joined) = state.registerWorker(
             name: "new", address: "b", slots: 1, formats: [.jpeg, .avif], now: now)
-        #expect(Self.assigned(joined).map(\.job) == [avifJob])
-        #expect(Self.assigned(joined).map(\.worker) == [full])
+        #expect(assignments(joined).map(\.job) == [avifJob])
+        #expect(assignments(joined).map(\.worker) == [full])
     }
 
     @Test("the coordinator reads a pipeline's formats with the engine's own decoder")

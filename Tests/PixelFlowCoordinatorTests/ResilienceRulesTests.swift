@@ -249,10 +249,6 @@ struct ClusterTimelineTests {
         }
     }
 
-    static func assigned(_ actions: [ClusterAction]) -> [JobID] {
-        actions.compactMap { if case .assign(_, _, let assign, _) = $0 { assign.taskID } else { nil } }
-    }
-
     @Test("a lease renewed by heartbeats outlives its first expiry; an unrenewed one expires once")
     mutating func leases() {
         let (worker, _) = state.registerWorker(name: "w", address: "a", slots: 2, formats: [.jpeg], now: now)
@@ -290,7 +286,7 @@ struct ClusterTimelineTests {
         for job in jobs.prefix(3) { _ = state.cancel(job, tenant: "t", now: now) }
         let (_, dispatched) = state.registerWorker(
             name: "w", address: "a", slots: 8, formats: [.jpeg], now: now + .seconds(1))
-        #expect(Self.assigned(dispatched) == patient + Array(jobs.suffix(2)))
+        #expect(assignments(dispatched).map(\.job) == patient + Array(jobs.suffix(2)))
         // The patient job now runs: its deadline no longer applies.
         _ = state.tick(now: now + .seconds(6))
         #expect(state.status(of: patient[0], tenant: "t")?.state == .running)

@@ -9,22 +9,12 @@ public enum PipelineRules {
     @Sendable public static func validate(_ json: ByteBuffer) -> Result<PipelineSummary, ProtocolError> {
         do throws(PipelineError) {
             let pipeline = try PipelineCache.shared.decode(wire: Data(json.readableBytesView))
-            let formats = pipeline.variants.reduce(into: OutputFormats()) { $0.insert(wire($1.format)) }
+            let formats = pipeline.variants.reduce(into: OutputFormats()) {
+                $0.formUnion(OutputFormats(name: $1.format.rawValue) ?? [])
+            }
             return .success(PipelineSummary(variantCount: pipeline.variants.count, formats: formats))
         } catch {
             return .failure(ProtocolError(.invalidPipeline, error.description))
-        }
-    }
-
-    /// The bit REGISTER uses for a format (PROTOCOL.md §5).
-    static func wire(_ format: OutputFormat) -> OutputFormats {
-        switch format {
-        case .jpeg: .jpeg
-        case .png: .png
-        case .webp: .webp
-        case .avif: .avif
-        case .heic: .heic
-        case .gif: .gif
         }
     }
 }

@@ -47,7 +47,9 @@ struct CoordinatorConnectionStateMachine {
 
     // MARK: Inbound
 
-    mutating func received(_ element: WireElement, now: NIODeadline) -> [ConnectionAction] {
+    /// `now` is read only where the time matters (handshake, client requests and uploads), not for a worker's
+    /// heartbeats and results.
+    mutating func received(_ element: WireElement, now: @autoclosure () -> NIODeadline) -> [ConnectionAction] {
         guard !isClosing else { return [] }
         switch state {
         case .handshaking(var handshake):
@@ -57,7 +59,7 @@ struct CoordinatorConnectionStateMachine {
             }
             let action = handshake.receive(element)
             state = .handshaking(handshake)
-            return handshakeActions(action, now: now)
+            return handshakeActions(action, now: now())
         case .checkingLogin:
             return fail(ProtocolError.malformed("a frame arrived while the AUTH was being checked"))
         case .client(var client):
@@ -71,7 +73,7 @@ struct CoordinatorConnectionStateMachine {
                     throw ProtocolError.malformed(
                         "\(frame.message.frameType) is not expected from a client after the handshake")
                 }
-                return try client.receive(message, on: frame.streamID, now: now)
+                return try client.receive(message, on: frame.streamID, now: now())
             } catch {
                 return fail(error)
             }

@@ -43,4 +43,18 @@ public struct OutputFormats: OptionSet, Sendable, Hashable {
     public static let avif = OutputFormats(rawValue: 1 << 3)
     public static let heic = OutputFormats(rawValue: 1 << 4)
     public static let gif = OutputFormats(rawValue: 1 << 5)
+
+    /// The format a pipeline names (`"jpeg"`, `"png"`, `"webp"`, `"avif"`, `"heic"`, `"gif"`; PROTOCOL.md §6.3);
+    /// nil for any other name.
+    public init?(name: String) {
+        switch name {
+        case "jpeg": self = .jpeg
+        case "png": self = .png
+        case "webp": self = .webp
+        case "avif": self = .avif
+        case "heic": self = .heic
+        case "gif": self = .gif
+        default: return nil
+        }
+    }
 }
