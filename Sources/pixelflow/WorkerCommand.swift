@@ -46,6 +46,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Longest reconnect delay in milliseconds.")
     var maxReconnectDelayMs: Int = 5_000
 
+    @Option(help: "Time allowed to open the TCP connection to the coordinator, in milliseconds.")
+    var connectTimeoutMs: Int = 5_000
+
+    @Option(help: "Time allowed from the TCP connection to a verified AUTH_OK, in milliseconds.")
+    var handshakeTimeoutMs: Int = 10_000
+
     func validate() throws {
         guard slots >= 1 && slots <= 1024 else { throw ValidationError("--slots must be 1...1024") }
         guard (1...(64 << 20)).contains(nullVariantBytes) else {
@@ -53,6 +59,9 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         guard reconnectDelayMs >= 1, maxReconnectDelayMs >= reconnectDelayMs, maxReconnectDelayMs <= 600_000 else {
             throw ValidationError("reconnect delays: 1 <= --reconnect-delay-ms <= --max-reconnect-delay-ms <= 600000")
+        }
+        guard (1...600_000).contains(connectTimeoutMs), (1...600_000).contains(handshakeTimeoutMs) else {
+            throw ValidationError("--connect-timeout-ms and --handshake-timeout-ms must be 1...600000")
         }
     }
 
@@ -72,6 +81,8 @@ struct WorkerCommand: AsyncParsableCommand {
         workerConfig.nullVariantBytes = nullVariantBytes
         workerConfig.reconnectDelay = .milliseconds(Int64(reconnectDelayMs))
         workerConfig.maxReconnectDelay = .milliseconds(Int64(maxReconnectDelayMs))
+        workerConfig.connectTimeout = .milliseconds(Int64(connectTimeoutMs))
+        workerConfig.handshakeTimeout = .milliseconds(Int64(handshakeTimeoutMs))
         workerConfig.imagingLimits = try loadImagingLimits(
             path: config, environment: ProcessInfo.processInfo.environment)
         workerConfig.drainTimeout = .seconds(Int64(drainTimeout))

@@ -39,6 +39,16 @@ final class FakeCoordinatorServer {
 
     var address: String { "127.0.0.1:\(port)" }
 
+    /// The next connection, accepted and never answered (a coordinator that hangs); nil if none comes within
+    /// `timeout`. The caller closes the returned descriptor.
+    func acceptSilently(timeout: Duration) -> Int32? {
+        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let milliseconds = Int32(timeout.components.seconds * 1000)
+        guard poll(&poller, 1, milliseconds) == 1 else { return nil }
+        let accepted = accept(descriptor, nil, nil)
+        return accepted >= 0 ? accepted : nil
+    }
+
     /// The next worker connection, authenticated and registered; nil if none comes within `timeout`.
     func acceptWorker(
         timeout: Duration = .seconds(10), heartbeatMilliseconds: UInt32 = 1_000

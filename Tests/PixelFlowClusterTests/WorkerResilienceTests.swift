@@ -32,6 +32,22 @@ extension LiveCluster {
         }
 
         @Test(
+            "a coordinator that accepts and never answers is given up after --handshake-timeout-ms; the worker tries again"
+        )
+        func silentCoordinator() throws {
+            let fake = try FakeCoordinatorServer()
+            let cluster = try ClusterProcesses()
+            try cluster.startWorker(
+                "w", slots: 1, coordinator: fake.address,
+                extra: ["--null-engine", "--handshake-timeout-ms", "300", "--reconnect-delay-ms", "50"])
+            let silent = try #require(fake.acceptSilently(timeout: .seconds(10)), "the worker never connected")
+            defer { close(silent) }
+            // Without a handshake deadline the worker would wait on the silent connection for ever.
+            let again = try fake.acceptWorker(timeout: .seconds(5))
+            #expect(again?.register.slots == 1, "the worker connected again and registered")
+        }
+
+        @Test(
             "a 2-slot worker sent 60 tasks at once runs 2 and refuses 58 with unavailable; a 1 TiB source is refused before any chunk"
         )
         func slotsAndSourceLimit() throws {
