@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // System libraries, reached through pkg-config. Only the two targets below import them.
@@ -42,11 +43,22 @@ let package = Package(
         // The variant/pipeline model and its validation: pure Swift, so the coordinator and client can validate jobs without libvips.
         .target(name: "PixelFlowPipeline"),
         .target(name: "PixelFlowImaging", dependencies: ["CVipsShim", "PixelFlowPipeline"]),
+        // Durable jobs: the JobStore protocol and its SQLite backend, the content-addressed blob store.
+        .target(
+            name: "PixelFlowStore",
+            dependencies: [
+                "PixelFlowProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "PixelFlowCoordinator",
             dependencies: [
                 "PixelFlowProtocol",
                 "PixelFlowPipeline",
+                "PixelFlowStore",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -168,6 +180,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "PixelFlowStoreTests",
+            dependencies: ["PixelFlowStore", "PixelFlowProtocol", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(name: "PixelFlowBatchTests", dependencies: ["PixelFlowBatch", "PixelFlowPipeline"]),
         .testTarget(name: "pfctlTests", dependencies: ["pfctl", "PixelFlowClient", "PixelFlowBatch"]),

@@ -2,7 +2,7 @@
 # Installs the system libraries PixelFlow builds against, when missing (Debian/Ubuntu; root or sudo).
 set -euo pipefail
 
-packages=(pkg-config libvips-dev libheif-dev libzstd-dev liblz4-dev)
+packages=(pkg-config libvips-dev libheif-dev libzstd-dev liblz4-dev libsqlite3-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -25,8 +25,8 @@ if grep -rnE '^\s*default\s*:' "${exhaustive[@]}"; then
 fi
 
 # An identifier, `)` or `]` directly followed by `!` that is not `!=`: a force-unwrap (or `try!`). Comments skipped.
-if grep -rnE '([A-Za-z0-9_)\]]|try)!([^=]|$)' Sources/PixelFlowCoordinator Sources/PixelFlowWorker | grep -vE '^[^:]+:[0-9]+:\s*//'; then
-    echo "lint: a force-unwrap or try! above in coordinator/worker production code" >&2
+if grep -rnE '([A-Za-z0-9_)\]]|try)!([^=]|$)' Sources/PixelFlowCoordinator Sources/PixelFlowWorker Sources/PixelFlowStore | grep -vE '^[^:]+:[0-9]+:\s*//'; then
+    echo "lint: a force-unwrap or try! above in coordinator/worker/store production code" >&2
     status=1
 fi
 exit $status

@@ -1,0 +1,53 @@
+import NIOCore
+import PixelFlowProtocol
+
+/// Where accepted jobs live, so none is lost with the coordinator. The coordinator appends `StoreWrite`s in the
+/// order its state machine decided them and commits them in batches; it acknowledges nothing a write stands
+/// behind until that write's batch has committed. SQLite is the embedded default (`SQLiteJobStore`).
+public protocol JobStore: Sendable {
+    /// Applies the batch in one transaction: all of it or nothing.
+    func commit(_ batch: [StoreWrite]) async throws(StoreError)
+    /// A job, if the tenant has it.
+    func job(_ id: UInt64, tenant: String) async throws(StoreError) -> StoredJob?
+    /// The variants stored for a job, in the order they were produced.
+    func variants(of job: UInt64) async throws(StoreError) -> [StoredVariant]
+    /// A blob's bytes, checked against its size and hash.
+    func blob(_ sha256: [UInt8]) async throws(StoreError) -> ByteBuffer
+    /// Deletes jobs that expired by `now` (Unix ms), at most `limit`; returns how many went.
+    func deleteExpired(now: Int64, limit: Int) async throws(StoreError) -> Int
+    /// Whether a one-row write goes through now (the store's readiness).
+    func probe() async throws(StoreError)
+}
+
+/// What a restart finds in the store.
+public struct RecoveredState: Sendable {
+    /// The next job id to hand out: above every id handed out before, stored or not.
+    public var nextJobID: UInt64
+    /// Ids are reserved up to here; a `reserveJobIDs` write must extend it before `nextJobID` passes it.
+    public var reservedThrough: UInt64
+    /// Jobs that had not ended, with their sources and the variants already stored.
+    public var liveJobs: [RecoveredJob]
+    /// The most recently finished jobs (newest last), for STATUS, WATCH and idempotency keys.
+    public var recentlyFinished: [StoredJob]
+
+    public init(nextJobID: UInt64, reservedThrough: UInt64, liveJobs: [RecoveredJob], recentlyFinished: [StoredJob]) {
+        self.nextJobID = nextJobID
+        self.reservedThrough = reservedThrough
+        self.liveJobs = liveJobs
+        self.recentlyFinished = recentlyFinished
+    }
+}
+
+public struct RecoveredJob: Sendable {
+    public var job: StoredJob
+    /// A failure when the source blob is missing or damaged: the job then fails with `storage_error`.
+    public var source: Result<ByteBuffer, StoreError>
+    /// Variant ids already stored (and relayed): never relayed twice.
+    public var storedVariants: Set<String>
+
+    public init(job: StoredJob, source: Result<ByteBuffer, StoreError>, storedVariants: Set<String>) {
+        self.job = job
+        self.source = source
+        self.storedVariants = storedVariants
+    }
+}

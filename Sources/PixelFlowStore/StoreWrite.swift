@@ -1,0 +1,29 @@
+import NIOCore
+import PixelFlowProtocol
+
+/// One durable step of a job, as the cluster state machine decided it. A batch of them is one transaction.
+public enum StoreWrite: Sendable {
+    /// An async job whose source is complete: its record and source, before ACCEPTED.
+    case admit(StoredJob, source: ByteBuffer)
+    /// The job is leased to a worker for this attempt, before the ASSIGN.
+    case lease(job: UInt64, attempt: UInt16, worker: String, at: Int64)
+    /// The job went back to the queue (worker lost, lease expired, transient failure); `retryAt` when it waits.
+    case requeue(job: UInt64, retryAt: Int64?)
+    /// A variant and its bytes, before it is relayed.
+    case variant(StoredVariant, bytes: ByteBuffer)
+    /// The outcome, before JOB_DONE or JOB_FAILED.
+    case finish(job: UInt64, state: JobStatus.State, attempts: UInt16, code: ErrorCode, message: String, at: Int64,
+        expiresAt: Int64)
+    /// Job ids up to this one may be handed out: after a restart, numbering resumes above it.
+    case reserveJobIDs(through: UInt64)
+
+    /// The job this write is about, if any.
+    public var jobID: UInt64? {
+        switch self {
+        case .admit(let job, _): job.id
+        case .lease(let job, _, _, _), .requeue(let job, _), .finish(let job, _, _, _, _, _, _): job
+        case .variant(let variant, _): variant.jobID
+        case .reserveJobIDs: nil
+        }
+    }
+}
