@@ -42,6 +42,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let invalidRequest = ErrorCode(rawValue: 115)
     /// The idempotency key names an earlier job with a different pipeline or source.
     public static let idempotencyConflict = ErrorCode(rawValue: 116)
+    /// The coordinator's job store could not record or read the job (full disk, damaged file); retryable later.
+    public static let storageError = ErrorCode(rawValue: 117)
 
     public static let known: [ErrorCode] = [
         .none, .protocolError, .unsupportedVersion, .unauthorized, .handshakeTimeout, .frameTooLarge,
@@ -49,6 +51,7 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         .rateLimited, .queueFull, .tooManyInFlight, .invalidPipeline, .sourceTooLarge, .undecodableImage,
         .imageTooLarge, .unsupportedFormat, .timeout, .cancelled, .notFound, .internal, .retriesExhausted,
         .deadlineExceeded, .unavailable, .invalidRequest, .idempotencyConflict,
+        .storageError,
     ]
 
     /// The stable lower-case name used in logs, JSON output and the spec.
@@ -84,6 +87,7 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         case .unavailable: "unavailable"
         case .invalidRequest: "invalid_request"
         case .idempotencyConflict: "idempotency_conflict"
+        case .storageError: "storage_error"
         default: "code_\(rawValue)"
         }
     }
@@ -92,7 +96,7 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public var isRetryable: Bool {
         [
             .rateLimited, .queueFull, .tooManyInFlight, .unavailable, .shuttingDown, .timeout, .idleTimeout,
-            .slowReader, .loginThrottled,
+            .slowReader, .loginThrottled, .storageError,
         ].contains(self)
     }
 

@@ -5,6 +5,7 @@ import NIOCore
 import PixelFlowCoordinator
 import PixelFlowPipeline
 import PixelFlowProtocol
+import PixelFlowStore
 import ServiceLifecycle
 
 /// `pixelflow coordinator`: accepts clients and workers, serves /healthz, /readyz and /metrics.
@@ -27,17 +28,36 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "HTTP status address, HOST:PORT (default 127.0.0.1:7401).")
     var http: String?
 
+    @Option(help: "Data directory of the job store (store.path; default ./pixelflow-data).")
+    var data: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
         logging.bootstrap()
-        let settings = try loadConfig(path: config, environment: ProcessInfo.processInfo.environment)
+        var settings = try loadConfig(path: config, environment: ProcessInfo.processInfo.environment)
+        settings.storePath = data ?? settings.storePath ?? "./pixelflow-data"
         let logger = Logger(label: "pixelflow.coordinator")
-        let service = try await CoordinatorService.start(settings, listen: listen, http: http, logger: logger)
-        print("pixelflow coordinator listening on \(service.protocolAddress) (HTTP \(service.httpAddress))")
+        let service = try await startCoordinator(settings, listen: listen, http: http, logger: logger)
+        print(
+            "pixelflow coordinator listening on \(service.protocolAddress) (HTTP \(service.httpAddress)), "
+                + "jobs stored in \(settings.storePath ?? "memory")")
         fflush(nil)
         let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
+    }
+}
+
+/// Starts the coordinator service; a job store it must not open (a newer schema, or one in use) ends the
+/// process with status 78 (EX_CONFIG) and the reason, rather than a stack of errors.
+func startCoordinator(
+    _ config: CoordinatorConfig, listen: String?, http: String?, logger: Logger
+) async throws -> CoordinatorService {
+    do {
+        return try await CoordinatorService.start(config, listen: listen, http: http, logger: logger)
+    } catch let error as StoreError {
+        FileHandle.standardError.write(Data("pixelflow: \(error.message)\n".utf8))
+        throw ExitCode(78)
     }
 }
 

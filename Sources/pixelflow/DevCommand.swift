@@ -31,6 +31,9 @@ struct DevCommand: AsyncParsableCommand {
     @Flag(help: "Benchmarking aid: workers answer with a tiny fixed variant without decoding.")
     var nullEngine = false
 
+    @Option(help: "Data directory of the job store (default: a new temporary directory, removed on exit).")
+    var data: String?
+
     func validate() throws {
         guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1...64") }
         guard (1...1024).contains(slots) else { throw ValidationError("--slots must be 1...1024") }
@@ -52,13 +55,17 @@ struct DevCommand: AsyncParsableCommand {
             TenantPolicy(
                 keyID: "dev", secret: Array(secret.utf8), rate: 10_000, burst: 20_000, maxQueued: 100_000, isAdmin: true
             ))
+        let temporaryData = data == nil && config.storePath == nil
+        config.storePath =
+            data ?? config.storePath ?? NSTemporaryDirectory() + "pixelflow-dev-\(ProcessInfo.processInfo.processIdentifier)"
+        defer { if temporaryData, let path = config.storePath { try? FileManager.default.removeItem(atPath: path) } }
         let logger = Logger(label: "pixelflow.dev")
-        let coordinator = try await CoordinatorService.start(
+        let coordinator = try await startCoordinator(
             config, listen: "127.0.0.1:\(port)", http: "127.0.0.1:\(port == 0 ? 0 : port + 1)", logger: logger)
         let address = coordinator.protocolAddress
         print(
             """
-            pixelflow dev: coordinator on \(address), HTTP status on \(coordinator.httpAddress), \(workers) worker(s) × \(slots) slot(s)\(nullEngine ? ", null engine" : "")
+            pixelflow dev: coordinator on \(address), HTTP status on \(coordinator.httpAddress), \(workers) worker(s) × \(slots) slot(s)\(nullEngine ? ", null engine" : ""), jobs stored in \(config.storePath ?? "memory")
             export PIXELFLOW_COORDINATOR=\(address)
             export PIXELFLOW_KEY_ID=dev
             export PIXELFLOW_SECRET=\(secret)

@@ -53,20 +53,24 @@ final class ClusterProcesses: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// Starts the coordinator on free ports (or `listen`) and reads them from its first line.
+    /// The coordinator's job store: kept across `restartCoordinatorAfterKill`, removed with the directory.
+    var dataPath: String { directory.appendingPathComponent("data").path }
+
+    /// Starts the coordinator on free ports (or `listen`) and reads them from the line that announces them.
     func startCoordinator(listen: String = "127.0.0.1:0", extra: [String] = []) throws {
         let process = try launch(
-            ["coordinator", "--config", configPath, "--listen", listen, "--http", "127.0.0.1:0"] + extra,
+            ["coordinator", "--config", configPath, "--listen", listen, "--http", "127.0.0.1:0", "--data", dataPath]
+                + extra,
             log: "coordinator")
         coordinator = process
-        let line = try readFirstLine(of: process, log: "coordinator")
-        // "pixelflow coordinator listening on 127.0.0.1:PORT (HTTP 127.0.0.1:PORT)"
-        let parts = line.split(separator: " ")
+        let line = try readLine(containing: "listening on", of: process, log: "coordinator")
+        // "pixelflow coordinator listening on 127.0.0.1:PORT (HTTP 127.0.0.1:PORT), jobs stored in DIR"
+        let parts = line.split(separator: " ").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "(),")) }
         guard let on = parts.firstIndex(of: "on"), on + 3 < parts.count else {
-            throw Failure("unexpected first line: \(line)")
+            throw Failure("unexpected announcement: \(line)")
         }
-        protocolAddress = String(parts[on + 1])
-        httpAddress = String(parts[on + 3].dropLast())
+        protocolAddress = parts[on + 1]
+        httpAddress = parts[on + 3]
     }
 
     func startWorker(_ name: String, slots: Int = 2, coordinator: String? = nil, extra: [String] = []) throws {
@@ -178,10 +182,17 @@ final class ClusterProcesses: @unchecked Sendable {
 
     private func readFirstLine(of process: Process, log name: String, timeout: Duration = .seconds(20)) throws -> String
     {
+        try readLine(containing: "", of: process, log: name, timeout: timeout)
+    }
+
+    private func readLine(
+        containing marker: String, of process: Process, log name: String, timeout: Duration = .seconds(20)
+    ) throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let text = log(name)
-            if let newline = text.firstIndex(of: "\n") { return String(text[..<newline]) }
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()  // complete lines
+            if let line = lines.first(where: { marker.isEmpty || $0.contains(marker) }) { return String(line) }
             guard process.isRunning else { throw Failure("\(name) exited: \(text)") }
             Thread.sleep(forTimeInterval: 0.02)
         }

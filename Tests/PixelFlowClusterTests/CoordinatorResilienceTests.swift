@@ -364,7 +364,8 @@ extension LiveCluster {
             raw.send(Self.submit(1, size: 1))
             raw.send(Self.chunk(1, [1], last: true))
             _ = try raw.receive(until: { if case .jobDone = $0.message { true } else { false } })
-            let lines = cluster.log("coordinator").split(separator: "\n").dropFirst()  // after "listening on"
+            // Every line but the announcement on stdout.
+            let lines = cluster.log("coordinator").split(separator: "\n").filter { !$0.contains("listening on") }
             let objects = lines.compactMap {
                 try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]
             }

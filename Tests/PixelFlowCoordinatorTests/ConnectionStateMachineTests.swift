@@ -105,14 +105,30 @@ struct ConnectionStateMachineTests {
         #expect(machine.clusterReplied(.admission(request, .admitted(9)), now: now).isEmpty)
         #expect(machine.received(Self.chunk(1, [1, 2], last: false), now: now).isEmpty)
         let complete = machine.received(Self.chunk(1, [3, 4], last: true), now: now)
-        guard case .cluster(.sourceComplete(1, 9, let source, nil, false)) = complete.first else {
+        guard case .cluster(.sourceComplete(1, 9, let source, let bytes, let digest, false)) = complete.first else {
             Issue.record("source not handed over: \(summary(complete))")
             return
         }
         #expect(source.reduce(0) { $0 + $1.decodedSize } == 4)
+        #expect(bytes == ByteBuffer(bytes: [1, 2, 3, 4]))
+        #expect(digest == SHA256Digest.of(bytes), "an async job's source is hashed: it may be stored under its hash")
         let accepted = machine.clusterReplied(
-            .sourceStored(stream: 1, job: 9, isStreamMode: false, queued: true), now: now)
+            .sourceStored(stream: 1, job: 9, isStreamMode: false, .queued), now: now)
         #expect(summary(accepted) == ["write ACCEPTED s1"])
+    }
+
+    @Test("a stored async job is ACCEPTED only once its record commits, or REJECTED(storage_error) if it cannot")
+    func acceptedAfterCommit() throws {
+        var machine = try authenticated(.client)
+        #expect(machine.clusterReplied(.sourceStored(stream: 1, job: 9, isStreamMode: false, .persisting), now: now)
+            .isEmpty)
+        #expect(machine.deliver(.accepted(stream: 1, 8)).isEmpty, "another job's acknowledgement is not this stream's")
+        #expect(summary(machine.deliver(.accepted(stream: 1, 9))) == ["write ACCEPTED s1"])
+        #expect(machine.deliver(.accepted(stream: 1, 9)).isEmpty, "the stream ended with its ACCEPTED")
+        _ = machine.clusterReplied(.sourceStored(stream: 3, job: 10, isStreamMode: false, .persisting), now: now)
+        let refused = machine.deliver(
+            .refused(stream: 3, 10, Rejected(code: .storageError, retryAfterMilliseconds: 1000, message: "disk full")))
+        #expect(summary(refused) == ["write REJECTED(storage_error) s3"])
     }
 
     @Test(
@@ -121,10 +137,10 @@ struct ConnectionStateMachineTests {
     func cancelledDuringUpload() throws {
         var machine = try authenticated(.client)
         let async = machine.clusterReplied(
-            .sourceStored(stream: 1, job: 9, isStreamMode: false, queued: false), now: now)
+            .sourceStored(stream: 1, job: 9, isStreamMode: false, .ended), now: now)
         #expect(summary(async) == ["write REJECTED(cancelled) s1"])
         #expect(
-            machine.clusterReplied(.sourceStored(stream: 3, job: 10, isStreamMode: true, queued: false), now: now)
+            machine.clusterReplied(.sourceStored(stream: 3, job: 10, isStreamMode: true, .ended), now: now)
                 .isEmpty)
     }
 
@@ -165,7 +181,7 @@ struct ConnectionStateMachineTests {
         }
         _ = machine.clusterReplied(.admission(request, .admitted(5)), now: now)
         _ = machine.received(Self.chunk(1, [1], last: true), now: now)
-        _ = machine.clusterReplied(.sourceStored(stream: 1, job: 5, isStreamMode: true, queued: true), now: now)
+        _ = machine.clusterReplied(.sourceStored(stream: 1, job: 5, isStreamMode: true, .queued), now: now)
         let header = VariantHeader(
             jobID: 5, attempt: 1, variantID: "t", format: "jpeg", width: 1, height: 1, size: 1, elapsedMilliseconds: 1)
         let chunk = Chunk(raw: ByteBuffer(bytes: [1]), isLast: true)

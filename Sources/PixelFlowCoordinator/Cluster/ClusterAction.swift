@@ -14,6 +14,10 @@ public enum ClusterAction: Sendable {
     case cancelTask(worker: WorkerID, job: JobID, attempt: UInt16)
     /// The job ended: send `outcome` (JOB_DONE or JOB_FAILED) on each subscriber's stream, which it ends.
     case finished(JobID, tenant: String, subscribers: [Subscriber], outcome: Message)
+    /// A durable job's admission committed: tell its submitter ACCEPTED.
+    case accepted(JobID, submitter: Subscriber)
+    /// A durable job's admission did not commit: tell its submitter REJECTED with this error.
+    case refused(JobID, submitter: Subscriber, ProtocolError)
     /// A broken invariant: the job concerned was failed with `internal`; the server logs this at error level.
     case internalError(String)
 }

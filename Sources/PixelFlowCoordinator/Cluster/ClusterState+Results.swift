@@ -87,6 +87,7 @@ extension ClusterState {
         job.retryAt = retryAt
         job.failure = (code, message)
         jobs[id] = job
+        recordRequeue(job)
         tenants[job.tenant]?.running -= 1
         tenants[job.tenant]?.waiting += 1
         retries.schedule(id, attempt: job.attempt, at: retryAt)
@@ -151,6 +152,7 @@ extension ClusterState {
                 JobFailed(jobID: id, code: .cancelled, attempts: job.attempt, message: "the job was cancelled"))
         }
         tenants[job.tenant] = tenant
+        recordEnd(job, now: now)
         finished.record(FinishedJob(tenant: job.tenant, status: job.status, outcome: message))
         actions.append(.finished(id, tenant: job.tenant, subscribers: job.subscribers, outcome: message))
         return actions

@@ -1,5 +1,6 @@
 import NIOCore
 import PixelFlowProtocol
+import PixelFlowStore
 
 /// The coordinator's whole scheduling state as one pure state machine: admission (token buckets, queue caps),
 /// fair dispatch onto workers' free slots, leases and fencing, retries, and job outcomes. Every method takes
@@ -29,11 +30,25 @@ public struct ClusterState: Sendable {
     /// Results dropped by fencing (old attempts) or because an earlier attempt delivered them.
     public internal(set) var discardedResults: UInt64 = 0
 
+    // Durability (ClusterState+Durability.swift): set by `restore(from:now:)` on a coordinator with a job store.
+    /// Async jobs are stored, each step written before it is told.
+    public internal(set) var isDurable = false
+    /// Writes the transitions left behind, taken by the coordinator after each step.
+    var storeWrites: [StoreWrite] = []
+    /// Stored jobs whose submitter waits for ACCEPTED until their admission commits.
+    var submitters: [JobID: Subscriber] = [:]
+    /// Job ids up to here are reserved in the store.
+    var reservedThrough: UInt64 = .max
+    var wallClock: WallClock
+    /// Why the store cannot take writes now: async jobs are refused with `storage_error` meanwhile.
+    public internal(set) var storeProblem: String?
+
     public init(
         settings: CoordinatorSettings, tenants: [TenantPolicy], now: NIODeadline,
         finished: (any FinishedJobStore)? = nil
     ) {
         self.settings = settings
+        self.wallClock = .system(now: now)
         self.finished = finished ?? InMemoryFinishedJobs(capacity: settings.maxFinishedJobs)
         for policy in tenants {
             self.tenants[policy.keyID] = TenantState(policy: policy, now: now, rememberedKeys: settings.maxFinishedJobs)
@@ -79,6 +94,9 @@ public struct ClusterState: Sendable {
         let rejection: ProtocolError?
         if isStopping {
             rejection = ProtocolError(.unavailable, "the coordinator is shutting down", retryAfterMilliseconds: 1_000)
+        } else if submit.mode == .async, let storeProblem {
+            rejection = ProtocolError(
+                .storageError, "async jobs cannot be stored now: \(storeProblem)", retryAfterMilliseconds: 1_000)
         } else if submit.sourceSize > settings.limits.maxSourceBytes {
             rejection = ProtocolError(
                 .sourceTooLarge,
@@ -126,17 +144,27 @@ public struct ClusterState: Sendable {
             source: [], sourceSize: submit.sourceSize, admittedAt: now,
             deadline: submit.deadlineMilliseconds == 0 ? nil : now + .milliseconds(Int64(submit.deadlineMilliseconds)),
             keepsRunningUnwatched: submit.mode == .async, subscribers: subscriber.map { [$0] } ?? [])
+        jobs[id]?.isDurable = isDurable && submit.mode == .async
+        jobs[id]?.webhookURL = submit.webhookURL
+        reserveJobIDsIfNeeded()
         return .admitted(id)
     }
 
     /// The job's source is complete: queue it and dispatch what can be. `digest` (SHA-256 of the source) is
-    /// given for jobs with an idempotency key, so resubmissions can be compared with it.
+    /// given for jobs with an idempotency key, so resubmissions can be compared with it, and for async jobs.
+    /// A durable job is written to the store instead, with `bytes` (the source, whole), and queued when that
+    /// commits (`persisted`); `submitter` is then told ACCEPTED.
     public mutating func sourceReceived(
-        _ id: JobID, source: [Chunk], digest: [UInt8]? = nil, now: NIODeadline
+        _ id: JobID, source: [Chunk], bytes: ByteBuffer? = nil, digest: [UInt8]? = nil, submitter: Subscriber? = nil,
+        now: NIODeadline
     ) -> [ClusterAction] {
         guard let job = jobs[id], !job.sourceComplete else { return [] }
         jobs[id]?.source = source
         jobs[id]?.sourceComplete = true
+        if job.isDurable, let bytes, let digest {
+            persist(id, source: bytes, digest: digest, submitter: submitter, now: now)
+            return []
+        }
         if !job.idempotencyKey.isEmpty, let digest,
             var record = tenants[job.tenant]?.idempotencyKeys[job.idempotencyKey], record.job == id
         {
@@ -202,6 +230,7 @@ public struct ClusterState: Sendable {
             job.worker = workerID
             job.leaseExpiry = now + settings.lease
             jobs[id] = job
+            recordLease(job, worker: workerID, now: now)
             leaseExpiries.schedule(id, attempt: job.attempt, at: now + settings.lease)
             workers[workerID]?.held.insert(Heartbeat.HeldTask(taskID: id, attempt: job.attempt))
             tenants[job.tenant]?.waiting -= 1
@@ -252,6 +281,7 @@ public struct ClusterState: Sendable {
         job.worker = nil
         job.leaseExpiry = nil
         jobs[id] = job
+        recordRequeue(job)
         tenants[job.tenant]?.running -= 1
         tenants[job.tenant]?.waiting += 1
         queue.requeueAtFront(id, tenant: job.tenant, priority: job.priority)

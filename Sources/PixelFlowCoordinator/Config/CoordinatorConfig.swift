@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import PixelFlowProtocol
+import PixelFlowStore
 
 /// The coordinator's configuration: a JSON file (example in the README), overridden by `PIXELFLOW_*`
 /// environment variables, overridden by flags. Every key has a default except the secrets.
@@ -12,6 +13,10 @@ public struct CoordinatorConfig: Sendable {
     public var joinSecret: [UInt8]?
     public var tenants: [TenantPolicy] = []
     public var settings = CoordinatorSettings()
+    /// The data directory of the job store (`store.path`); nil keeps every job in memory only. `pixelflow
+    /// coordinator` defaults it to `./pixelflow-data`.
+    public var storePath: String?
+    public var storeOptions = SQLiteStoreOptions()
 
     public init() {}
 
@@ -87,6 +92,23 @@ public struct CoordinatorConfig: Sendable {
         settings.taskTimeLimit = try reader.milliseconds("jobs.time_limit_ms") ?? settings.taskTimeLimit
         settings.maxFinishedJobs =
             try reader.integer("jobs.max_finished", in: 1...100_000_000) ?? settings.maxFinishedJobs
+        settings.resultTTL = try reader.duration("jobs.result_ttl") ?? settings.resultTTL
+        settings.expirySweepInterval =
+            try reader.milliseconds("jobs.expiry_sweep_interval_ms", in: 100...86_400_000)
+            ?? settings.expirySweepInterval
+        storePath = try reader.string("store.path")
+        if let synchronous = try reader.string("store.synchronous") {
+            guard let value = SQLiteStoreOptions.Synchronous(rawValue: synchronous) else {
+                throw Invalid("store.synchronous must be full or normal, got '\(synchronous)'")
+            }
+            storeOptions.synchronous = value
+        }
+        storeOptions.inlineBlobMaxBytes =
+            try reader.integer("store.inline_blob_max_bytes", in: 0...(1 << 24)) ?? storeOptions.inlineBlobMaxBytes
+        storeOptions.checkOnStart = try reader.bool("store.check_on_start") ?? storeOptions.checkOnStart
+        storeOptions.recentFinishedJobs = settings.maxFinishedJobs
+        settings.maxPendingStoreWrites =
+            try reader.integer("store.max_batch", in: 1...1_000_000) ?? settings.maxPendingStoreWrites
         guard settings.heartbeatInterval < settings.lease else {
             throw Invalid("workers.heartbeat_interval_ms must be shorter than workers.lease_ms")
         }
@@ -207,6 +229,26 @@ struct ConfigReader {
         case let number as NSNumber: return number.boolValue
         default: throw CoordinatorConfig.Invalid("\(key) must be true or false")
         }
+    }
+
+    /// A duration: a number of seconds, or a number with a unit (`90s`, `30m`, `24h`, `7d`).
+    mutating func duration(_ key: String) throws -> TimeAmount? {
+        guard let value = raw(key) else { return nil }
+        let invalid = CoordinatorConfig.Invalid("\(key) must be a duration such as 3600, \"90m\", \"24h\" or \"7d\"")
+        let seconds: Double
+        switch value {
+        case let number as NSNumber:
+            seconds = number.doubleValue
+        case let text as String:
+            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+            let unit = text.last.flatMap { units[$0] }
+            guard let number = Double(unit == nil ? text : String(text.dropLast())) else { throw invalid }
+            seconds = number * (unit ?? 1)
+        default:
+            throw invalid
+        }
+        guard seconds.isFinite, seconds >= 1, seconds <= 365 * 86_400 else { throw invalid }
+        return .milliseconds(Int64(seconds * 1000))
     }
 
     mutating func milliseconds(_ key: String, in range: ClosedRange<Int64> = 1...86_400_000) throws -> TimeAmount? {

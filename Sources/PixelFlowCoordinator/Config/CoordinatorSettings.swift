@@ -87,6 +87,12 @@ public struct CoordinatorSettings: Sendable {
     public var taskTimeLimit: TimeAmount = .seconds(60)
     /// Finished jobs remembered for STATUS and WATCH (`jobs.max_finished`).
     public var maxFinishedJobs = 100_000
+    /// How long a stored job and its results are kept after it ends (`jobs.result_ttl`).
+    public var resultTTL: TimeAmount = .hours(24)
+    /// How often expired jobs are deleted from the store (`jobs.expiry_sweep_interval_ms`).
+    public var expirySweepInterval: TimeAmount = .seconds(60)
+    /// Most writes in one store transaction (`store.max_batch`).
+    public var maxPendingStoreWrites = 1024
 
     public init() {}
 }

@@ -55,8 +55,17 @@ extension ClientLink {
         switch reply {
         case .admission(let request, let admission):
             return admitted(request, admission, now: now)
-        case .sourceStored(let stream, let job, let isStreamMode, let queued):
-            if queued { return [self.reply(stream, .accepted(Accepted(jobID: job)))] }
+        case .sourceStored(let stream, let job, let isStreamMode, let outcome):
+            switch outcome {
+            case .queued:
+                return [self.reply(stream, .accepted(Accepted(jobID: job)))]
+            case .persisting:
+                // The stream stays open (and counts against max_in_flight) until the store answers.
+                streams[stream] = Stream(upload: nil, awaiting: job)
+                return []
+            case .ended:
+                break
+            }
             // The job ended while its source arrived (cancelled): a stream-mode client already has its outcome;
             // an async one, still waiting for ACCEPTED, is told instead.
             guard !isStreamMode else { return [] }
@@ -181,11 +190,13 @@ extension ClientLink {
         case .job(let job):
             guard let payload = upload.payload else { return [] }
             let source = PayloadAssembler.chunks(of: payload.bytes, size: rules.maxChunkData)
-            let digest = upload.hasIdempotencyKey ? SHA256Digest.of(payload.bytes) : nil
+            // Async jobs may be stored, under their source's hash.
+            let digest = upload.hasIdempotencyKey || !upload.isStreamMode ? SHA256Digest.of(payload.bytes) : nil
             return [
                 .cluster(
                     .sourceComplete(
-                        stream: stream, job: job, source: source, digest: digest, isStreamMode: upload.isStreamMode))
+                        stream: stream, job: job, source: source, bytes: payload.bytes, digest: digest,
+                        isStreamMode: upload.isStreamMode))
             ]
         case .duplicate(let job, let expected, let hasher):
             guard hasher.finalize() == expected else {
@@ -239,6 +250,14 @@ extension ClientLink {
             if streams[stream]?.upload?.job == job { discardUpload(on: stream) }
             finishResults(on: stream)
             return [reply(stream, message)]
+        case .accepted(let stream, let job):
+            guard streams[stream]?.awaiting == job else { return [] }
+            finishResults(on: stream)
+            return [reply(stream, .accepted(Accepted(jobID: job)))]
+        case .refused(let stream, let job, let rejected):
+            guard streams[stream]?.awaiting == job else { return [] }
+            finishResults(on: stream)
+            return [reply(stream, .rejected(rejected))]
         case .assign, .cancelTask, .goAway:
             return []
         }

@@ -42,8 +42,10 @@ enum ClusterRequest {
     // Client link
     /// → `.admission`
     case admit(AdmissionRequest)
-    /// → `.sourceStored`: the job is queued if still live, in the same step as the check.
-    case sourceComplete(stream: UInt32, job: JobID, source: [Chunk], digest: [UInt8]?, isStreamMode: Bool)
+    /// → `.sourceStored`: the job is queued (or stored, if async on a durable coordinator) if still live, in the
+    /// same step as the check. `bytes`: the whole source, which `source` slices.
+    case sourceComplete(
+        stream: UInt32, job: JobID, source: [Chunk], bytes: ByteBuffer, digest: [UInt8]?, isStreamMode: Bool)
     /// → `.jobStatus`
     case cancel(JobID, tenant: String, stream: UInt32)
     /// → `.jobStatus`
@@ -84,7 +86,7 @@ struct AdmissionRequest {
 enum ClusterReply {
     case loginWait(TimeAmount?)
     case admission(AdmissionRequest, ClusterState.Admission)
-    case sourceStored(stream: UInt32, job: JobID, isStreamMode: Bool, queued: Bool)
+    case sourceStored(stream: UInt32, job: JobID, isStreamMode: Bool, SourceOutcome)
     case jobStatus(stream: UInt32, JobID, JobStatus?)
     case watch(stream: UInt32, JobID, ClusterState.WatchResult)
     case workers(stream: UInt32, [WorkerList.Worker])
@@ -92,8 +94,22 @@ enum ClusterReply {
     case registered(WorkerID)
 }
 
+/// What became of a job whose source is complete.
+enum SourceOutcome {
+    /// In the queue: ACCEPTED now.
+    case queued
+    /// On its way to the job store: ACCEPTED (or REJECTED) comes as a delivery once that commits.
+    case persisting
+    /// It ended while its source arrived (cancelled).
+    case ended
+}
+
 /// What the coordinator hands to a connection from another connection's event.
 enum Delivery: Sendable {
+    /// A stored async job's record committed: ACCEPTED on its SUBMIT stream.
+    case accepted(stream: UInt32, JobID)
+    /// A stored async job's record could not be written: REJECTED on its SUBMIT stream.
+    case refused(stream: UInt32, JobID, Rejected)
     case assign(Assign, [Chunk])
     case cancelTask(job: JobID, attempt: UInt16)
     case variant(stream: UInt32, VariantHeader, [Chunk])

@@ -46,7 +46,7 @@ extension WorkerLink {
         case .cancelTask(let job, let attempt):
             guard let stream = stream(of: job, attempt: attempt) else { return [] }
             return [.write(.frame(Frame(stream: stream, .cancelTask(CancelTask(taskID: job, attempt: attempt)))))]
-        case .variant, .outcome, .goAway:
+        case .variant, .outcome, .accepted, .refused, .goAway:
             return []
         }
     }

@@ -11,9 +11,13 @@ struct IdempotencyRecord: Sendable {
     var sourceDigest: [UInt8]?
 
     init(job: JobID, submit: Submit) {
+        self.init(job: job, pipeline: submit.pipeline, sourceSize: submit.sourceSize)
+    }
+
+    init(job: JobID, pipeline: ByteBuffer, sourceSize: UInt64) {
         self.job = job
-        self.pipelineDigest = SHA256Digest.of(submit.pipeline)
-        self.sourceSize = submit.sourceSize
+        self.pipelineDigest = SHA256Digest.of(pipeline)
+        self.sourceSize = sourceSize
     }
 
     /// Why `submit` cannot be a resubmission of this job, if it cannot.

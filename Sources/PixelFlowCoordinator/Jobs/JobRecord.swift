@@ -33,6 +33,15 @@ public struct JobRecord: Sendable {
     public var deadline: NIODeadline?
     /// Async jobs run to the end even when nobody watches; stream jobs are cancelled when their client leaves.
     public var keepsRunningUnwatched: Bool
+    /// Kept in the job store (an async job on a coordinator with one): each step is written before it is told.
+    public var isDurable = false
+    /// In the store's write queue or committed: its end must be written too.
+    public var isStored = false
+    /// Source complete, its record on its way to the store: queued once that commits.
+    public var isPersisting = false
+    public var webhookURL = ""
+    /// SHA-256 of the source: set when it is complete for jobs that are stored or have an idempotency key.
+    public var sourceDigest: [UInt8]?
     public var state: JobStatus.State = .queued
     /// The current attempt; 0 until first assigned. Results of any other attempt are discarded.
     public var attempt: UInt16 = 0

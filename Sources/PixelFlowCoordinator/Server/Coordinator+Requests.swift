@@ -29,11 +29,18 @@ extension Coordinator {
                         variantCount: admission.pipeline.variantCount,
                         formats: admission.pipeline.formats,
                         subscriber: stream, now: now))
-            case .sourceComplete(let stream, let job, let source, let digest, let isStreamMode):
+            case .sourceComplete(let stream, let job, let source, let bytes, let digest, let isStreamMode):
                 // Checked and queued in one step: a CANCEL cannot land in between.
                 let isLive = shared.cluster.isLive(job)
-                if isLive { actions = shared.cluster.sourceReceived(job, source: source, digest: digest, now: now) }
-                reply = .sourceStored(stream: stream, job: job, isStreamMode: isStreamMode, queued: isLive)
+                if isLive {
+                    actions = shared.cluster.sourceReceived(
+                        job, source: source, bytes: bytes, digest: digest,
+                        submitter: Subscriber(connection: peer.id, stream: stream), now: now)
+                }
+                // A stored job is ACCEPTED once its record commits (`ClusterAction.accepted`).
+                let outcome: SourceOutcome =
+                    !isLive ? .ended : shared.cluster.isStored(job) ? .persisting : .queued
+                reply = .sourceStored(stream: stream, job: job, isStreamMode: isStreamMode, outcome)
             case .cancel(let job, let tenant, let stream):
                 let (status, cancelled) = shared.cluster.cancel(job, tenant: tenant, now: now)
                 actions = cancelled
@@ -79,12 +86,19 @@ extension Coordinator {
                 let route = shared.cluster.variantFinished(
                     worker: worker, job: header.jobID, attempt: header.attempt, variantID: header.variantID)
                 guard case .deliver(let subscribers) = route else { break }
+                if shared.cluster.isStored(header.jobID) {
+                    do throws(ProtocolError) {
+                        try shared.cluster.recordVariant(header, chunks: chunks)
+                    } catch {
+                        logger.error("variant \(header.variantID) of job \(header.jobID) not stored: \(error)")
+                    }
+                }
                 var deliveries = Deliveries()
                 for subscriber in subscribers {
                     guard let target = shared.connections[subscriber.connection] else { continue }
                     deliveries.append(target, .variant(stream: subscriber.stream, header, chunks))
                 }
-                return (nil, deliveries)
+                return (nil, settle(deliveries, in: &shared))
             case .taskDone(let worker, let done):
                 actions = shared.cluster.taskDone(worker: worker, job: done.taskID, attempt: done.attempt, now: now)
             case .taskFailed(let worker, let failed):
@@ -107,7 +121,7 @@ extension Coordinator {
                 actions = shared.cluster.workerLost(worker, now: now)
             }
             shared.reportIfDrained()
-            return (reply, route(actions, in: shared))
+            return (reply, settle(route(actions, in: shared), in: &shared))
         }
     }
 
@@ -132,6 +146,13 @@ extension Coordinator {
                 guard let connection = shared.workerConnections[worker], let target = shared.connections[connection]
                 else { continue }
                 deliveries.append(target, .cancelTask(job: job, attempt: attempt))
+            case .accepted(let job, let submitter):
+                guard let target = shared.connections[submitter.connection] else { continue }
+                deliveries.append(target, .accepted(stream: submitter.stream, job))
+            case .refused(let job, let submitter, let error):
+                logger.debug("job not stored", metadata: ["job_id": "\(job)", "error": "\(error)"])
+                guard let target = shared.connections[submitter.connection] else { continue }
+                deliveries.append(target, .refused(stream: submitter.stream, job, Rejected(error)))
             case .internalError(let problem):
                 logger.error("internal error: \(problem)")
             case .finished(let job, let tenant, let subscribers, let outcome):
@@ -164,6 +185,10 @@ struct Deliveries {
 
     mutating func append(_ target: ConnectionHandle, _ delivery: Delivery) {
         pending.append((target, delivery))
+    }
+
+    mutating func append(contentsOf other: Deliveries) {
+        pending += other.pending
     }
 
     func send() {

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import PixelFlowProtocol
+import PixelFlowStore
 import Synchronization
 
 /// Checks a pipeline's JSON before a job is queued; returns what the scheduler needs to know of it.
@@ -17,6 +18,10 @@ public final class Coordinator: Sendable {
     private let tenantPolicies: [String: TenantPolicy]
     private let nextConnection = Atomic<UInt64>(1)
     let shared: Mutex<Shared>
+    /// Where async jobs are kept (nil: memory only). Written by one writer task (Coordinator+Store.swift).
+    let store: (any JobStore)?
+    let storeSignals: AsyncStream<Void>
+    let storeSignal: AsyncStream<Void>.Continuation
 
     /// Everything behind the coordinator's one lock.
     struct Shared {
@@ -25,6 +30,8 @@ public final class Coordinator: Sendable {
         /// The connection each registered worker speaks on.
         var workerConnections: [WorkerID: UInt64] = [:]
         var loginThrottle: LoginThrottle
+        /// Steps waiting for their store writes to commit, with what they will tell others then.
+        var storeQueue = StoreQueue()
         /// Set by a graceful shutdown: told each time a step leaves no live job.
         var drained: AsyncStream<Void>.Continuation?
 
@@ -39,12 +46,17 @@ public final class Coordinator: Sendable {
     /// level, every job's admission, assignment and outcome with `job_id`, `tenant`, `attempt` and `worker`.
     let logger: Logger
 
+    /// `store` and `recovered` (what it held at start) make async jobs durable. `storeProblem`, without a store:
+    /// the store could not be opened, so async jobs are refused with `storage_error` and `/readyz` says why.
     public init(
         settings: CoordinatorSettings, tenants: [TenantPolicy], workerKeys: [String: [UInt8]],
         validatePipeline: @escaping PipelineValidator = PipelineRules.validate,
+        store: (any JobStore)? = nil, recovered: RecoveredState? = nil, storeProblem: String? = nil,
         logger: Logger = Logger(label: "pixelflow.coordinator")
     ) {
         self.settings = settings
+        self.store = store
+        (storeSignals, storeSignal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.logger = logger
         self.validatePipeline = validatePipeline
         self.tenantPolicies = Dictionary(tenants.map { ($0.keyID, $0) }, uniquingKeysWith: { first, _ in first })
@@ -55,8 +67,16 @@ public final class Coordinator: Sendable {
         let throttle = LoginThrottle(
             failuresBeforeBackoff: settings.authFailuresBeforeBackoff, backoff: settings.authBackoff,
             maxBackoff: settings.authMaxBackoff, capacity: settings.authTrackedAddresses)
-        self.shared = Mutex(
-            Shared(cluster: ClusterState(settings: settings, tenants: tenants, now: .now()), loginThrottle: throttle))
+        let now = NIODeadline.now()
+        var cluster = ClusterState(settings: settings, tenants: tenants, now: now)
+        cluster.setStoreProblem(storeProblem)
+        var storeQueue = StoreQueue()
+        if store != nil, let recovered {
+            _ = cluster.restore(from: recovered, now: now)  // nobody is connected yet: only the writes matter
+            storeQueue.append(cluster.takeStoreWrites(), Deliveries())
+            storeSignal.yield()
+        }
+        self.shared = Mutex(Shared(cluster: cluster, loginThrottle: throttle, storeQueue: storeQueue))
     }
 
     // MARK: Connections
@@ -77,7 +97,7 @@ public final class Coordinator: Sendable {
         shared.withLock { shared in
             let actions = shared.cluster.tick(now: now)
             defer { shared.reportIfDrained() }
-            return route(actions, in: shared)
+            return settle(route(actions, in: shared), in: &shared)
         }.send()
     }
 
@@ -118,7 +138,15 @@ public final class Coordinator: Sendable {
 
     public var discardedResults: UInt64 { shared.withLock { $0.cluster.discardedResults } }
 
-    public var isReady: Bool { shared.withLock { $0.cluster.hasCapacity } }
+    public var isReady: Bool { shared.withLock { $0.cluster.hasCapacity && $0.cluster.storeProblem == nil } }
+
+    /// Why `/readyz` fails, or nil when ready.
+    public var unreadyReason: String? {
+        shared.withLock { shared in
+            if let problem = shared.cluster.storeProblem { return "the job store is failing: \(problem)" }
+            return shared.cluster.hasCapacity ? nil : "no worker has capacity"
+        }
+    }
 
     public var stats: Stats { shared.withLock { $0.cluster.stats } }
 

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import PixelFlowStore
 import ServiceLifecycle
 
 /// A running coordinator — the protocol port, the HTTP status port and the scheduler's clock — as a lifecycle
@@ -24,8 +25,10 @@ public struct CoordinatorService: Service {
     ) async throws -> CoordinatorService {
         var workerKeys: [String: [UInt8]] = [:]
         if let secret = config.joinSecret { workerKeys[config.joinKeyID] = secret }
+        let opened = try openStore(config, logger: logger)
         let coordinator = Coordinator(
-            settings: config.settings, tenants: config.tenants, workerKeys: workerKeys, logger: logger)
+            settings: config.settings, tenants: config.tenants, workerKeys: workerKeys, store: opened.store,
+            recovered: opened.recovered, storeProblem: opened.problem, logger: logger)
         let (host, port) = try CoordinatorConfig.hostAndPort(listen ?? config.listen)
         let (httpHost, httpPort) = try CoordinatorConfig.hostAndPort(http ?? config.http)
         let server = CoordinatorServer(coordinator: coordinator, group: group)
@@ -44,9 +47,45 @@ public struct CoordinatorService: Service {
     }
 
     public func run() async throws {
-        // Returns on graceful shutdown; throws CancellationError when the group is cancelled instead.
-        try? await gracefulShutdown()
-        await stop()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await coordinator.runStoreWriter() }
+            group.addTask { await coordinator.runStoreMaintenance() }
+            // Returns on graceful shutdown; throws CancellationError when the group is cancelled instead.
+            try? await gracefulShutdown()
+            await stop()
+            group.cancelAll()
+        }
+    }
+
+    /// Opens the job store named by `store.path`. A store that is damaged or unwritable does not stop the
+    /// coordinator: it serves stream jobs and refuses async ones with `storage_error` (and says why on /readyz).
+    /// A store of a newer schema, or one another coordinator holds, does stop it: that is `StoreError`.
+    static func openStore(
+        _ config: CoordinatorConfig, logger: Logger
+    ) throws -> (store: SQLiteJobStore?, recovered: RecoveredState?, problem: String?) {
+        guard let path = config.storePath else { return (nil, nil, nil) }
+        do throws(StoreError) {
+            let (store, recovered) = try SQLiteJobStore.open(directory: path, options: config.storeOptions)
+            logger.debug(
+                "job store open",
+                metadata: [
+                    "path": "\(path)", "live_jobs": "\(recovered.liveJobs.count)",
+                    "next_job_id": "\(recovered.nextJobID)",
+                ])
+            return (store, recovered, nil)
+        } catch {
+            switch error.kind {
+            case .schemaTooNew, .locked:
+                throw error
+            case .corrupt, .io:
+                logger.critical(
+                    """
+                    the job store cannot be used; async jobs are refused until it is repaired and the coordinator \
+                    restarted: \(error.message)
+                    """)
+                return (nil, nil, error.message)
+            }
+        }
     }
 
     /// Stops accepting, lets admitted jobs finish within the grace period, then closes every connection.
@@ -54,6 +93,7 @@ public struct CoordinatorService: Service {
         try? await protocolChannel.close()
         await coordinator.shutdown(grace: coordinator.settings.shutdownGrace)
         server.stopTicking()
+        coordinator.finishStoreWriter()
         try? await httpChannel.close()
     }
 }

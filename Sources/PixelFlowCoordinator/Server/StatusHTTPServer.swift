@@ -60,8 +60,8 @@ final class StatusHTTPHandler: ChannelInboundHandler {
         case "/healthz":
             return (.ok, "ok\n", "text/plain")
         case "/readyz":
-            return coordinator.isReady
-                ? (.ok, "ready\n", "text/plain") : (.serviceUnavailable, "no worker has capacity\n", "text/plain")
+            guard let reason = coordinator.unreadyReason else { return (.ok, "ready\n", "text/plain") }
+            return (.serviceUnavailable, reason + "\n", "text/plain")
         case "/metrics":
             return (.ok, PrometheusText.render(coordinator), "text/plain; version=0.0.4")
         default:

@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import NIOCore
+import PixelFlowProtocol
+import PixelFlowStore
+
+/// The coordinator's side of durability: holding a step's deliveries behind its store writes, and the writer
+/// that commits them in batches (group commit: whatever queued during one commit forms the next transaction).
+extension Coordinator {
+    /// Ends a step under the lock: its store writes are queued, and its deliveries held behind them (and behind
+    /// anything already held). Returns what may be sent now.
+    func settle(_ deliveries: Deliveries, in shared: inout Shared) -> Deliveries {
+        guard store != nil else { return deliveries }
+        let writes = shared.cluster.takeStoreWrites()
+        if writes.isEmpty && shared.storeQueue.isIdle { return deliveries }
+        shared.storeQueue.append(writes, deliveries)
+        storeSignal.yield()
+        return Deliveries()
+    }
+
+    /// Commits queued steps until shutdown ends the signal stream, then commits what is left.
+    func runStoreWriter() async {
+        guard let store else { return }
+        for await _ in storeSignals {
+            await flushStore(store)
+        }
+        await flushStore(store)
+    }
+
+    /// Stops the writer once it has committed everything queued.
+    func finishStoreWriter() { storeSignal.finish() }
+
+    private func flushStore(_ store: any JobStore) async {
+        while let batch = shared.withLock({ $0.storeQueue.takeBatch(maxWrites: settings.maxPendingStoreWrites) }) {
+            var failure: StoreError?
+            do {
+                try await store.commit(batch.writes)
+            } catch {
+                failure = error
+                logger.error("job store: \(error.message)")
+            }
+            let now = NIODeadline.now()
+            let deliveries = shared.withLock { shared in
+                var deliveries = batch.deliveries
+                let admitted = batch.writes.compactMap { write -> JobID? in
+                    guard case .admit(let job, _) = write else { return nil }
+                    return job.id
+                }
+                let actions: [ClusterAction]
+                if let failure {
+                    shared.cluster.setStoreProblem(failure.message)
+                    let others = Set(batch.writes.compactMap(\.jobID)).subtracting(admitted)
+                    actions =
+                        shared.cluster.persistFailed(admitted, reason: failure.message, now: now)
+                        + shared.cluster.storageFailed(others.sorted(), reason: failure.message, now: now)
+                } else {
+                    if !batch.writes.isEmpty { shared.cluster.setStoreProblem(nil) }
+                    actions = shared.cluster.persisted(admitted, now: now)
+                }
+                let routed = route(actions, in: shared)
+                let writes = shared.cluster.takeStoreWrites()
+                if writes.isEmpty && !shared.storeQueue.hasSteps {
+                    deliveries.append(contentsOf: routed)
+                } else {
+                    shared.storeQueue.append(writes, routed)
+                }
+                shared.reportIfDrained()
+                return deliveries
+            }
+            deliveries.send()
+        }
+    }
+
+    /// Every second: while the store is failing, a probe write (readiness comes back when one succeeds); every
+    /// `expirySweepInterval`, deletes jobs whose results expired. Ends when the task is cancelled.
+    func runStoreMaintenance() async {
+        guard let store else { return }
+        var nextSweep = ContinuousClock.now
+        while !Task.isCancelled {
+            if shared.withLock({ $0.cluster.storeProblem }) != nil {
+                do {
+                    try await store.probe()
+                    shared.withLock { $0.cluster.setStoreProblem(nil) }
+                    logger.notice("job store: writable again")
+                } catch {
+                    logger.debug("job store still failing: \(error.message)")
+                }
+            }
+            if ContinuousClock.now >= nextSweep {
+                nextSweep = ContinuousClock.now + .milliseconds(settings.expirySweepInterval.milliseconds)
+                await deleteExpiredJobs(store)
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    private func deleteExpiredJobs(_ store: any JobStore) async {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var deleted = 0
+        do {
+            while true {
+                let count = try await store.deleteExpired(now: now, limit: 500)
+                deleted += count
+                if count < 500 || Task.isCancelled { break }
+            }
+        } catch {
+            logger.error("job store: deleting expired jobs failed: \(error.message)")
+        }
+        if deleted > 0 { logger.info("job store: deleted \(deleted) expired jobs and their results") }
+    }
+}
+
+extension ClusterState {
+    /// A variant of a stored job, decoded and hashed for the store; it is relayed once this write commits.
+    mutating func recordVariant(_ header: VariantHeader, chunks: [Chunk]) throws(ProtocolError) {
+        var bytes = ByteBuffer()
+        bytes.reserveCapacity(Int(clamping: header.size))
+        for chunk in chunks {
+            var decoded = try chunk.decoded()
+            bytes.writeBuffer(&decoded)
+        }
+        storeWrites.append(.variant(StoredVariant(header, sha256: SHA256Digest.of(bytes)), bytes: bytes))
+    }
+}
