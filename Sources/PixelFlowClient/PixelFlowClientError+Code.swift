@@ -4,7 +4,7 @@ extension PixelFlowClientError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Kind: Hashable, Sendable {
             case rejected, invalidPipeline, sourceTooLarge, undecodableImage, imageTooLarge, unsupportedFormat
-            case unauthorized, connectionLost, protocolViolation, timeout, cancelled, notFound, other
+            case unauthorized, connectionLost, protocolViolation, timeout, cancelled, notFound, storageError, other
         }
 
         private let kind: Kind
@@ -36,6 +36,10 @@ extension PixelFlowClientError {
         public static let cancelled = Code(.cancelled)
         /// No such job for this tenant.
         public static let notFound = Code(.notFound)
+        /// The coordinator's job store could not keep or read the job. Nothing was kept when a submission gets
+        /// it (``PixelFlowClientError/retryAfter`` says when to try again); a job that fails with it lost its
+        /// stored source or results.
+        public static let storageError = Code(.storageError)
         /// Any other coordinator code (`internal`, `retries_exhausted`, `deadline_exceeded`, codes from newer
         /// coordinators); ``PixelFlowClientError/protocolCode`` names it.
         public static let other = Code(.other)
@@ -55,6 +59,7 @@ extension PixelFlowClientError {
             case .timeout: "timeout"
             case .cancelled: "cancelled"
             case .notFound: "not_found"
+            case .storageError: "storage_error"
             case .other: "other"
             }
         }

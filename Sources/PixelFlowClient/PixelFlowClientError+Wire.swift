@@ -5,7 +5,7 @@ extension PixelFlowClientError {
     init(wire code: ErrorCode, message: String, retryAfterMilliseconds: UInt32 = 0, jobID: JobID? = nil) {
         self.init(Self.code(forWire: code), message, wireCode: code, jobID: jobID)
         rejectionReason = RejectionReason(wire: code)
-        if rejectionReason != nil, retryAfterMilliseconds > 0 {
+        if rejectionReason != nil || code == .storageError, retryAfterMilliseconds > 0 {
             retryAfter = .milliseconds(Int64(retryAfterMilliseconds))
         }
     }
@@ -26,6 +26,7 @@ extension PixelFlowClientError {
         case .timeout, .handshakeTimeout: .timeout
         case .cancelled: .cancelled
         case .notFound: .notFound
+        case .storageError: .storageError
         case .protocolError, .frameTooLarge, .unknownFrameType, .wrongRole, .compressionError, .unsupportedVersion:
             .protocolViolation
         default: .other

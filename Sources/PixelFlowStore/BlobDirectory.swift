@@ -1,10 +1,11 @@
+import NIOCore
+import PixelFlowProtocol
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import PixelFlowProtocol
-import NIOCore
 
 /// Blobs too large to keep inside the database: one file per SHA-256 under `sha256/ab/<hex>`, written to `tmp/`,
 /// flushed, then renamed into place, so a file under its name is always whole. Reads check size and hash.

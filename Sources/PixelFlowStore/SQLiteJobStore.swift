@@ -174,7 +174,8 @@ public final class SQLiteJobStore: JobStore {
 
     public func probe() async throws(StoreError) {
         try await writing("write a probe row") { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', ?)", arguments: ["\(Date())"])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', ?)", arguments: ["\(Date())"])
         }
     }
 

@@ -12,7 +12,8 @@ public enum StoreWrite: Sendable {
     /// A variant and its bytes, before it is relayed.
     case variant(StoredVariant, bytes: ByteBuffer)
     /// The outcome, before JOB_DONE or JOB_FAILED.
-    case finish(job: UInt64, state: JobStatus.State, attempts: UInt16, code: ErrorCode, message: String, at: Int64,
+    case finish(
+        job: UInt64, state: JobStatus.State, attempts: UInt16, code: ErrorCode, message: String, at: Int64,
         expiresAt: Int64)
     /// Job ids up to this one may be handed out: after a restart, numbering resumes above it.
     case reserveJobIDs(through: UInt64)

@@ -57,7 +57,8 @@ struct DevCommand: AsyncParsableCommand {
             ))
         let temporaryData = data == nil && config.storePath == nil
         config.storePath =
-            data ?? config.storePath ?? NSTemporaryDirectory() + "pixelflow-dev-\(ProcessInfo.processInfo.processIdentifier)"
+            data ?? config.storePath ?? NSTemporaryDirectory()
+            + "pixelflow-dev-\(ProcessInfo.processInfo.processIdentifier)"
         defer { if temporaryData, let path = config.storePath { try? FileManager.default.removeItem(atPath: path) } }
         let logger = Logger(label: "pixelflow.dev")
         let coordinator = try await startCoordinator(

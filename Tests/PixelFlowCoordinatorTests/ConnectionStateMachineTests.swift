@@ -120,8 +120,9 @@ struct ConnectionStateMachineTests {
     @Test("a stored async job is ACCEPTED only once its record commits, or REJECTED(storage_error) if it cannot")
     func acceptedAfterCommit() throws {
         var machine = try authenticated(.client)
-        #expect(machine.clusterReplied(.sourceStored(stream: 1, job: 9, isStreamMode: false, .persisting), now: now)
-            .isEmpty)
+        #expect(
+            machine.clusterReplied(.sourceStored(stream: 1, job: 9, isStreamMode: false, .persisting), now: now)
+                .isEmpty)
         #expect(machine.deliver(.accepted(stream: 1, 8)).isEmpty, "another job's acknowledgement is not this stream's")
         #expect(summary(machine.deliver(.accepted(stream: 1, 9))) == ["write ACCEPTED s1"])
         #expect(machine.deliver(.accepted(stream: 1, 9)).isEmpty, "the stream ended with its ACCEPTED")

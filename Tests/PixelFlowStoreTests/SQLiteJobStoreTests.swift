@@ -132,8 +132,10 @@ final class TemporaryDirectory: Sendable {
     func sqlite(_ sql: String) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()",
-            path + "/jobs.sqlite", sql]
+        process.arguments = [
+            "python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()",
+            path + "/jobs.sqlite", sql,
+        ]
         try process.run()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)

@@ -90,7 +90,9 @@ extension ClusterState {
     public mutating func persisted(_ ids: [JobID], now: NIODeadline) -> [ClusterAction] {
         var actions: [ClusterAction] = []
         for id in ids {
-            if let submitter = submitters.removeValue(forKey: id) { actions.append(.accepted(id, submitter: submitter)) }
+            if let submitter = submitters.removeValue(forKey: id) {
+                actions.append(.accepted(id, submitter: submitter))
+            }
             guard var job = jobs[id], job.isPersisting else { continue }  // cancelled meanwhile: its end is written
             job.isPersisting = false
             jobs[id] = job
@@ -188,7 +190,8 @@ extension ClusterState {
         storeWrites.append(
             .finish(
                 job: job.id, state: job.state, attempts: job.attempt, code: job.failure?.code ?? .none,
-                message: job.failure?.message ?? "", at: at, expiresAt: at + settings.resultTTL.nanoseconds / 1_000_000))
+                message: job.failure?.message ?? "", at: at, expiresAt: at + settings.resultTTL.nanoseconds / 1_000_000)
+        )
     }
 
     /// Whether the job's results are stored as they arrive.
@@ -212,7 +215,8 @@ extension StoredJob {
                     jobID: id, variants: UInt16(clamping: variantCount), attempts: attempt,
                     elapsedMilliseconds: elapsed))
         case .cancelled:
-            return .jobFailed(JobFailed(jobID: id, code: .cancelled, attempts: attempt, message: "the job was cancelled"))
+            return .jobFailed(
+                JobFailed(jobID: id, code: .cancelled, attempts: attempt, message: "the job was cancelled"))
         case .failed, .queued, .running:
             return .jobFailed(JobFailed(jobID: id, code: code, attempts: attempt, message: message))
         }
