@@ -53,7 +53,8 @@ struct ClientStreamState {
 
         // PROTOCOL.md §10.2 sends no VARIANT on a WATCH (or a duplicate SUBMIT, which continues as one), but a
         // coordinator that relays them anyway stays compatible: duplicates deliver them, WATCH drops them.
-        case (.submitStream, .variant(let header)) where accepted, (.watch, .variant(let header)):
+        case (.submitStream, .variant(let header)) where accepted, (.watch, .variant(let header)),
+            (.fetch, .variant(let header)):
             guard header.size <= maxVariantBytes else {
                 return .violation(
                     "VARIANT \(header.variantID) declares \(header.size) bytes, over max_variant_bytes \(maxVariantBytes)"
@@ -63,9 +64,11 @@ struct ClientStreamState {
             bytes.reserveCapacity(kind == .watch ? 0 : Int(header.size))
             variant = VariantInProgress(header: header, bytes: bytes, deliver: kind != .watch)
             return .none
-        case (.submitStream, .jobDone(let done)) where accepted, (.watch, .jobDone(let done)):
+        case (.submitStream, .jobDone(let done)) where accepted, (.watch, .jobDone(let done)),
+            (.fetch, .jobDone(let done)):
             return .finish(.success(.jobDone(done)))
-        case (.submitStream, .jobFailed(let failed)) where accepted, (.watch, .jobFailed(let failed)):
+        case (.submitStream, .jobFailed(let failed)) where accepted, (.watch, .jobFailed(let failed)),
+            (.fetch, .jobFailed(let failed)):
             return .finish(
                 .failure(
                     PixelFlowClientError(

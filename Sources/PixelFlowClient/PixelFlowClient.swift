@@ -97,6 +97,36 @@ public final class PixelFlowClient: Sendable {
         }
     }
 
+    /// Waits until an async job ends, then returns every variant it produced, read back from the coordinator's job
+    /// store: after the submitter disconnected, and after the coordinator restarted, for `jobs.result_ttl`
+    /// (24 h by default). Needs a coordinator speaking protocol v2.
+    ///
+    /// - Throws: ``PixelFlowClientError``: the job's own failure if it failed or was cancelled,
+    ///   ``PixelFlowClientError/Code/notFound`` for an unknown, expired or stream-mode job,
+    ///   ``PixelFlowClientError/Code/storageError`` when a stored variant is damaged, or
+    ///   ``PixelFlowClientError/Code/connectionLost``.
+    public func fetch(_ job: JobID) async throws(PixelFlowClientError) -> FetchedJob {
+        guard connection.session.version >= ProtocolVersion.v2 else {
+            throw PixelFlowClientError(
+                .protocolViolation,
+                "the coordinator speaks protocol v\(connection.session.version), which has no FETCH: upgrade it")
+        }
+        let (_, events) = try await connection.open(.fetch, frames: [.fetch(Fetch(jobID: job.rawValue))])
+        var variants: [Variant] = []
+        do {
+            for try await event in events {
+                switch event {
+                case .variant(let variant): variants.append(variant)
+                case .jobDone(let done): return FetchedJob(variants: variants, outcome: JobOutcome(wire: done))
+                case .accepted, .status, .workers, .stats: throw Self.unexpectedAnswer(to: .fetch)
+                }
+            }
+        } catch {
+            throw ClientConnection.typed(error)
+        }
+        throw Task.isCancelled ? .cancelledByTask : .connectionLost("the FETCH ended without the job's outcome")
+    }
+
     /// Cancels a job and returns its state afterwards: ``JobState/cancelled``, or how it ended if it already had.
     ///
     /// - Throws: ``PixelFlowClientError``: ``PixelFlowClientError/Code/notFound`` for an unknown job, or

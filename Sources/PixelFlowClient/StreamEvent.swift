@@ -9,6 +9,8 @@ enum RequestKind: Sendable, Hashable, CustomStringConvertible {
     case status
     case cancel
     case watch
+    /// FETCH (protocol v2): the stored VARIANTs with their chunks, then JOB_DONE or JOB_FAILED.
+    case fetch
     case workers
     case stats
 
@@ -19,6 +21,7 @@ enum RequestKind: Sendable, Hashable, CustomStringConvertible {
         case .status: "STATUS_REQUEST"
         case .cancel: "CANCEL"
         case .watch: "WATCH"
+        case .fetch: "FETCH"
         case .workers: "WORKERS_REQUEST"
         case .stats: "STATS_REQUEST"
         }

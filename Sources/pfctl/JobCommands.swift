@@ -65,14 +65,30 @@ struct StatusCommand: AsyncParsableCommand {
 /// `pfctl wait JOB`
 struct WaitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "wait", abstract: "Wait until a job ends.",
-        discussion: "Exit status 0 when it succeeded, 1 when it failed or was cancelled.")
+        commandName: "wait", abstract: "Wait until a job ends; with -o, write its variants too.",
+        discussion: """
+            Exit status 0 when it succeeded, 1 when it failed or was cancelled. With -o DIR, an async job's stored \
+            variants are then written as `pfctl fetch` writes them (DIR/<job-id>/<variant-id>.<ext>).
+            """)
 
     @OptionGroup var connection: ConnectionOptions
+    @Option(name: .shortAndLong, help: ArgumentHelp("Also write the job's variants here.", valueName: "DIR"))
+    var output: String?
     @Argument(help: ArgumentHelp("The job id.", valueName: "JOB")) var job: UInt64
 
     func run() async throws {
         let id = JobID(job)
+        if let output {
+            let root = URL(fileURLWithPath: output, isDirectory: true)
+            let result = try await connection.withClient(command: "wait") { client in
+                let result = await FetchedFiles.fetch(id, with: client, into: root)
+                if case .failure(let error) = result, error.jobID == nil && error.code != .cancelled { throw error }
+                return result
+            }
+            print(connection.json ? FetchedFiles.json(id, result) : FetchedFiles.text(id, result))
+            if case .failure = result { throw ExitCode(1) }
+            return
+        }
         let result = try await connection.withClient(command: "wait") {
             client -> Result<JobOutcome, PixelFlowClientError> in
             let result = await Self.outcome(of: id, client: client)

@@ -13,6 +13,7 @@ struct PfctlCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ClusterProcessCommand.self, SubmitCommand.self, StatusCommand.self, WaitCommand.self, CancelCommand.self,
+            FetchCommand.self,
             WorkersCommand.self, StatsCommand.self, BenchCommand.self, DecodeCommand.self,
         ]
     )

@@ -117,6 +117,52 @@ struct ConnectionStateMachineTests {
         #expect(summary(accepted) == ["write ACCEPTED s1"])
     }
 
+    @Test("FETCH of an ended job: the stored variants are read off the loop, then sent with the outcome")
+    func fetchEnded() throws {
+        var machine = try authenticated(.client)
+        #expect(summary(machine.received(Self.frame(1, .fetch(Fetch(jobID: 9))), now: now)) == ["cluster fetch"])
+        let read = machine.clusterReplied(.fetch(stream: 1, 9, .ended), now: now)
+        #expect(summary(read) == ["read stored job 9 s1"])
+        let header = VariantHeader(
+            jobID: 9, attempt: 1, variantID: "t", format: "webp", width: 1, height: 1, size: 3, elapsedMilliseconds: 1)
+        let outcome = Message.jobDone(JobDone(jobID: 9, variants: 1, attempts: 1, elapsedMilliseconds: 5))
+        let sent = machine.storedResultRead(
+            9, on: 1, .success(StoredResult(variants: [(header, ByteBuffer(bytes: [1, 2, 3]))], outcome: outcome)))
+        #expect(summary(sent) == ["write VARIANT+1 s1", "write JOB_DONE s1"])
+        #expect(machine.storedResultRead(9, on: 1, .success(StoredResult(variants: [], outcome: outcome))).isEmpty)
+    }
+
+    @Test("FETCH of a live job: live variants are not relayed; its outcome triggers the stored read")
+    func fetchLive() throws {
+        var machine = try authenticated(.client)
+        _ = machine.received(Self.frame(1, .fetch(Fetch(jobID: 9))), now: now)
+        #expect(machine.clusterReplied(.fetch(stream: 1, 9, .waiting), now: now).isEmpty)
+        let header = VariantHeader(
+            jobID: 9, attempt: 1, variantID: "t", format: "webp", width: 1, height: 1, size: 1, elapsedMilliseconds: 1)
+        #expect(machine.deliver(.variant(stream: 1, header, [])).isEmpty)
+        let outcome = Message.jobDone(JobDone(jobID: 9, variants: 1, attempts: 1, elapsedMilliseconds: 5))
+        #expect(summary(machine.deliver(.outcome(stream: 1, outcome))) == ["read stored job 9 s1"])
+        let failed = machine.storedResultRead(
+            9, on: 1, .failure(ProtocolError(.storageError, "blob ab12… is damaged")))
+        #expect(summary(failed) == ["write REJECTED(storage_error) s1"])
+        _ = machine.received(Self.frame(3, .fetch(Fetch(jobID: 10))), now: now)
+        #expect(
+            summary(machine.clusterReplied(.fetch(stream: 3, 10, .notStored), now: now)) == [
+                "write REJECTED(not_found) s3"
+            ])
+    }
+
+    @Test("FETCH on a connection that chose protocol v1 is an unknown frame type, as a v1 coordinator would say")
+    func fetchNeedsVersion2() {
+        var link = ClientLink(
+            tenant: "acme", version: ProtocolVersion.v1,
+            rules: ClientRules(
+                settings: settings, validatePipeline: { _ in .success(PipelineSummary(variantCount: 1)) }))
+        #expect(throws: ProtocolError.self) {
+            _ = try link.receive(.fetch(Fetch(jobID: 1)), on: 1, now: now)
+        }
+    }
+
     @Test("a stored async job is ACCEPTED only once its record commits, or REJECTED(storage_error) if it cannot")
     func acceptedAfterCommit() throws {
         var machine = try authenticated(.client)
@@ -360,6 +406,7 @@ func summary(_ actions: [ConnectionAction]) -> [String] {
         case .pauseReading: "pause reading"
         case .resumeReading: "resume reading"
         case .cluster(let request): "cluster \(String(describing: request).prefix { $0 != "(" })"
+        case .readStoredResult(let stream, let job, _): "read stored job \(job) s\(stream)"
         }
     }
 }

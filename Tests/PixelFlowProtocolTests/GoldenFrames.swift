@@ -93,6 +93,7 @@ enum GoldenFrames {
                 Frame(stream: 7, .status(JobStatus(jobID: 7, state: .running, attempts: 2, variantsDone: 1)))
             ),
             ("19-watch", Frame(stream: 9, .watch(Watch(jobID: 7)))),
+            ("1e-fetch", Frame(stream: 15, .fetch(Fetch(jobID: 7)))),
             ("1a-workers-request", Frame(stream: 11, .workersRequest(WorkersRequest()))),
             (
                 "1b-workers",
@@ -169,10 +170,13 @@ enum GoldenFrames {
         ]
     }
 
-    /// The three prefaces: the one a peer sends, the coordinator's choice, and its refusal.
+    /// The prefaces: a v1-only peer's, the coordinator's choice of v1 and its refusal as a v1 coordinator; a
+    /// v1-and-v2 peer's (what this implementation sends) and the choice of v2.
     static let prefaces: [(name: String, preface: Preface)] = [
         ("00-preface-peer", Preface(minVersion: 1, maxVersion: 1)),
         ("00-preface-coordinator", Preface.chosen(1)),
         ("00-preface-refused", Preface(minVersion: 0, maxVersion: 1)),
+        ("00-preface-peer-v2", Preface(minVersion: 1, maxVersion: 2)),
+        ("00-preface-coordinator-v2", Preface.chosen(2)),
     ]
 }

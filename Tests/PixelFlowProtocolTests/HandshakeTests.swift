@@ -64,7 +64,8 @@ struct HandshakeTests {
             var client = ClientHandshakeStateMachine(role: role, keyID: keyID, secret: secret)
             var server = ServerHandshakeStateMachine(secrets: Self.secrets, leaseMilliseconds: 7_000)
             let outcome = Self.run(&client, &server)
-            #expect(outcome.server == AuthenticatedPeer(role: role, keyID: keyID, version: 1))
+            #expect(outcome.server == AuthenticatedPeer(role: role, keyID: keyID, version: 2))
+            #expect(outcome.client?.version == 2)
             #expect(outcome.client?.limits == .default)
             #expect(outcome.client?.leaseMilliseconds == (role == .worker ? 7_000 : 0))
             #expect(outcome.serverError == nil && outcome.clientError == nil)
@@ -166,16 +167,28 @@ struct HandshakeTests {
         #expect(established.deadlineExpired() == .none)
     }
 
+    @Test("the highest common version is chosen: v1 for a v1-only peer, v2 for a peer that speaks both")
+    func versionChoice() {
+        for (peer, chosen) in [(Preface(minVersion: 1, maxVersion: 1), UInt8(1)), (Preface.supported, 2)] {
+            var server = ServerHandshakeStateMachine(secrets: Self.secrets)
+            guard case .send(let elements) = server.receive(.preface(peer)) else {
+                Issue.record("\(peer) was refused")
+                continue
+            }
+            #expect(elements.first == .preface(.chosen(chosen)))
+        }
+    }
+
     @Test("a peer with no common version gets the refusal preface")
     func versionMismatch() {
         var server = ServerHandshakeStateMachine(secrets: Self.secrets)
-        let action = server.receive(.preface(Preface(minVersion: 2, maxVersion: 5)))
+        let action = server.receive(.preface(Preface(minVersion: 3, maxVersion: 5)))
         guard case .fail(let error, let send) = action else {
-            Issue.record("version 2...5 was accepted")
+            Issue.record("version 3...5 was accepted")
             return
         }
         #expect(error.code == .unsupportedVersion)
-        #expect(send == [.preface(Preface(minVersion: 0, maxVersion: 1))])
+        #expect(send == [.preface(Preface(minVersion: 0, maxVersion: 2))])
 
         var client = ClientHandshakeStateMachine(role: .client, keyID: "acme", secret: Self.tenantSecret)
         guard case .fail(let clientError) = client.receive(.preface(Preface(minVersion: 0, maxVersion: 1))) else {

@@ -32,7 +32,7 @@ struct MessageDirectionTests {
         for (_, frame) in GoldenFrames.frames {
             let message = frame.message
             switch message.frameType {
-            case .submit, .cancel, .statusRequest, .watch, .workersRequest, .statsRequest:
+            case .submit, .cancel, .statusRequest, .watch, .fetch, .workersRequest, .statsRequest:
                 #expect(CoordinatorToClient(message) == nil && CoordinatorToWorker(message) == nil)
             case .assign, .cancelTask, .registered:
                 #expect(CoordinatorToWorker(message) != nil && CoordinatorToClient(message) == nil)

@@ -25,6 +25,25 @@ extension ClusterState {
         return finished.finished(id, tenant: tenant).map { .ended($0.outcome) } ?? .notFound
     }
 
+    public enum FetchResult: Sendable {
+        /// Live and stored: the subscriber is told when it ends, then its results are read from the store.
+        case waiting
+        /// Not live: its results, if any, are in the store.
+        case ended
+        /// A live stream job: its results are not kept.
+        case notStored
+        case notFound
+    }
+
+    /// FETCH: the stored results of an async job, once it has ended.
+    public mutating func fetch(_ id: JobID, tenant: String, subscriber: Subscriber) -> FetchResult {
+        guard let job = jobs[id] else { return .ended }
+        guard job.tenant == tenant else { return .notFound }
+        guard job.isStored else { return .notStored }
+        jobs[id]?.subscribers.append(subscriber)
+        return .waiting
+    }
+
     /// Cancels a job that has not ended. Returns its status afterwards (nil: no such job).
     public mutating func cancel(_ id: JobID, tenant: String, now: NIODeadline) -> (JobStatus?, [ClusterAction]) {
         guard let job = jobs[id] else { return (status(of: id, tenant: tenant), []) }

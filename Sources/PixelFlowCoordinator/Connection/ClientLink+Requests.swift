@@ -35,6 +35,23 @@ extension ClientLink {
                 ]
             }
             return [.cluster(.watch(watch.jobID, tenant: tenant, stream: stream))]
+        case .fetch(let fetch):
+            guard version >= ProtocolVersion.v2 else {
+                throw ProtocolError(
+                    .unknownFrameType, "FETCH is a protocol v2 frame; this connection speaks v\(version)")
+            }
+            try open(stream)
+            guard !isAtInFlightLimit else {
+                return [
+                    reply(
+                        stream,
+                        .rejected(
+                            Rejected(
+                                code: .tooManyInFlight, retryAfterMilliseconds: 100,
+                                message: "\(maxInFlight) requests are already in flight on this connection")))
+                ]
+            }
+            return [.cluster(.fetch(fetch.jobID, tenant: tenant, stream: stream))]
         case .workersRequest:
             try open(stream)
             return [.cluster(.workers(tenant: tenant, stream: stream))]
@@ -80,6 +97,8 @@ extension ClientLink {
             return [self.reply(stream, status.map { .status($0) } ?? .rejected(Self.notFound(job)))]
         case .watch(let stream, let job, let result):
             return watching(job, on: stream, result)
+        case .fetch(let stream, let job, let result):
+            return fetching(job, on: stream, result)
         case .workers(let stream, let workers):
             return [self.reply(stream, .workers(WorkerList(workers: workers)))]
         case .stats(let stream, let stats):
@@ -238,12 +257,59 @@ extension ClientLink {
         }
     }
 
+    private mutating func fetching(
+        _ job: JobID, on stream: UInt32, _ result: ClusterState.FetchResult
+    ) -> [ConnectionAction] {
+        switch result {
+        case .waiting:
+            streams[stream] = Stream(upload: nil, awaiting: job, isFetch: true)
+            return []
+        case .ended:
+            streams[stream] = Stream(upload: nil, awaiting: job, isFetch: true)
+            return [.readStoredResult(stream: stream, job, tenant: tenant)]
+        case .notStored:
+            finishResults(on: stream)
+            return [
+                reply(
+                    stream,
+                    .rejected(
+                        Rejected(
+                            code: .notFound,
+                            message: "job \(job) is a stream job: its variants go to its own stream and are not kept")))
+            ]
+        case .notFound:
+            finishResults(on: stream)
+            return [reply(stream, .rejected(Self.notFound(job)))]
+        }
+    }
+
+    /// The stored variants and outcome of a FETCHed job were read: sent, and the stream ends.
+    mutating func storedResultRead(
+        _ job: JobID, on stream: UInt32, _ result: Result<StoredResult, ProtocolError>
+    ) -> [ConnectionAction] {
+        guard streams[stream]?.awaiting == job, streams[stream]?.isFetch == true else { return [] }
+        finishResults(on: stream)
+        switch result {
+        case .success(let stored):
+            return stored.variants.map { header, bytes in
+                .writeWithChunks(
+                    stream: stream, .variant(header), PayloadAssembler.chunks(of: bytes, size: rules.maxChunkData))
+            } + [reply(stream, stored.outcome)]
+        case .failure(let error):
+            return [reply(stream, .rejected(Rejected(error)))]
+        }
+    }
+
     /// A result for one of this client's streams, from another connection's event.
     mutating func deliver(_ delivery: Delivery) -> [ConnectionAction] {
         switch delivery {
         case .variant(let stream, let header, let chunks):
-            guard streams[stream]?.awaiting == header.jobID else { return [] }
+            guard streams[stream]?.awaiting == header.jobID, streams[stream]?.isFetch == false else { return [] }
             return [.writeWithChunks(stream: stream, .variant(header), chunks)]
+        case .outcome(let stream, _) where streams[stream]?.isFetch == true:
+            // The job ended and its outcome is stored after every variant: read them all back.
+            guard let job = streams[stream]?.awaiting else { return [] }
+            return [.readStoredResult(stream: stream, job, tenant: tenant)]
         case .outcome(let stream, let message):
             guard let job = streams[stream]?.awaiting else { return [] }
             // The job ended while its source was still arriving: the rest of it (or an early END) is swallowed.

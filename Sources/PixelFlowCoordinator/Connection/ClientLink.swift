@@ -47,16 +47,21 @@ struct ClientLink {
         var upload: Upload?
         /// Results of this job come back on the stream.
         var awaiting: JobID?
+        /// A FETCH: live variants are not relayed; the stored ones are read and sent once the job has ended.
+        var isFetch = false
         var isOpen: Bool { upload != nil || awaiting != nil }
     }
 
     let tenant: String
+    /// The protocol version the handshake chose: FETCH needs v2.
+    let version: UInt8
     let rules: ClientRules
     var streams: [UInt32: Stream] = [:]
     var lastStreamID: UInt32 = 0
 
-    init(tenant: String, rules: ClientRules) {
+    init(tenant: String, version: UInt8 = ProtocolVersion.v2, rules: ClientRules) {
         self.tenant = tenant
+        self.version = version
         self.rules = rules
     }
 

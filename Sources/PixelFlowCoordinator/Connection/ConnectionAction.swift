@@ -21,6 +21,9 @@ enum ConnectionAction {
     case resumeReading(pausedFor: TimeAmount)
     /// Ask the shared coordinator. Requests with an answer get it back through `clusterReplied(_:now:)`.
     case cluster(ClusterRequest)
+    /// Read a job's stored variants and outcome (off the event loop); the result comes back through
+    /// `storedResultRead(_:on:_:)`.
+    case readStoredResult(stream: UInt32, JobID, tenant: String)
 }
 
 extension ConnectionAction {
@@ -52,6 +55,8 @@ enum ClusterRequest {
     case status(JobID, tenant: String, stream: UInt32)
     /// → `.watch`
     case watch(JobID, tenant: String, stream: UInt32)
+    /// → `.fetch`
+    case fetch(JobID, tenant: String, stream: UInt32)
     /// → `.workers`
     case workers(tenant: String, stream: UInt32)
     /// → `.stats`
@@ -89,9 +94,16 @@ enum ClusterReply {
     case sourceStored(stream: UInt32, job: JobID, isStreamMode: Bool, SourceOutcome)
     case jobStatus(stream: UInt32, JobID, JobStatus?)
     case watch(stream: UInt32, JobID, ClusterState.WatchResult)
+    case fetch(stream: UInt32, JobID, ClusterState.FetchResult)
     case workers(stream: UInt32, [WorkerList.Worker])
     case stats(stream: UInt32, Stats)
     case registered(WorkerID)
+}
+
+/// A finished job's stored variants (headers as first relayed, bytes checked against their hashes) and outcome.
+struct StoredResult: Sendable {
+    var variants: [(VariantHeader, ByteBuffer)]
+    var outcome: Message
 }
 
 /// What became of a job whose source is complete.

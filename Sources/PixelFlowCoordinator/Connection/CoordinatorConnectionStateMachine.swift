@@ -146,6 +146,16 @@ struct CoordinatorConnectionStateMachine {
         }
     }
 
+    /// A FETCH's stored results were read.
+    mutating func storedResultRead(
+        _ job: JobID, on stream: UInt32, _ result: Result<StoredResult, ProtocolError>
+    ) -> [ConnectionAction] {
+        guard case .client(var client) = state else { return [] }
+        state = .modifying
+        defer { state = .client(client) }
+        return client.storedResultRead(job, on: stream, result)
+    }
+
     /// Work or results for this connection, from another connection's event.
     mutating func deliver(_ delivery: Delivery) -> [ConnectionAction] {
         if case .goAway(let goAway, let closeNow, let clientsOnly) = delivery {
@@ -191,7 +201,7 @@ struct CoordinatorConnectionStateMachine {
             lastActivityAt = now
             switch peer.role {
             case .client:
-                state = .client(ClientLink(tenant: peer.keyID, rules: clientRules))
+                state = .client(ClientLink(tenant: peer.keyID, version: peer.version, rules: clientRules))
             case .worker:
                 state = .unregisteredWorker
             case .coordinator:

@@ -50,6 +50,9 @@ extension Coordinator {
             case .watch(let job, let tenant, let stream):
                 let subscriber = Subscriber(connection: peer.id, stream: stream)
                 reply = .watch(stream: stream, job, shared.cluster.watch(job, tenant: tenant, subscriber: subscriber))
+            case .fetch(let job, let tenant, let stream):
+                let subscriber = Subscriber(connection: peer.id, stream: stream)
+                reply = .fetch(stream: stream, job, shared.cluster.fetch(job, tenant: tenant, subscriber: subscriber))
             case .workers(let tenant, let stream):
                 reply = .workers(stream: stream, shared.cluster.workerList(now: now, showAddresses: isAdmin(tenant)))
             case .stats(let tenant, let stream):

@@ -23,6 +23,8 @@ public enum FrameType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
     case workers = 0x1B
     case statsRequest = 0x1C
     case stats = 0x1D
+    /// Protocol v2.
+    case fetch = 0x1E
 
     // Worker ↔ coordinator.
     case register = 0x30
@@ -59,6 +61,7 @@ public enum FrameType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
         case .workers: "WORKERS"
         case .statsRequest: "STATS_REQUEST"
         case .stats: "STATS"
+        case .fetch: "FETCH"
         case .register: "REGISTER"
         case .registered: "REGISTERED"
         case .assign: "ASSIGN"
@@ -78,7 +81,7 @@ public enum FrameType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
         switch self {
         case .hello, .auth, .authOK, .ping, .pong, .goAway, .register, .registered, .heartbeat, .drain: true
         case .submit, .accepted, .rejected, .variant, .jobDone, .jobFailed, .cancel, .statusRequest, .status,
-            .watch, .workersRequest, .workers, .statsRequest, .stats, .assign, .taskDone, .taskFailed,
+            .watch, .fetch, .workersRequest, .workers, .statsRequest, .stats, .assign, .taskDone, .taskFailed,
             .cancelTask, .chunk:
             false
         }
@@ -90,7 +93,7 @@ public enum FrameType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
         case .hello, .authOK: Senders.coordinator
         case .auth: Senders.peers
         case .ping, .pong, .goAway, .chunk: Senders.anyone
-        case .submit, .cancel, .statusRequest, .watch, .workersRequest, .statsRequest: Senders.client
+        case .submit, .cancel, .statusRequest, .watch, .workersRequest, .statsRequest, .fetch: Senders.client
         case .accepted, .jobDone, .jobFailed, .status, .workers, .stats: Senders.coordinator
         case .rejected: Senders.coordinator
         case .variant: Senders.coordinatorOrWorker

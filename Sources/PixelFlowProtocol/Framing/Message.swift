@@ -18,6 +18,7 @@ public enum Message: Sendable, Hashable {
     case statusRequest(StatusRequest)
     case status(JobStatus)
     case watch(Watch)
+    case fetch(Fetch)
     case workersRequest(WorkersRequest)
     case workers(WorkerList)
     case statsRequest(StatsRequest)
@@ -56,6 +57,7 @@ public enum Message: Sendable, Hashable {
         case .statusRequest(let body): body
         case .status(let body): body
         case .watch(let body): body
+        case .fetch(let body): body
         case .workersRequest(let body): body
         case .workers(let body): body
         case .statsRequest(let body): body
@@ -110,6 +112,7 @@ public enum Message: Sendable, Hashable {
         case .statusRequest: message = .statusRequest(try StatusRequest(from: &payload))
         case .status: message = .status(try JobStatus(from: &payload))
         case .watch: message = .watch(try Watch(from: &payload))
+        case .fetch: message = .fetch(try Fetch(from: &payload))
         case .workersRequest: message = .workersRequest(try WorkersRequest(from: &payload))
         case .workers: message = .workers(try WorkerList(from: &payload))
         case .statsRequest: message = .statsRequest(try StatsRequest(from: &payload))

@@ -10,6 +10,7 @@ public enum ClientToCoordinator: Sendable, Hashable {
     case cancel(Cancel)
     case statusRequest(StatusRequest)
     case watch(Watch)
+    case fetch(Fetch)
     case workersRequest
     case statsRequest
     case ping(Ping)
@@ -24,6 +25,7 @@ public enum ClientToCoordinator: Sendable, Hashable {
         case .cancel(let body): self = .cancel(body)
         case .statusRequest(let body): self = .statusRequest(body)
         case .watch(let body): self = .watch(body)
+        case .fetch(let body): self = .fetch(body)
         case .workersRequest: self = .workersRequest
         case .statsRequest: self = .statsRequest
         case .ping(let body): self = .ping(body)
@@ -66,7 +68,7 @@ public enum CoordinatorToClient: Sendable, Hashable {
         case .ping(let body): self = .ping(body)
         case .pong(let body): self = .pong(body)
         case .goAway(let body): self = .goAway(body)
-        case .hello, .auth, .authOK, .submit, .cancel, .statusRequest, .watch, .workersRequest, .statsRequest,
+        case .hello, .auth, .authOK, .submit, .cancel, .statusRequest, .watch, .fetch, .workersRequest, .statsRequest,
             .register, .registered, .assign, .taskDone, .taskFailed, .heartbeat, .drain, .cancelTask:
             return nil
         }
@@ -100,7 +102,8 @@ public enum WorkerToCoordinator: Sendable, Hashable {
         case .pong(let body): self = .pong(body)
         case .goAway(let body): self = .goAway(body)
         case .hello, .auth, .authOK, .submit, .accepted, .rejected, .jobDone, .jobFailed, .cancel, .statusRequest,
-            .status, .watch, .workersRequest, .workers, .statsRequest, .stats, .registered, .assign, .cancelTask:
+            .status, .watch, .fetch, .workersRequest, .workers, .statsRequest, .stats, .registered, .assign,
+            .cancelTask:
             return nil
         }
     }
@@ -129,7 +132,7 @@ public enum CoordinatorToWorker: Sendable, Hashable {
         case .pong(let body): self = .pong(body)
         case .goAway(let body): self = .goAway(body)
         case .hello, .auth, .authOK, .submit, .accepted, .rejected, .variant, .jobDone, .jobFailed, .cancel,
-            .statusRequest, .status, .watch, .workersRequest, .workers, .statsRequest, .stats, .register,
+            .statusRequest, .status, .watch, .fetch, .workersRequest, .workers, .statsRequest, .stats, .register,
             .taskDone, .taskFailed, .heartbeat:
             return nil
         }

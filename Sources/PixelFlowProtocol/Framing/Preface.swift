@@ -16,7 +16,7 @@ public struct Preface: Sendable, Hashable {
     }
 
     /// What this implementation speaks.
-    public static let supported = Preface(minVersion: ProtocolVersion.v1, maxVersion: ProtocolVersion.v1)
+    public static let supported = Preface(minVersion: ProtocolVersion.v1, maxVersion: ProtocolVersion.v2)
 
     /// The coordinator's answer choosing `version`.
     public static func chosen(_ version: UInt8) -> Preface { Preface(minVersion: version, maxVersion: version) }
@@ -62,4 +62,6 @@ public struct Preface: Sendable, Hashable {
 
 public enum ProtocolVersion {
     public static let v1: UInt8 = 1
+    /// Adds FETCH (stored results of async jobs).
+    public static let v2: UInt8 = 2
 }

@@ -36,6 +36,15 @@ public struct Watch: JobIDRequest {
     public init(jobID: UInt64) { self.jobID = jobID }
 }
 
+/// FETCH (client → coordinator, new stream; protocol v2): `job_id u64`. Answered, once the job has ended, by
+/// every variant it stored (VARIANT + CHUNKs each) and then its JOB_DONE or JOB_FAILED; or by REJECTED
+/// (`not_found`, `storage_error`).
+public struct Fetch: JobIDRequest {
+    public static let frameType = FrameType.fetch
+    public var jobID: UInt64
+    public init(jobID: UInt64) { self.jobID = jobID }
+}
+
 /// WORKERS_REQUEST (client → coordinator, new stream): no fields. Answered by WORKERS.
 public struct WorkersRequest: EmptyWirePayload {
     public static let frameType = FrameType.workersRequest

@@ -1,0 +1,100 @@
+import Foundation
+import PixelFlowClient
+import Testing
+
+extension LiveCluster {
+    /// An async job's variants are kept in the store: fetched after the submitter left and after a kill -9.
+    @Suite("Stored results of async jobs", .serialized)
+    struct StoredResultTests {
+        static let pipeline =
+            #"[{"id":"thumb","action":"resize","width":120,"format":"webp"},{"id":"big","action":"resize","width":700,"format":"jpeg"}]"#
+
+        @Test(
+            "an async job's variants are fetched after its submitter left and after a coordinator kill -9, byte for byte; pfctl fetch and wait -o write them"
+        )
+        func fetchAcrossRestart() async throws {
+            let cluster = try ClusterProcesses()
+            try cluster.startCoordinator()
+            try cluster.startWorker("w1")
+            try await cluster.waitForWorkers(1)
+            let source = TestImages.jpeg(width: 1200, height: 800, seed: 4)
+            let job = try await DurableJobTests.connect(cluster) { client in
+                try await client.submit(source: source, pipeline: Self.pipeline)
+            }
+            // A new connection: the submitter is gone.
+            let before = try await DurableJobTests.connect(cluster) { client in try await client.fetch(job) }
+            #expect(before.variants.map(\.id).sorted() == ["big", "thumb"])
+            #expect(before.variants.first { $0.id == "big" }?.width == 700)
+            #expect(before.variants.allSatisfy { !$0.bytes.isEmpty })
+
+            try cluster.restartCoordinatorAfterKill()
+            let after = try await DurableJobTests.connect(cluster) { client in try await client.fetch(job) }
+            #expect(after.variants == before.variants, "the stored variants changed across the restart")
+            #expect(after.outcome.variants == 2)
+
+            let output = cluster.directory.appendingPathComponent("fetched")
+            let fetch = try PfctlClusterTests.pfctl(
+                ["fetch", "\(job.rawValue)", "-o", output.path, "--json"], cluster: cluster)
+            #expect(fetch.status == 0, "pfctl fetch: \(fetch.stderr)")
+            let line = try #require(fetch.jsonLines.first)
+            #expect(line["ok"] as? Bool == true)
+            #expect((line["variants"] as? [[String: Any]])?.count == 2)
+            let big = try Data(contentsOf: output.appendingPathComponent("\(job.rawValue)/big.jpg"))
+            #expect(Array(big) == before.variants.first { $0.id == "big" }?.bytes)
+
+            let waited = try PfctlClusterTests.pfctl(["wait", "\(job.rawValue)", "-o", output.path], cluster: cluster)
+            #expect(waited.status == 0, "pfctl wait -o: \(waited.stderr)")
+            #expect(waited.stdout.contains("2 variants written"))
+        }
+
+        @Test(
+            "FETCH of a job still running waits for it; of a stream job or an unknown id, not_found; a damaged variant, storage_error"
+        )
+        func fetchEdges() async throws {
+            let cluster = try ClusterProcesses()
+            try cluster.startCoordinator()
+            try await DurableJobTests.connect(cluster) { client in
+                // No worker yet: the job waits in the queue while FETCH waits for it.
+                let job = try await client.submit(
+                    source: TestImages.jpeg(width: 400, height: 300), pipeline: Self.pipeline)
+                async let fetched = client.fetch(job)
+                try await Task.sleep(for: .milliseconds(200))
+                try cluster.startWorker("w1")
+                #expect(try await fetched.variants.count == 2)
+
+                let unknown = await #expect(throws: PixelFlowClientError.self) {
+                    try await client.fetch(JobID(999_999))
+                }
+                #expect(unknown?.code == .notFound)
+                var streamJob: JobID?
+                for try await event in client.process(
+                    source: TestImages.jpeg(width: 300, height: 200), pipeline: Self.pipeline)
+                {
+                    if case .accepted(let id, _) = event { streamJob = id }
+                }
+                let notKept = await #expect(throws: PixelFlowClientError.self) {
+                    try await client.fetch(try #require(streamJob))
+                }
+                #expect(notKept?.code == .notFound)
+
+                // A variant over the inline limit is a file: truncate it behind the coordinator's back.
+                let large = try await client.submit(
+                    source: TestImages.jpeg(width: 1600, height: 1200, seed: 2),
+                    pipeline: #"[{"id":"png","action":"resize","width":1200,"format":"png"}]"#)
+                _ = try await client.wait(large)
+                let blobs = try FileManager.default.subpathsOfDirectory(atPath: cluster.dataPath + "/blobs/sha256")
+                    .map { cluster.dataPath + "/blobs/sha256/" + $0 }
+                    .filter {
+                        !$0.hasSuffix("/")
+                            && (try? FileManager.default.attributesOfItem(atPath: $0)[.type] as? FileAttributeType)
+                                == .typeRegular
+                    }
+                for blob in blobs { #expect(truncate(blob, 10) == 0) }
+                #expect(!blobs.isEmpty, "no blob file was written")
+                let damaged = await #expect(throws: PixelFlowClientError.self) { try await client.fetch(large) }
+                #expect(damaged?.code == .storageError)
+            }
+            #expect(cluster.isCoordinatorRunning)
+        }
+    }
+}
