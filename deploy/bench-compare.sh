@@ -41,8 +41,10 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # user + system, in cl
 hz=$(getconf CLK_TCK)
 
 capacity_run() {  # capacity_run BIN PORT: "jobs/s coordinator-µs worker-µs" (CPU per job) for one coordinator + a null-engine worker
-  local bin=$1 port=$2
-  "$bin/pixelflow" coordinator --config "$work/coordinator.json" --listen 127.0.0.1:$port --http 127.0.0.1:$((port + 1)) > "$work/coordinator.log" 2>&1 &
+  local bin=$1 port=$2 data=()
+  # Builds with a job store get a fresh one (stream jobs never write to it).
+  "$bin/pixelflow" coordinator --help 2>&1 | grep -q -- --data && data=(--data "$work/data-$port") && rm -rf "$work/data-$port"
+  "$bin/pixelflow" coordinator --config "$work/coordinator.json" --listen 127.0.0.1:$port --http 127.0.0.1:$((port + 1)) "${data[@]}" > "$work/coordinator.log" 2>&1 &
   local coordinator=$!; pids+=("$coordinator")
   sleep 0.5
   "$bin/pixelflow" worker --coordinator 127.0.0.1:$port --config "$work/coordinator.json" --slots 64 --null-engine --name null > "$work/worker.log" 2>&1 &

@@ -11,7 +11,9 @@ struct BenchCommand: AsyncParsableCommand {
         discussion: """
             Sources are read into memory once; variants are received and counted, not written. Latency runs from the \
             admitted attempt's SUBMIT to JOB_DONE; "first variant" to the first complete variant. Rejections with \
-            rate_limited or queue_full are retried after retry_after_ms (counted). --json prints one object.
+            rate_limited or queue_full are retried after retry_after_ms (counted). --json prints one object. \
+            With --async, jobs are submitted in async mode and the figures are admissions: jobs/s ACCEPTED (on a \
+            coordinator with a job store, durably written) and the latency from SUBMIT to ACCEPTED.
             Exit status: 0 when every job succeeded, 1 otherwise, 2 on a usage error.
             """)
 
@@ -26,6 +28,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("max-retries"), help: "Retries per job after rate_limited or queue_full.")
     var maxRetries: Int = 20
+
+    @Flag(name: .customLong("async"), help: "Submit async jobs; measure admissions (ACCEPTED/s), not processing.")
+    var asyncMode = false
 
     @Argument(help: ArgumentHelp("Image files or directories.", valueName: "FILE|DIR"))
     var inputs: [String] = []
@@ -51,19 +56,22 @@ struct BenchCommand: AsyncParsableCommand {
             throw ValidationError(error.message)
         }
         let retry = RetryPolicy(maxRetries: maxRetries)
-        let (jobs, concurrency) = (self.jobs, self.concurrency)
+        let (jobs, concurrency, asyncMode) = (self.jobs, self.concurrency, self.asyncMode)
         let report = try await connection.withClient(command: "bench") { client in
             await Self.run(
-                client: client, files: files, pipeline: pipeline, jobs: jobs, concurrency: concurrency, retry: retry)
+                client: client, files: files, pipeline: pipeline, jobs: jobs, concurrency: concurrency, retry: retry,
+                asyncMode: asyncMode)
         }
         print(connection.json ? report.json : report.text, terminator: connection.json ? "\n" : "")
         throw ExitCode(report.failed == 0 ? 0 : 1)
     }
 
     static func run(
-        client: PixelFlowClient, files: [[UInt8]], pipeline: String, jobs: Int, concurrency: Int, retry: RetryPolicy
+        client: PixelFlowClient, files: [[UInt8]], pipeline: String, jobs: Int, concurrency: Int, retry: RetryPolicy,
+        asyncMode: Bool = false
     ) async -> BenchReport {
         var report = BenchReport()
+        report.isAsync = asyncMode
         let start = ContinuousClock.now
         await withTaskGroup(of: BenchSample.self) { group in
             var next = 0
@@ -71,7 +79,11 @@ struct BenchCommand: AsyncParsableCommand {
                 guard next < jobs else { return }
                 let source = files[next % files.count]
                 next += 1
-                group.addTask { await Self.job(client: client, source: source, pipeline: pipeline, retry: retry) }
+                group.addTask {
+                    asyncMode
+                        ? await Self.admission(client: client, source: source, pipeline: pipeline, retry: retry)
+                        : await Self.job(client: client, source: source, pipeline: pipeline, retry: retry)
+                }
             }
             for _ in 0..<concurrency { startNext() }
             while let sample = await group.next() {
@@ -115,6 +127,29 @@ struct BenchCommand: AsyncParsableCommand {
                     continue
                 }
                 return BenchSample(variants: variants, bytesOut: bytesOut, retries: retries, failureCode: error.name)
+            }
+        }
+    }
+
+    /// One async SUBMIT, timed to its ACCEPTED.
+    static func admission(
+        client: PixelFlowClient, source: [UInt8], pipeline: String, retry: RetryPolicy
+    ) async -> BenchSample {
+        var retries = 0
+        while true {
+            let start = ContinuousClock.now
+            do {
+                _ = try await client.submit(source: source, pipeline: pipeline)
+                return BenchSample(
+                    latencyMilliseconds: milliseconds(since: start), variants: 0, bytesOut: 0, retries: retries,
+                    failureCode: nil)
+            } catch {
+                if let delay = retry.delay(after: error, retriesSoFar: retries) {
+                    retries += 1
+                    try? await Task.sleep(for: delay)
+                    continue
+                }
+                return BenchSample(variants: 0, bytesOut: 0, retries: retries, failureCode: error.name)
             }
         }
     }

@@ -31,6 +31,8 @@ struct BenchReport: Sendable {
     var bytesOut = 0
     var failures: [String: Int] = [:]
     var elapsed: Duration = .zero
+    /// Async submissions: "succeeded" means ACCEPTED, latency runs to ACCEPTED, nothing is processed yet.
+    var isAsync = false
     private var latencies: [Double] = []
     private var firstVariants: [Double] = []
 
@@ -60,6 +62,16 @@ struct BenchReport: Sendable {
 
     var text: String {
         func ms(_ value: Double?) -> String { value.map { String(format: "%.1f ms", $0) } ?? "-" }
+        if isAsync {
+            var lines = [
+                String(
+                    format: "%d async jobs in %.2f s: %.2f jobs/s admitted; %d accepted, %d refused, %d retries",
+                    jobs, seconds, imagesPerSecond, succeeded, failed, retries),
+                "SUBMIT to ACCEPTED  p50 \(ms(latency(50)))  p95 \(ms(latency(95)))  p99 \(ms(latency(99)))",
+            ]
+            for (code, count) in failures.sorted(by: { $0.key < $1.key }) { lines.append("  refused: \(code): \(count)") }
+            return lines.joined(separator: "\n") + "\n"
+        }
         var lines = [
             String(
                 format: "%d jobs in %.2f s: %.2f images/s; %d succeeded, %d failed, %d retries after rate limiting",
@@ -73,7 +85,8 @@ struct BenchReport: Sendable {
     }
 
     /// `{"jobs","succeeded","failed","retries","seconds","images_per_second","latency_ms":{"p50","p95","p99"},
-    /// "first_variant_ms":{"p50","p95","p99"},"variants","bytes_out","failures":{code: count}}`
+    /// "first_variant_ms":{"p50","p95","p99"},"variants","bytes_out","failures":{code: count},"mode"}`; with
+    /// `--async`, `mode` is `"async"`, `succeeded` counts ACCEPTED jobs and `images_per_second` is admissions/s.
     var json: String {
         func number(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "null" }
         func percentiles(_ of: (Double) -> Double?) -> String {
@@ -85,6 +98,7 @@ struct BenchReport: Sendable {
             ("seconds", number(seconds)), ("images_per_second", number(imagesPerSecond)),
             ("latency_ms", percentiles(latency)), ("first_variant_ms", percentiles(firstVariant)),
             ("variants", "\(variants)"), ("bytes_out", "\(bytesOut)"), ("failures", JSONOutput.object(failureFields)),
+            ("mode", JSONOutput.quoted(isAsync ? "async" : "stream")),
         ])
     }
 }

@@ -53,6 +53,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
 func startCoordinator(
     _ config: CoordinatorConfig, listen: String?, http: String?, logger: Logger
 ) async throws -> CoordinatorService {
+    // Past a file-size limit (ulimit -f) the kernel would kill the process with SIGXFSZ; ignored, a write that
+    // crosses it fails with EFBIG instead, which the store reports as storage_error.
+    signal(SIGXFSZ, SIG_IGN)
     do {
         return try await CoordinatorService.start(config, listen: listen, http: http, logger: logger)
     } catch let error as StoreError {
