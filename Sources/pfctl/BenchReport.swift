@@ -69,7 +69,9 @@ struct BenchReport: Sendable {
                     jobs, seconds, imagesPerSecond, succeeded, failed, retries),
                 "SUBMIT to ACCEPTED  p50 \(ms(latency(50)))  p95 \(ms(latency(95)))  p99 \(ms(latency(99)))",
             ]
-            for (code, count) in failures.sorted(by: { $0.key < $1.key }) { lines.append("  refused: \(code): \(count)") }
+            for (code, count) in failures.sorted(by: { $0.key < $1.key }) {
+                lines.append("  refused: \(code): \(count)")
+            }
             return lines.joined(separator: "\n") + "\n"
         }
         var lines = [
