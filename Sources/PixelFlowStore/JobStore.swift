@@ -17,6 +17,14 @@ public protocol JobStore: Sendable {
     func deleteExpired(now: Int64, limit: Int) async throws(StoreError) -> Int
     /// Whether a one-row write goes through now (the store's readiness).
     func probe() async throws(StoreError)
+    /// Outbox events due by `now` (Unix ms), oldest first.
+    func dueWebhooks(now: Int64, limit: Int) async throws(StoreError) -> [WebhookEvent]
+    /// Records how delivery attempts ended.
+    func recordWebhookAttempts(_ attempts: [WebhookAttempt]) async throws(StoreError)
+    /// The outbox's events of a job, with where each stands.
+    func webhookStates(
+        of job: UInt64
+    ) async throws(StoreError) -> [(eventID: String, state: WebhookState, attempts: Int)]
 }
 
 /// What a restart finds in the store.
@@ -29,12 +37,19 @@ public struct RecoveredState: Sendable {
     public var liveJobs: [RecoveredJob]
     /// The most recently finished jobs (newest last), for STATUS, WATCH and idempotency keys.
     public var recentlyFinished: [StoredJob]
+    /// Random, made when the store was created: webhook event ids carry it, so they stay unique even if the data
+    /// directory is started afresh and job ids begin again at 1.
+    public var storeID: String
 
-    public init(nextJobID: UInt64, reservedThrough: UInt64, liveJobs: [RecoveredJob], recentlyFinished: [StoredJob]) {
+    public init(
+        nextJobID: UInt64, reservedThrough: UInt64, liveJobs: [RecoveredJob], recentlyFinished: [StoredJob],
+        storeID: String = "0"
+    ) {
         self.nextJobID = nextJobID
         self.reservedThrough = reservedThrough
         self.liveJobs = liveJobs
         self.recentlyFinished = recentlyFinished
+        self.storeID = storeID
     }
 }
 
@@ -42,10 +57,10 @@ public struct RecoveredJob: Sendable {
     public var job: StoredJob
     /// A failure when the source blob is missing or damaged: the job then fails with `storage_error`.
     public var source: Result<ByteBuffer, StoreError>
-    /// Variant ids already stored (and relayed): never relayed twice.
-    public var storedVariants: Set<String>
+    /// Variants already stored (and relayed), in order: never relayed twice.
+    public var storedVariants: [StoredVariant]
 
-    public init(job: StoredJob, source: Result<ByteBuffer, StoreError>, storedVariants: Set<String>) {
+    public init(job: StoredJob, source: Result<ByteBuffer, StoreError>, storedVariants: [StoredVariant]) {
         self.job = job
         self.source = source
         self.storedVariants = storedVariants

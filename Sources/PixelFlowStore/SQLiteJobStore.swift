@@ -99,17 +99,20 @@ public final class SQLiteJobStore: JobStore {
                     } catch {
                         source = .failure(error)
                     }
-                    let stored = try String.fetchSet(
-                        db, sql: "SELECT variant_id FROM variants WHERE job_id = ?", arguments: [Int64(job.id)])
+                    let stored = try Row.fetchAll(
+                        db, sql: "SELECT * FROM variants WHERE job_id = ? ORDER BY seq",
+                        arguments: [Int64(bitPattern: job.id)]
+                    ).map(Self.variant(from:))
                     recovered.append(RecoveredJob(job: job, source: source, storedVariants: stored))
                 }
                 let finished = try Row.fetchAll(
                     db, sql: "SELECT * FROM jobs WHERE state >= 2 ORDER BY finished_at DESC, id DESC LIMIT ?",
                     arguments: [options.recentFinishedJobs]
                 ).map(Self.job(from:))
+                let storeID = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'store_id'") ?? "0"
                 return RecoveredState(
                     nextJobID: next, reservedThrough: reserved, liveJobs: recovered,
-                    recentlyFinished: finished.reversed())
+                    recentlyFinished: finished.reversed(), storeID: storeID)
             }
         } catch let error as StoreError {
             throw error
@@ -146,7 +149,7 @@ public final class SQLiteJobStore: JobStore {
     public func job(_ id: UInt64, tenant: String) async throws(StoreError) -> StoredJob? {
         try await reading("read job \(id)") { db in
             try Row.fetchOne(
-                db, sql: "SELECT * FROM jobs WHERE id = ? AND tenant = ?", arguments: [Int64(id), tenant]
+                db, sql: "SELECT * FROM jobs WHERE id = ? AND tenant = ?", arguments: [Int64(bitPattern: id), tenant]
             ).map(Self.job(from:))
         }
     }
@@ -154,7 +157,7 @@ public final class SQLiteJobStore: JobStore {
     public func variants(of job: UInt64) async throws(StoreError) -> [StoredVariant] {
         try await reading("read the variants of job \(job)") { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM variants WHERE job_id = ? ORDER BY seq", arguments: [Int64(job)]
+                db, sql: "SELECT * FROM variants WHERE job_id = ? ORDER BY seq", arguments: [Int64(bitPattern: job)]
             ).map(Self.variant(from:))
         }
     }
@@ -177,6 +180,66 @@ public final class SQLiteJobStore: JobStore {
             try db.execute(
                 sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', ?)", arguments: ["\(Date())"])
         }
+    }
+
+    // MARK: Webhook outbox
+
+    public func dueWebhooks(now: Int64, limit: Int) async throws(StoreError) -> [WebhookEvent] {
+        try await reading("read the webhook outbox") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT event_id, job_id, tenant, url, body, created_at, attempts FROM webhook_outbox
+                    WHERE state = 0 AND next_at <= ? ORDER BY next_at LIMIT ?
+                    """, arguments: [now, limit]
+            ).map { row in
+                let body: Data = row["body"]
+                return WebhookEvent(
+                    eventID: row["event_id"], jobID: UInt64(bitPattern: row["job_id"] as Int64), tenant: row["tenant"],
+                    url: row["url"], body: ByteBuffer(bytes: body), createdAt: row["created_at"],
+                    attempts: row["attempts"])
+            }
+        }
+    }
+
+    public func recordWebhookAttempts(_ attempts: [WebhookAttempt]) async throws(StoreError) {
+        guard !attempts.isEmpty else { return }
+        try await writing("record webhook attempts") { db in
+            for attempt in attempts {
+                switch attempt {
+                case .delivered(let id, let status, let at):
+                    try db.execute(
+                        sql: """
+                            UPDATE webhook_outbox SET state = 1, attempts = attempts + 1, last_status = ?,
+                                last_error = '', ended_at = ? WHERE event_id = ?
+                            """, arguments: [status, at, id])
+                case .retry(let id, let status, let error, let nextAt):
+                    try db.execute(
+                        sql: """
+                            UPDATE webhook_outbox SET attempts = attempts + 1, last_status = ?, last_error = ?,
+                                next_at = ? WHERE event_id = ?
+                            """, arguments: [status, error, nextAt, id])
+                case .gaveUp(let id, let status, let error, let at):
+                    try db.execute(
+                        sql: """
+                            UPDATE webhook_outbox SET state = 2, attempts = attempts + 1, last_status = ?,
+                                last_error = ?, ended_at = ? WHERE event_id = ?
+                            """, arguments: [status, error, at, id])
+                }
+            }
+        }
+    }
+
+    public func webhookStates(
+        of job: UInt64
+    ) async throws(StoreError) -> [(eventID: String, state: WebhookState, attempts: Int)] {
+        let rows = try await reading("read the webhook outbox") { db in
+            try Row.fetchAll(
+                db, sql: "SELECT event_id, state, attempts FROM webhook_outbox WHERE job_id = ? ORDER BY created_at",
+                arguments: [Int64(bitPattern: job)]
+            ).map { row -> (String, Int, Int) in (row["event_id"], row["state"], row["attempts"]) }
+        }
+        return rows.map { ($0.0, WebhookState(rawValue: $0.1) ?? .failed, $0.2) }
     }
 
     // MARK: Helpers

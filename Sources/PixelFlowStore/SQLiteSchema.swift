@@ -37,6 +37,19 @@ enum SQLiteSchema {
                     INSERT INTO meta (key, value) VALUES ('job_ids_reserved_through', '0');
                     """)
         }
+        migrator.registerMigration("v2-webhooks") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE webhook_outbox (
+                        event_id TEXT PRIMARY KEY, job_id INTEGER NOT NULL, tenant TEXT NOT NULL, url TEXT NOT NULL,
+                        body BLOB NOT NULL, created_at INTEGER NOT NULL, attempts INTEGER NOT NULL,
+                        next_at INTEGER NOT NULL, state INTEGER NOT NULL, last_status INTEGER,
+                        last_error TEXT NOT NULL, ended_at INTEGER) STRICT, WITHOUT ROWID;
+                    CREATE INDEX webhook_outbox_due ON webhook_outbox (next_at) WHERE state = 0;
+                    CREATE INDEX webhook_outbox_by_job ON webhook_outbox (job_id);
+                    INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', lower(hex(randomblob(8))));
+                    """)
+        }
         return migrator
     }
 }

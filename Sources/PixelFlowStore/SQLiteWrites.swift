@@ -57,6 +57,17 @@ enum SQLiteWrites {
             ])
         case .reserveJobIDs(let through):
             try SQLiteJobStore.reserve(through: through, db)
+        case .enqueueWebhook(let event):
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO webhook_outbox (event_id, job_id, tenant, url, body, created_at, attempts,
+                        next_at, state, last_error)
+                    VALUES (?, ?, ?, ?, ?, ?, 0, ?, 0, '')
+                    """
+            ).execute(arguments: [
+                event.eventID, Int64(bitPattern: event.jobID), event.tenant, event.url, data(event.body),
+                event.createdAt, event.createdAt,
+            ])
         }
     }
 
@@ -91,6 +102,7 @@ enum SQLiteWrites {
                         - (SELECT count(*) FROM variants WHERE job_id = :id AND blob_sha256 = blobs.sha256)
                         WHERE sha256 IN (SELECT blob_sha256 FROM variants WHERE job_id = :id);
                     DELETE FROM variants WHERE job_id = :id;
+                    DELETE FROM webhook_outbox WHERE job_id = :id AND state != 0;
                     DELETE FROM attempts WHERE job_id = :id;
                     DELETE FROM jobs WHERE id = :id;
                     """, arguments: ["id": id])

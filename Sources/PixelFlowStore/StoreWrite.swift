@@ -17,6 +17,8 @@ public enum StoreWrite: Sendable {
         expiresAt: Int64)
     /// Job ids up to this one may be handed out: after a restart, numbering resumes above it.
     case reserveJobIDs(through: UInt64)
+    /// A job with a `webhook_url` ended: its event goes into the outbox, with the outcome.
+    case enqueueWebhook(WebhookEvent)
 
     /// The job this write is about, if any.
     public var jobID: UInt64? {
@@ -24,6 +26,7 @@ public enum StoreWrite: Sendable {
         case .admit(let job, _): job.id
         case .lease(let job, _, _, _), .requeue(let job, _), .finish(let job, _, _, _, _, _, _): job
         case .variant(let variant, _): variant.jobID
+        case .enqueueWebhook(let event): event.jobID
         case .reserveJobIDs: nil
         }
     }

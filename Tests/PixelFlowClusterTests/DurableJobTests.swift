@@ -19,7 +19,7 @@ extension LiveCluster {
         /// Submits async jobs from `clients` connections until `count` are submitted or the coordinator dies;
         /// returns the ids that got ACCEPTED. Each source differs, so no two jobs share a stored blob.
         static func submitUntilKilled(
-            _ cluster: ClusterProcesses, clients: Int, count: Int, accepted: Counter
+            _ cluster: ClusterProcesses, clients: Int, count: Int, accepted: Counter, webhookURL: String? = nil
         ) async -> [UInt64] {
             await withTaskGroup(of: [UInt64].self) { group in
                 for client in 0..<clients {
@@ -28,7 +28,8 @@ extension LiveCluster {
                         try? await Self.connect(cluster) { connection in
                             for index in stride(from: client, to: count, by: clients) {
                                 let source = Array("source \(index) ".utf8) + [UInt8](repeating: 0x5A, count: 2048)
-                                let id = try await connection.submit(source: source, pipeline: Self.pipeline)
+                                let id = try await connection.submit(
+                                    source: source, pipeline: Self.pipeline, webhookURL: webhookURL)
                                 ids.append(id.rawValue)
                                 accepted.increment()
                             }
@@ -66,16 +67,18 @@ extension LiveCluster {
         }
 
         @Test(
-            "kill -9 of the coordinator while 4 clients submit 1,000 async jobs: every ACCEPTED job completes after a restart, and new ids are above the old ones"
+            "kill -9 of the coordinator while 4 clients submit 1,000 async jobs: every ACCEPTED job completes after a restart, new ids are above the old ones, and each job's webhook arrives with one event id"
         )
         func killDuringSubmission() async throws {
-            let cluster = try ClusterProcesses()
+            let cluster = try WebhookTests.cluster(webhooks: ["allow": ["127.0.0.1/32"], "retry_backoff_ms": 100])
+            let receiver = try WebhookReceiver(directory: cluster.directory)
             try cluster.startCoordinator()
             try cluster.startWorker("w1", slots: 16, extra: ["--null-engine"])
             try await cluster.waitForWorkers(1)
             let accepted = Counter()
             let killAt = Int.random(in: 150...500)
-            async let submitted = Self.submitUntilKilled(cluster, clients: 4, count: 1_000, accepted: accepted)
+            async let submitted = Self.submitUntilKilled(
+                cluster, clients: 4, count: 1_000, accepted: accepted, webhookURL: receiver.url)
             let deadline = ContinuousClock.now + .seconds(60)
             while accepted.value < killAt && ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(1))
@@ -91,6 +94,18 @@ extension LiveCluster {
                 try await client.submit(source: Array("after the restart".utf8), pipeline: Self.pipeline)
             }
             #expect(newID.rawValue > ids.max() ?? 0, "job ids restarted below the ones handed out before the kill")
+            let expected = Set(ids.map(Int.init))
+            let deliveries = await receiver.wait(timeout: .seconds(60)) { deliveries in
+                expected.isSubset(of: Set(deliveries.compactMap { $0.body["job_id"] as? Int }))
+            }
+            var eventIDs: [Int: Set<String>] = [:]
+            for delivery in deliveries {
+                if let job = delivery.body["job_id"] as? Int { eventIDs[job, default: []].insert(delivery.eventID) }
+            }
+            let missing = expected.subtracting(eventIDs.keys)
+            #expect(missing.isEmpty, "\(missing.count) accepted jobs got no webhook, e.g. \(missing.prefix(5))")
+            #expect(eventIDs.values.allSatisfy { $0.count == 1 }, "a job's deliveries carried different event ids")
+            #expect(deliveries.allSatisfy { $0.signatureOK })
             print("durable kill test: \(ids.count) accepted before the kill at ≥\(killAt), all completed after restart")
         }
 

@@ -51,6 +51,7 @@ struct DurabilityTests {
             case .variant: "variant"
             case .finish(_, let state, _, _, _, _, _): "finish \(state)"
             case .reserveJobIDs(let through): "reserve \(through)"
+            case .enqueueWebhook: "webhook"
             }
         }
     }
@@ -127,7 +128,14 @@ struct DurabilityTests {
         let recovered = RecoveredState(
             nextJobID: 50, reservedThrough: 60,
             liveJobs: [
-                RecoveredJob(job: stored(3, attempt: 1), source: .success(source), storedVariants: ["a"]),
+                RecoveredJob(
+                    job: stored(3, attempt: 1), source: .success(source),
+                    storedVariants: [
+                        StoredVariant(
+                            VariantHeader(
+                                jobID: 3, attempt: 1, variantID: "a", format: "webp", width: 1, height: 1, size: 1,
+                                elapsedMilliseconds: 1), sha256: [])
+                    ]),
                 RecoveredJob(job: stored(4, attempt: 2), source: .success(source), storedVariants: []),
                 RecoveredJob(
                     job: stored(5, attempt: 0), source: .failure(StoreError(.io, "blob missing")), storedVariants: []),

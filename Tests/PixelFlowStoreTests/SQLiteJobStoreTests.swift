@@ -49,7 +49,7 @@ import Testing
         #expect(recovered.liveJobs.count == 1)
         #expect(live.job.id == 1 && live.job.state == .running && live.job.attempt == 1)
         #expect(try live.source.get() == source)
-        #expect(live.storedVariants == ["small"])
+        #expect(live.storedVariants.map(\.variantID) == ["small"])
         #expect(recovered.recentlyFinished.map(\.id) == [2])
         #expect(recovered.recentlyFinished.first?.idempotencyKey == "k-2")
         #expect(recovered.nextJobID == (1 << 20) + 1)
@@ -57,6 +57,12 @@ import Testing
         #expect(try await store.deleteExpired(now: 100, limit: 10) == 1)
         #expect(try await store.blob(PixelFlowProtocol.SHA256Digest.of(source)) == source)
         await #expect(throws: StoreError.self) { try await store.blob(PixelFlowProtocol.SHA256Digest.of(big)) }
+    }
+
+    @Test func anyJobIDCanBeAskedFor() async throws {
+        let (store, _) = try SQLiteJobStore.open(directory: directory.path)
+        #expect(try await store.job(.max, tenant: "tenant") == nil, "ids above Int64.max are asked for as well")
+        #expect(try await store.variants(of: .max).isEmpty)
     }
 
     @Test func aTruncatedBlobFailsOnlyItsJob() async throws {

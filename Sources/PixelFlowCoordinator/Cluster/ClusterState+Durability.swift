@@ -18,6 +18,7 @@ extension ClusterState {
     public mutating func restore(from recovered: RecoveredState, now: NIODeadline) -> [ClusterAction] {
         isDurable = true
         nextJobID = max(nextJobID, recovered.nextJobID)
+        webhookEventPrefix = "evt_\(recovered.storeID)"
         reservedThrough = recovered.reservedThrough
         for stored in recovered.recentlyFinished {
             finished.record(FinishedJob(tenant: stored.tenant, status: stored.status, outcome: stored.outcome))
@@ -60,7 +61,8 @@ extension ClusterState {
         job.webhookURL = stored.webhookURL
         job.sourceDigest = stored.sourceSHA256
         job.attempt = stored.attempt
-        job.delivered = live.storedVariants
+        job.delivered = Set(live.storedVariants.map(\.variantID))
+        if !stored.webhookURL.isEmpty { job.variantSummaries = live.storedVariants.map(\.header) }
         jobs[stored.id] = job
         tenants[stored.tenant]?.waiting += 1
         tenants[stored.tenant]?.heldSourceBytes += stored.sourceSize
@@ -192,6 +194,38 @@ extension ClusterState {
                 job: job.id, state: job.state, attempts: job.attempt, code: job.failure?.code ?? .none,
                 message: job.failure?.message ?? "", at: at, expiresAt: at + settings.resultTTL.nanoseconds / 1_000_000)
         )
+    }
+
+    /// A job with a webhook ended: its event goes to the store's outbox with its outcome, whatever its mode.
+    mutating func recordWebhook(_ job: JobRecord, now: NIODeadline) {
+        guard isDurable, !job.webhookURL.isEmpty else { return }
+        let at = wallClock.unixMilliseconds(at: now)
+        let eventID = "\(webhookEventPrefix)_\(job.id)"
+        let body = WebhookEventBody.json(eventID: eventID, job: job, endedAt: at)
+        storeWrites.append(
+            .enqueueWebhook(
+                WebhookEvent(
+                    eventID: eventID, jobID: job.id, tenant: job.tenant, url: job.webhookURL,
+                    body: ByteBuffer(string: body), createdAt: at)))
+    }
+
+    /// Why a job of this tenant may not name a webhook, if it may not.
+    func webhookProblem(_ policy: TenantPolicy) -> String? {
+        guard isDurable else {
+            return
+                "webhook_url needs a coordinator with a job store (store.path), which keeps the events until delivered"
+        }
+        guard policy.webhookSecret != nil else {
+            return
+                "webhook_url given, but tenant '\(policy.keyID)' has no webhook_secret in the configuration to sign webhooks with"
+        }
+        return nil
+    }
+
+    /// A variant was delivered: a job with a webhook remembers it for its event.
+    mutating func variantDelivered(_ header: VariantHeader) {
+        guard jobs[header.jobID]?.webhookURL.isEmpty == false else { return }
+        jobs[header.jobID]?.variantSummaries.append(header)
     }
 
     /// Whether the job's results are stored as they arrive.

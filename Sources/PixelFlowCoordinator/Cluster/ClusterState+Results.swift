@@ -153,6 +153,7 @@ extension ClusterState {
         }
         tenants[job.tenant] = tenant
         recordEnd(job, now: now)
+        recordWebhook(job, now: now)
         finished.record(FinishedJob(tenant: job.tenant, status: job.status, outcome: message))
         actions.append(.finished(id, tenant: job.tenant, subscribers: job.subscribers, outcome: message))
         return actions

@@ -42,6 +42,8 @@ public struct ClusterState: Sendable {
     var wallClock: WallClock
     /// Why the store cannot take writes now: async jobs are refused with `storage_error` meanwhile.
     public internal(set) var storeProblem: String?
+    /// Webhook event ids: this prefix (naming the store), then the job id.
+    var webhookEventPrefix = "evt_0"
 
     public init(
         settings: CoordinatorSettings, tenants: [TenantPolicy], now: NIODeadline,
@@ -94,6 +96,8 @@ public struct ClusterState: Sendable {
         let rejection: ProtocolError?
         if isStopping {
             rejection = ProtocolError(.unavailable, "the coordinator is shutting down", retryAfterMilliseconds: 1_000)
+        } else if !submit.webhookURL.isEmpty, let problem = webhookProblem(tenant.policy) {
+            rejection = ProtocolError(.invalidRequest, problem)
         } else if submit.mode == .async, let storeProblem {
             rejection = ProtocolError(
                 .storageError, "async jobs cannot be stored now: \(storeProblem)", retryAfterMilliseconds: 1_000)

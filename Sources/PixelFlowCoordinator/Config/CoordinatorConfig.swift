@@ -17,6 +17,7 @@ public struct CoordinatorConfig: Sendable {
     /// coordinator` defaults it to `./pixelflow-data`.
     public var storePath: String?
     public var storeOptions = SQLiteStoreOptions()
+    public var webhooks = WebhookSettings()
 
     public init() {}
 
@@ -109,6 +110,25 @@ public struct CoordinatorConfig: Sendable {
         storeOptions.recentFinishedJobs = settings.maxFinishedJobs
         settings.maxPendingStoreWrites =
             try reader.integer("store.max_batch", in: 1...1_000_000) ?? settings.maxPendingStoreWrites
+        webhooks.allow =
+            try (root["webhooks"] as? [String: Any])?["allow"].map { value in
+                guard let list = value as? [String] else { throw Invalid("webhooks.allow must be a list of strings") }
+                return try list.map { text in
+                    guard let block = AddressBlock(text) else {
+                        throw Invalid("webhooks.allow: '\(text)' is not an address or a CIDR block")
+                    }
+                    return block
+                }
+            } ?? []
+        webhooks.timeout = try reader.milliseconds("webhooks.timeout_ms", in: 100...600_000) ?? webhooks.timeout
+        webhooks.retryBackoff = try reader.milliseconds("webhooks.retry_backoff_ms") ?? webhooks.retryBackoff
+        webhooks.retryBackoffMax =
+            try reader.milliseconds("webhooks.retry_backoff_max_ms") ?? webhooks.retryBackoffMax
+        webhooks.maxRetryDuration = try reader.duration("webhooks.max_retry_duration") ?? webhooks.maxRetryDuration
+        webhooks.maxConcurrent = try reader.integer("webhooks.max_concurrent", in: 1...1024) ?? webhooks.maxConcurrent
+        guard webhooks.retryBackoff <= webhooks.retryBackoffMax else {
+            throw Invalid("webhooks.retry_backoff_ms must not exceed webhooks.retry_backoff_max_ms")
+        }
         guard settings.heartbeatInterval < settings.lease else {
             throw Invalid("workers.heartbeat_interval_ms must be shorter than workers.lease_ms")
         }
@@ -140,10 +160,15 @@ public struct CoordinatorConfig: Sendable {
             if let maxHeld, maxHeld > settings.maxHeldSourceBytes {
                 throw Invalid("tenants[\(index)].max_source_bytes must not exceed queue.max_source_bytes")
             }
+            let webhookSecret = try fields.string("webhook_secret")
+            if let webhookSecret, webhookSecret.utf8.count < 16 {
+                throw Invalid("tenants[\(index)].webhook_secret is shorter than 16 bytes")
+            }
             return TenantPolicy(
                 keyID: keyID, secret: Array(secret.utf8), rate: rate, burst: burst,
                 maxQueued: try fields.integer("max_queued", in: 1...10_000_000) ?? 1_000,
-                maxHeldSourceBytes: maxHeld, isAdmin: try fields.bool("admin") ?? false)
+                maxHeldSourceBytes: maxHeld, isAdmin: try fields.bool("admin") ?? false,
+                webhookSecret: webhookSecret.map { Array($0.utf8) })
         }
         let ids = tenants.map(\.keyID)
         guard Set(ids).count == ids.count else { throw Invalid("two tenants share a key_id") }

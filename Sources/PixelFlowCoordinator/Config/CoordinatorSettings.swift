@@ -17,11 +17,15 @@ public struct TenantPolicy: Sendable, Hashable {
     public var maxHeldSourceBytes: UInt64?
     /// An operator key: STATS shows every tenant and WORKERS shows addresses, not only this tenant's view.
     public var isAdmin: Bool
+    /// The key its webhooks are signed with (`tenants[i].webhook_secret`); without one, its jobs may not name a
+    /// `webhook_url`.
+    public var webhookSecret: [UInt8]?
 
     public init(
         keyID: String, secret: [UInt8], rate: Double = 100, burst: Double = 200, maxQueued: Int = 1_000,
-        maxHeldSourceBytes: UInt64? = nil, isAdmin: Bool = false
+        maxHeldSourceBytes: UInt64? = nil, isAdmin: Bool = false, webhookSecret: [UInt8]? = nil
     ) {
+        self.webhookSecret = webhookSecret
         self.keyID = keyID
         self.secret = secret
         self.rate = rate

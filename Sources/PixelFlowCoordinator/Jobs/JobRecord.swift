@@ -42,6 +42,8 @@ public struct JobRecord: Sendable {
     public var webhookURL = ""
     /// SHA-256 of the source: set when it is complete for jobs that are stored or have an idempotency key.
     public var sourceDigest: [UInt8]?
+    /// What its webhook event will list: the variants delivered (kept only for jobs with a `webhook_url`).
+    public var variantSummaries: [VariantHeader] = []
     public var state: JobStatus.State = .queued
     /// The current attempt; 0 until first assigned. Results of any other attempt are discarded.
     public var attempt: UInt16 = 0

@@ -89,6 +89,7 @@ extension Coordinator {
                 let route = shared.cluster.variantFinished(
                     worker: worker, job: header.jobID, attempt: header.attempt, variantID: header.variantID)
                 guard case .deliver(let subscribers) = route else { break }
+                shared.cluster.variantDelivered(header)
                 if shared.cluster.isStored(header.jobID) {
                     do throws(ProtocolError) {
                         try shared.cluster.recordVariant(header, chunks: chunks)

@@ -22,6 +22,8 @@ public final class Coordinator: Sendable {
     let store: (any JobStore)?
     let storeSignals: AsyncStream<Void>
     let storeSignal: AsyncStream<Void>.Continuation
+    /// Delivers the store's webhook outbox (nil without a store).
+    let webhooks: WebhookDispatcher?
 
     /// Everything behind the coordinator's one lock.
     struct Shared {
@@ -52,10 +54,15 @@ public final class Coordinator: Sendable {
         settings: CoordinatorSettings, tenants: [TenantPolicy], workerKeys: [String: [UInt8]],
         validatePipeline: @escaping PipelineValidator = PipelineRules.validate,
         store: (any JobStore)? = nil, recovered: RecoveredState? = nil, storeProblem: String? = nil,
-        logger: Logger = Logger(label: "pixelflow.coordinator")
+        webhooks: WebhookSettings = WebhookSettings(), logger: Logger = Logger(label: "pixelflow.coordinator")
     ) {
         self.settings = settings
         self.store = store
+        var webhookSecrets: [String: [UInt8]] = [:]
+        for tenant in tenants { webhookSecrets[tenant.keyID] = tenant.webhookSecret }
+        self.webhooks = store.map {
+            WebhookDispatcher(store: $0, settings: webhooks, secrets: webhookSecrets, logger: logger)
+        }
         (storeSignals, storeSignal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.logger = logger
         self.validatePipeline = validatePipeline

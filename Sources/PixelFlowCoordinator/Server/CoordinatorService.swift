@@ -28,7 +28,7 @@ public struct CoordinatorService: Service {
         let opened = try openStore(config, logger: logger)
         let coordinator = Coordinator(
             settings: config.settings, tenants: config.tenants, workerKeys: workerKeys, store: opened.store,
-            recovered: opened.recovered, storeProblem: opened.problem, logger: logger)
+            recovered: opened.recovered, storeProblem: opened.problem, webhooks: config.webhooks, logger: logger)
         let (host, port) = try CoordinatorConfig.hostAndPort(listen ?? config.listen)
         let (httpHost, httpPort) = try CoordinatorConfig.hostAndPort(http ?? config.http)
         let server = CoordinatorServer(coordinator: coordinator, group: group)
@@ -50,6 +50,7 @@ public struct CoordinatorService: Service {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await coordinator.runStoreWriter() }
             group.addTask { await coordinator.runStoreMaintenance() }
+            group.addTask { await coordinator.webhooks?.run() }
             // Returns on graceful shutdown; throws CancellationError when the group is cancelled instead.
             try? await gracefulShutdown()
             await stop()

@@ -134,6 +134,17 @@ enum PrometheusText {
         metric(
             "protocol_errors_total", "counter", "Connections closed for a protocol violation.",
             [("", "\(metrics.protocolErrors.load(ordering: .relaxed))")])
+        if let webhooks = coordinator.webhooks {
+            metric(
+                "webhook_attempts_total", "counter", "Webhook delivery attempts.",
+                [("", "\(webhooks.attempts.load(ordering: .relaxed))")])
+            metric(
+                "webhooks_delivered_total", "counter", "Webhook events delivered (a 2xx answer).",
+                [("", "\(webhooks.delivered.load(ordering: .relaxed))")])
+            metric(
+                "webhooks_failed_total", "counter", "Webhook events given up (retry window over, 410, refused URL).",
+                [("", "\(webhooks.failed.load(ordering: .relaxed))")])
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -1,0 +1,149 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import PixelFlowStore
+import Synchronization
+
+/// Delivers the webhook events in the store's outbox, at least once: due events are POSTed with the tenant's
+/// signature; a 2xx ends one, 410 Gone stops it, anything else is retried with backoff until
+/// `webhooks.max_retry_duration` after the job ended, then it fails. The outbox is in the store, so what was due
+/// before a restart is delivered after it. Redirects are not followed.
+final class WebhookDispatcher: Sendable {
+    private let store: any JobStore
+    private let settings: WebhookSettings
+    private let secrets: [String: [UInt8]]
+    private let guardrail: WebhookGuard
+    private let client: HTTPClient
+    private let logger: Logger
+    let delivered = Atomic<UInt64>(0)
+    let failed = Atomic<UInt64>(0)
+    let attempts = Atomic<UInt64>(0)
+
+    init(store: any JobStore, settings: WebhookSettings, secrets: [String: [UInt8]], logger: Logger) {
+        self.store = store
+        self.settings = settings
+        self.secrets = secrets
+        self.guardrail = WebhookGuard(allow: settings.allow)
+        self.logger = logger
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = HTTPClient.Configuration.Timeout(connect: settings.timeout, read: settings.timeout)
+        self.client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+    }
+
+    /// Polls the outbox (every 200 ms while idle) until the task is cancelled, then closes the HTTP client.
+    func run() async {
+        while !Task.isCancelled {
+            let now = Self.unixMilliseconds()
+            var due: [WebhookEvent] = []
+            do {
+                due = try await store.dueWebhooks(now: now, limit: settings.maxConcurrent * 4)
+            } catch {
+                logger.error("webhooks: cannot read the outbox: \(error.message)")
+            }
+            if !due.isEmpty {
+                let results = await deliver(due)
+                do {
+                    try await store.recordWebhookAttempts(results)
+                } catch {
+                    // The events stay due: they are sent again (at least once), with the same event id.
+                    logger.error("webhooks: cannot record \(results.count) attempts: \(error.message)")
+                }
+                continue
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        try? await client.shutdown()
+    }
+
+    /// Delivers events, at most `maxConcurrent` at a time.
+    private func deliver(_ events: [WebhookEvent]) async -> [WebhookAttempt] {
+        await withTaskGroup(of: WebhookAttempt.self) { group in
+            var results: [WebhookAttempt] = []
+            var pending = events[...]
+            for _ in 0..<min(settings.maxConcurrent, pending.count) {
+                let event = pending.removeFirst()
+                group.addTask { await self.deliver(event) }
+            }
+            for await result in group {
+                results.append(result)
+                if let event = pending.popFirst() { group.addTask { await self.deliver(event) } }
+            }
+            return results
+        }
+    }
+
+    private func deliver(_ event: WebhookEvent) async -> WebhookAttempt {
+        attempts.add(1, ordering: .relaxed)
+        let metadata: Logger.Metadata = [
+            "event_id": "\(event.eventID)", "job_id": "\(event.jobID)", "attempt": "\(event.attempts + 1)",
+        ]
+        switch await guardrail.check(event.url) {
+        case .refused(let reason): return gaveUp(event, status: nil, reason, metadata)
+        case .unresolved(let reason): return retry(event, status: nil, reason, metadata)
+        case nil: break
+        }
+        guard let secret = secrets[event.tenant] else {
+            return gaveUp(event, status: nil, "tenant '\(event.tenant)' has no webhook_secret any more", metadata)
+        }
+        var request = HTTPClientRequest(url: event.url)
+        request.method = .POST
+        let body = Array(event.body.readableBytesView)
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "pixelflow-webhooks")
+        request.headers.add(name: "PixelFlow-Event-Id", value: event.eventID)
+        request.headers.add(
+            name: WebhookSignature.header,
+            value: WebhookSignature.value(body: body, secret: secret, timestamp: Self.unixMilliseconds() / 1000))
+        request.body = .bytes(event.body)
+        let status: Int
+        do {
+            let response = try await client.execute(request, deadline: .now() + settings.timeout)
+            status = Int(response.status.code)
+            // The answer's body is read up to the cap, then the connection is dropped with the rest.
+            var read = 0
+            for try await part in response.body {
+                read += part.readableBytes
+                if read >= settings.maxResponseBytes { break }
+            }
+        } catch {
+            return retry(event, status: nil, "\(error)", metadata)
+        }
+        switch status {
+        case 200..<300:
+            delivered.add(1, ordering: .relaxed)
+            logger.debug("webhook delivered", metadata: metadata.merging(["status": "\(status)"]) { $1 })
+            return .delivered(eventID: event.eventID, status: status, at: Self.unixMilliseconds())
+        case 410:
+            return gaveUp(event, status: status, "the receiver answered 410 Gone", metadata)
+        default:
+            return retry(event, status: status, "the receiver answered HTTP \(status)", metadata)
+        }
+    }
+
+    private func retry(
+        _ event: WebhookEvent, status: Int?, _ reason: String, _ metadata: Logger.Metadata
+    ) -> WebhookAttempt {
+        let now = Self.unixMilliseconds()
+        let delay = settings.delay(afterAttempts: event.attempts + 1, jitter: Double.random(in: 0...1))
+        let nextAt = now + delay.nanoseconds / 1_000_000
+        guard nextAt <= event.createdAt + settings.maxRetryDuration.nanoseconds / 1_000_000 else {
+            return gaveUp(event, status: status, "\(reason); retried until webhooks.max_retry_duration", metadata)
+        }
+        logger.debug("webhook will be retried: \(reason)", metadata: metadata)
+        return .retry(eventID: event.eventID, status: status, error: reason, nextAt: nextAt)
+    }
+
+    private func gaveUp(
+        _ event: WebhookEvent, status: Int?, _ reason: String, _ metadata: Logger.Metadata
+    ) -> WebhookAttempt {
+        failed.add(1, ordering: .relaxed)
+        logger.warning("webhook failed: \(reason)", metadata: metadata)
+        return .gaveUp(eventID: event.eventID, status: status, error: reason, at: Self.unixMilliseconds())
+    }
+
+    static func unixMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}
