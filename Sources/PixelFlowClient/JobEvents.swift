@@ -11,15 +11,18 @@ public struct JobEvents: AsyncSequence, Sendable {
     /// Iteration fails with the client's typed error.
     public typealias Failure = PixelFlowClientError
 
-    let connection: ClientConnection
+    let client: PixelFlowClient
     let source: [UInt8]
     let pipeline: String
+    /// With an idempotency key (generated when the caller gave none): a resubmission names the same job.
     let options: SubmitOptions
 
     /// The iterator that submits the job on its first `next()`.
     public func makeAsyncIterator() -> Iterator { Iterator(job: self) }
 
-    /// Submits the job on the first `next()`, then returns its events one by one.
+    /// Submits the job on the first `next()`, then returns its events one by one. If the connection is lost
+    /// meanwhile and the client reconnects, the job is submitted again on the new connection (same key); the
+    /// caller sees one ``JobEvent/accepted(_:duplicate:)`` and each variant once.
     public struct Iterator: AsyncIteratorProtocol {
         /// A job's events.
         public typealias Element = JobEvent
@@ -27,14 +30,18 @@ public struct JobEvents: AsyncSequence, Sendable {
         public typealias Failure = PixelFlowClientError
 
         private enum State {
-            case notStarted(JobEvents)
-            case running(AsyncThrowingStream<StreamEvent, any Error>.AsyncIterator)
+            case notStarted
+            case running(AsyncThrowingStream<StreamEvent, any Error>.AsyncIterator, generation: Int)
             case finished
         }
 
-        private var state: State
+        private let job: JobEvents
+        private var state = State.notStarted
+        private var wasAccepted = false
+        /// Variant ids handed out: a resubmission's repeats are skipped.
+        private var delivered: Set<String> = []
 
-        init(job: JobEvents) { state = .notStarted(job) }
+        init(job: JobEvents) { self.job = job }
 
         /// The next event; nil after ``JobEvent/completed(_:)``.
         ///
@@ -49,43 +56,72 @@ public struct JobEvents: AsyncSequence, Sendable {
         public mutating func next(
             isolation actor: isolated (any Actor)?
         ) async throws(PixelFlowClientError) -> JobEvent? {
-            var events: AsyncThrowingStream<StreamEvent, any Error>.AsyncIterator
-            switch state {
-            case .finished:
-                return nil
-            case .running(let iterator):
-                events = iterator
-            case .notStarted(let job):
-                state = .finished  // a failed start ends the sequence
-                let submit = try PixelFlowClient.makeSubmit(
-                    mode: .stream, source: job.source, pipeline: job.pipeline, options: job.options,
-                    limits: job.connection.session.limits)
-                events = try await job.connection.submit(.submitStream, submit, source: job.source).makeAsyncIterator()
+            while true {
+                var events: AsyncThrowingStream<StreamEvent, any Error>.AsyncIterator
+                var generation: Int
+                switch state {
+                case .finished:
+                    return nil
+                case .running(let iterator, let current):
+                    (events, generation) = (iterator, current)
+                case .notStarted:
+                    state = .finished  // a failed start ends the sequence
+                    (events, generation) = try await Self.submit(job, newerThan: 0)
+                }
+                let event: StreamEvent?
+                do {
+                    event = try await events.next(isolation: actor)
+                } catch {
+                    let failure = ClientConnection.typed(error)
+                    guard PixelFlowClient.isLostConnection(failure), job.client.holder.reconnects else {
+                        state = .finished
+                        throw failure
+                    }
+                    state = .finished
+                    let (resubmitted, next) = try await Self.submit(job, newerThan: generation)
+                    state = .running(resubmitted, generation: next)
+                    continue
+                }
+                guard let event else {
+                    state = .finished
+                    throw Task.isCancelled
+                        ? .cancelledByTask : .connectionLost("the job's stream ended without JOB_DONE")
+                }
+                state = .running(events, generation: generation)
+                switch event {
+                case .accepted(let accepted):
+                    guard !wasAccepted else { continue }  // the resubmission's: the caller already has one
+                    wasAccepted = true
+                    return .accepted(JobID(accepted.jobID), duplicate: accepted.duplicate)
+                case .variant(let variant):
+                    guard delivered.insert(variant.id).inserted else { continue }
+                    return .variant(variant)
+                case .jobDone(let done):
+                    state = .finished
+                    return .completed(JobOutcome(wire: done))
+                case .status, .workers, .stats:
+                    state = .finished
+                    throw PixelFlowClient.unexpectedAnswer(to: .submitStream)
+                }
             }
-            let event: StreamEvent?
-            do {
-                event = try await events.next(isolation: actor)
-            } catch {
-                state = .finished
-                throw ClientConnection.typed(error)
-            }
-            guard let event else {
-                state = .finished
-                throw Task.isCancelled ? .cancelledByTask : .connectionLost("the job's stream ended without JOB_DONE")
-            }
-            switch event {
-            case .accepted(let accepted):
-                state = .running(events)
-                return .accepted(JobID(accepted.jobID), duplicate: accepted.duplicate)
-            case .variant(let variant):
-                state = .running(events)
-                return .variant(variant)
-            case .jobDone(let done):
-                state = .finished
-                return .completed(JobOutcome(wire: done))
-            case .status, .workers, .stats:
-                state = .finished
-                throw PixelFlowClient.unexpectedAnswer(to: .submitStream)
+        }
+
+        /// Submits the job on a connection newer than `generation`, waiting for the client to reconnect if needed;
+        /// a connection lost during the upload is waited out the same way.
+        private static func submit(
+            _ job: JobEvents, newerThan generation: Int
+        ) async throws(PixelFlowClientError) -> (AsyncThrowingStream<StreamEvent, any Error>.AsyncIterator, Int) {
+            var (connection, current) = try await job.client.holder.connection(newerThan: generation)
+            while true {
+                do throws(PixelFlowClientError) {
+                    let submit = try PixelFlowClient.makeSubmit(
+                        mode: .stream, source: job.source, pipeline: job.pipeline, options: job.options,
+                        limits: connection.session.limits)
+                    let events = try await connection.submit(.submitStream, submit, source: job.source)
+                    return (events.makeAsyncIterator(), current)
+                } catch  where PixelFlowClient.isLostConnection(error) && job.client.holder.reconnects {
+                    (connection, current) = try await job.client.holder.connection(newerThan: current)
+                }
             }
         }
     }

@@ -14,19 +14,26 @@ import Synchronization
 /// ```
 ///
 /// Requests respect the coordinator's `max_in_flight`: beyond it they wait for a free slot instead of being
-/// rejected. Every request throws ``PixelFlowClientError``.
+/// rejected. Every request throws ``PixelFlowClientError``. A lost connection is reconnected by itself and the
+/// requests in progress carry on (``ReconnectPolicy``).
 public final class PixelFlowClient: Sendable {
-    let connection: ClientConnection
+    let holder: ConnectionHolder
+    /// The first connection: what the synchronous properties read until another replaces it.
+    private let first: ClientConnection
     /// Finished by `close()`: ends the scope that keeps a `connect`ed client's connection open.
     let closeRequested: AsyncStream<Void>
     let closeRequestedSink: AsyncStream<Void>.Continuation
     /// The task that owns a `connect`ed client's connection (nil inside `withConnection`).
     let lifetime = Mutex<Task<Void, Never>?>(nil)
 
-    init(connection: ClientConnection) {
-        self.connection = connection
+    init(holder: ConnectionHolder, first: ClientConnection) {
+        self.holder = holder
+        self.first = first
         (closeRequested, closeRequestedSink) = AsyncStream<Void>.makeStream()
     }
+
+    /// The connection in use (the last one while reconnecting).
+    var connection: ClientConnection { holder.latest ?? first }
 
     /// The limits the coordinator stated when it accepted the connection (chunk size, source size, variants,
     /// requests in flight): what this client must stay within.
@@ -50,11 +57,15 @@ public final class PixelFlowClient: Sendable {
     ///     `[{"id":"thumb","action":"resize","width":150,"format":"webp"}]`.
     ///   - options: idempotency key, webhook, priority and deadline.
     public func process(source: [UInt8], pipeline: String, options: SubmitOptions = SubmitOptions()) -> JobEvents {
-        JobEvents(connection: connection, source: source, pipeline: pipeline, options: options)
+        var options = options
+        if options.idempotencyKey == nil { options.idempotencyKey = Self.generatedKey() }
+        return JobEvents(client: self, source: source, pipeline: pipeline, options: options)
     }
 
-    /// Submits a job in async mode and returns its id as soon as the coordinator has admitted it, without waiting
-    /// for its variants. Follow it with ``status(_:)``, ``wait(_:)`` or ``cancel(_:)``.
+    /// Submits a job in async mode and returns its id as soon as the coordinator has admitted it (on a coordinator
+    /// with a job store: stored), without waiting for its variants. Follow it with ``status(_:)``, ``wait(_:)``,
+    /// ``fetch(_:)`` or ``cancel(_:)``. Without an `idempotencyKey` one is generated, so that a submission sent
+    /// again after a lost connection names the same job.
     ///
     /// - Throws: ``PixelFlowClientError``: ``PixelFlowClientError/Code/rejected`` when the coordinator is busy,
     ///   ``PixelFlowClientError/Code/invalidPipeline``, ``PixelFlowClientError/Code/sourceTooLarge``, or
@@ -64,13 +75,16 @@ public final class PixelFlowClient: Sendable {
         priority: UInt8 = 128, deadline: Duration? = nil
     ) async throws(PixelFlowClientError) -> JobID {
         let options = SubmitOptions(
-            idempotencyKey: idempotencyKey, webhookURL: webhookURL, priority: priority, deadline: deadline)
-        let submit = try Self.makeSubmit(
-            mode: .async, source: source, pipeline: pipeline, options: options, limits: connection.session.limits)
-        let events = try await connection.submit(.submitAsync, submit, source: source)
-        switch try await ClientConnection.firstEvent(of: events) {
-        case .accepted(let accepted): return JobID(accepted.jobID)
-        case .variant, .jobDone, .status, .workers, .stats: throw Self.unexpectedAnswer(to: .submitAsync)
+            idempotencyKey: idempotencyKey ?? Self.generatedKey(), webhookURL: webhookURL, priority: priority,
+            deadline: deadline)
+        return try await retrying { connection throws(PixelFlowClientError) in
+            let submit = try Self.makeSubmit(
+                mode: .async, source: source, pipeline: pipeline, options: options, limits: connection.session.limits)
+            let events = try await connection.submit(.submitAsync, submit, source: source)
+            switch try await ClientConnection.firstEvent(of: events) {
+            case .accepted(let accepted): return JobID(accepted.jobID)
+            case .variant, .jobDone, .status, .workers, .stats: throw Self.unexpectedAnswer(to: .submitAsync)
+            }
         }
     }
 
@@ -79,7 +93,7 @@ public final class PixelFlowClient: Sendable {
     /// - Throws: ``PixelFlowClientError``: ``PixelFlowClientError/Code/notFound`` for a job this tenant does not
     ///   own, or ``PixelFlowClientError/Code/connectionLost``.
     public func status(_ job: JobID) async throws(PixelFlowClientError) -> JobStatusReport {
-        switch try await connection.request(.status, .statusRequest(StatusRequest(jobID: job.rawValue))) {
+        switch try await request(.status, .statusRequest(StatusRequest(jobID: job.rawValue))) {
         case .status(let status): return JobStatusReport(wire: status)
         case .accepted, .variant, .jobDone, .workers, .stats: throw Self.unexpectedAnswer(to: .status)
         }
@@ -91,7 +105,7 @@ public final class PixelFlowClient: Sendable {
     ///   failed or was cancelled, ``PixelFlowClientError/Code/notFound`` for an unknown job, or
     ///   ``PixelFlowClientError/Code/connectionLost``.
     public func wait(_ job: JobID) async throws(PixelFlowClientError) -> JobOutcome {
-        switch try await connection.request(.watch, .watch(Watch(jobID: job.rawValue))) {
+        switch try await request(.watch, .watch(Watch(jobID: job.rawValue))) {
         case .jobDone(let done): return JobOutcome(wire: done)
         case .accepted, .variant, .status, .workers, .stats: throw Self.unexpectedAnswer(to: .watch)
         }
@@ -106,25 +120,27 @@ public final class PixelFlowClient: Sendable {
     ///   ``PixelFlowClientError/Code/storageError`` when a stored variant is damaged, or
     ///   ``PixelFlowClientError/Code/connectionLost``.
     public func fetch(_ job: JobID) async throws(PixelFlowClientError) -> FetchedJob {
-        guard connection.session.version >= ProtocolVersion.v2 else {
-            throw PixelFlowClientError(
-                .protocolViolation,
-                "the coordinator speaks protocol v\(connection.session.version), which has no FETCH: upgrade it")
-        }
-        let (_, events) = try await connection.open(.fetch, frames: [.fetch(Fetch(jobID: job.rawValue))])
-        var variants: [Variant] = []
-        do {
-            for try await event in events {
-                switch event {
-                case .variant(let variant): variants.append(variant)
-                case .jobDone(let done): return FetchedJob(variants: variants, outcome: JobOutcome(wire: done))
-                case .accepted, .status, .workers, .stats: throw Self.unexpectedAnswer(to: .fetch)
-                }
+        try await retrying { connection throws(PixelFlowClientError) in
+            guard connection.session.version >= ProtocolVersion.v2 else {
+                throw PixelFlowClientError(
+                    .protocolViolation,
+                    "the coordinator speaks protocol v\(connection.session.version), which has no FETCH: upgrade it")
             }
-        } catch {
-            throw ClientConnection.typed(error)
+            let (_, events) = try await connection.open(.fetch, frames: [.fetch(Fetch(jobID: job.rawValue))])
+            var variants: [Variant] = []
+            do {
+                for try await event in events {
+                    switch event {
+                    case .variant(let variant): variants.append(variant)
+                    case .jobDone(let done): return FetchedJob(variants: variants, outcome: JobOutcome(wire: done))
+                    case .accepted, .status, .workers, .stats: throw Self.unexpectedAnswer(to: .fetch)
+                    }
+                }
+            } catch {
+                throw ClientConnection.typed(error)
+            }
+            throw Task.isCancelled ? .cancelledByTask : .connectionLost("the FETCH ended without the job's outcome")
         }
-        throw Task.isCancelled ? .cancelledByTask : .connectionLost("the FETCH ended without the job's outcome")
     }
 
     /// Cancels a job and returns its state afterwards: ``JobState/cancelled``, or how it ended if it already had.
@@ -132,7 +148,7 @@ public final class PixelFlowClient: Sendable {
     /// - Throws: ``PixelFlowClientError``: ``PixelFlowClientError/Code/notFound`` for an unknown job, or
     ///   ``PixelFlowClientError/Code/connectionLost``.
     public func cancel(_ job: JobID) async throws(PixelFlowClientError) -> JobStatusReport {
-        switch try await connection.request(.cancel, .cancel(Cancel(jobID: job.rawValue))) {
+        switch try await request(.cancel, .cancel(Cancel(jobID: job.rawValue))) {
         case .status(let status): return JobStatusReport(wire: status)
         case .accepted, .variant, .jobDone, .workers, .stats: throw Self.unexpectedAnswer(to: .cancel)
         }
@@ -142,7 +158,7 @@ public final class PixelFlowClient: Sendable {
     ///
     /// - Throws: ``PixelFlowClientError``, e.g. ``PixelFlowClientError/Code/connectionLost``.
     public func workers() async throws(PixelFlowClientError) -> [WorkerInfo] {
-        switch try await connection.request(.workers, .workersRequest(WorkersRequest())) {
+        switch try await request(.workers, .workersRequest(WorkersRequest())) {
         case .workers(let list): return list.workers.map(WorkerInfo.init(wire:))
         case .accepted, .variant, .jobDone, .status, .stats: throw Self.unexpectedAnswer(to: .workers)
         }
@@ -152,7 +168,7 @@ public final class PixelFlowClient: Sendable {
     ///
     /// - Throws: ``PixelFlowClientError``, e.g. ``PixelFlowClientError/Code/connectionLost``.
     public func stats() async throws(PixelFlowClientError) -> ClusterStats {
-        switch try await connection.request(.stats, .statsRequest(StatsRequest())) {
+        switch try await request(.stats, .statsRequest(StatsRequest())) {
         case .stats(let stats): return ClusterStats(wire: stats)
         case .accepted, .variant, .jobDone, .status, .workers: throw Self.unexpectedAnswer(to: .stats)
         }
@@ -160,6 +176,42 @@ public final class PixelFlowClient: Sendable {
 
     /// Builds the SUBMIT frame, refusing locally what the coordinator would refuse anyway: a source over
     /// `max_source_bytes`, a pipeline that does not fit a control frame.
+    /// A one-answer request, sent again on the next connection if this one is lost.
+    private func request(_ kind: RequestKind, _ message: Message) async throws(PixelFlowClientError) -> StreamEvent {
+        try await retrying { connection throws(PixelFlowClientError) in try await connection.request(kind, message) }
+    }
+
+    /// Runs `body` on the current connection; when that connection is lost, or the coordinator shuts it down, and
+    /// the client reconnects, runs it again on the next one.
+    func retrying<T: Sendable>(
+        _ body: (ClientConnection) async throws(PixelFlowClientError) -> T
+    ) async throws(PixelFlowClientError) -> T {
+        var (connection, generation) = try await holder.connection()
+        while true {
+            do throws(PixelFlowClientError) {
+                return try await body(connection)
+            } catch  where Self.isLostConnection(error) && holder.reconnects {
+                (connection, generation) = try await holder.connection(newerThan: generation)
+            }
+        }
+    }
+
+    /// The request may succeed on another connection: this one broke, or its coordinator is going away.
+    static func isLostConnection(_ error: PixelFlowClientError) -> Bool {
+        error.code == .connectionLost || error.rejectionReason == .shuttingDown
+    }
+
+    /// A random idempotency key for a submission that named none: 128 bits in hex.
+    static func generatedKey() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "pfc-"
+            + (0..<2).map { _ in
+                let value = generator.next() as UInt64
+                let digits = String(value, radix: 16)
+                return String(repeating: "0", count: 16 - digits.count) + digits
+            }.joined()
+    }
+
     static func makeSubmit(
         mode: Submit.Mode, source: [UInt8], pipeline: String, options: SubmitOptions, limits: ProtocolLimits
     ) throws(PixelFlowClientError) -> Submit {

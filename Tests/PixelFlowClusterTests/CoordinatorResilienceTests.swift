@@ -327,13 +327,14 @@ extension LiveCluster {
         }
 
         @Test(
-            "the client library: keepalive PINGs hold an idle connection past the idle timeout; a killed coordinator fails its waiting request at once"
+            "the client library: keepalive PINGs hold an idle connection past the idle timeout; without reconnecting, a killed coordinator fails its waiting request at once"
         )
         func clientKeepaliveAndLoss() async throws {
             let cluster = try ClusterProcesses(extraConfig: ["limits": ["idle_timeout_ms": 1500]])
             try cluster.startCoordinator()
             var configuration = PixelFlowClient.Configuration()
             configuration.keepaliveInterval = .milliseconds(400)
+            configuration.reconnect = nil
             let client = try await PixelFlowClient.connect(
                 to: "127.0.0.1", port: cluster.port, keyID: "acme", secret: ClusterProcesses.tenantSecret,
                 configuration: configuration)
@@ -381,14 +382,18 @@ extension LiveCluster {
 
         @Test("SIGTERM with a job running: its stream finishes with JOB_DONE before the coordinator exits")
         func gracefulShutdown() async throws {
-            let cluster = try ClusterProcesses()
+            // A grace long enough for a slow AVIF encode on a machine busy with the rest of the suite.
+            let cluster = try ClusterProcesses(extraConfig: ["shutdown": ["grace_ms": 120_000]])
             try cluster.startCoordinator()
             try cluster.startWorker("w", slots: 1)
             try await cluster.waitForWorkers(1)
             let source = TestImages.jpeg(width: 2000, height: 1500)
             let slow = #"[{"id":"a","action":"resize","width":1600,"format":"avif","quality":60,"effort":4}]"#
+            var configuration = PixelFlowClient.Configuration()
+            configuration.reconnect = nil  // the job must finish on this connection, not be resubmitted elsewhere
             let outcome = try await PixelFlowClient.withConnection(
-                to: "127.0.0.1", port: cluster.port, keyID: "acme", secret: ClusterProcesses.tenantSecret
+                to: "127.0.0.1", port: cluster.port, keyID: "acme", secret: ClusterProcesses.tenantSecret,
+                configuration: configuration
             ) { client in
                 var completed = false
                 for try await event in client.process(source: source, pipeline: slow) {

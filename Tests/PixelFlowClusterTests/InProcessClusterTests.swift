@@ -33,9 +33,13 @@ extension LiveCluster {
         @Test("graceful shutdown in order: jobs admitted before it finish on the running workers, new ones are refused")
         func gracefulShutdown() async throws {
             let source = TestImages.jpeg(width: 1600, height: 1200)
+            // Without reconnecting: a reconnecting client would wait for the coordinator to come back instead.
+            var configuration = PixelFlowClient.Configuration()
+            configuration.reconnect = nil
             try await InProcessCluster.with(slots: 1) { cluster in
                 try await PixelFlowClient.withConnection(
-                    to: "127.0.0.1", port: cluster.port, keyID: "acme", secret: InProcessCluster.tenantSecret
+                    to: "127.0.0.1", port: cluster.port, keyID: "acme", secret: InProcessCluster.tenantSecret,
+                    configuration: configuration
                 ) { client in
                     // Four jobs on one slot: most of them are still queued when the shutdown starts.
                     let jobs = (0..<4).map { _ in client.process(source: source, pipeline: Self.pipeline) }

@@ -74,6 +74,11 @@ extension ClusterState {
             if !job.sourceComplete {
                 actions += abandon(id, reason: "the client left before its source was complete", now: now)
             } else {
+                // Its key is forgotten: a client that reconnects submits the job again under it, and must get a
+                // new run, not this cancelled one.
+                if !job.idempotencyKey.isEmpty, tenants[job.tenant]?.idempotencyKeys[job.idempotencyKey]?.job == id {
+                    tenants[job.tenant]?.idempotencyKeys.remove(job.idempotencyKey)
+                }
                 actions += finish(id, outcome: .cancelled, now: now)
             }
         }
