@@ -80,6 +80,8 @@ struct ClientStreamState {
             return .finish(.success(.workers(list)))
         case (.stats, .stats(let stats)):
             return .finish(.success(.stats(stats)))
+        case (.jobs, .jobList(let list)):
+            return .finish(.success(.jobList(list)))
 
         default:
             return .violation("unexpected \(message.frameType) on the stream of a \(kind)")

@@ -41,6 +41,17 @@ public struct JobState: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The protocol's state.
+    var wire: JobStatus.State {
+        switch kind {
+        case .queued: .queued
+        case .running: .running
+        case .succeeded: .succeeded
+        case .failed: .failed
+        case .cancelled: .cancelled
+        }
+    }
+
     init(wire state: JobStatus.State) {
         switch state {
         case .queued: self = .queued

@@ -83,7 +83,7 @@ public final class PixelFlowClient: Sendable {
             let events = try await connection.submit(.submitAsync, submit, source: source)
             switch try await ClientConnection.firstEvent(of: events) {
             case .accepted(let accepted): return JobID(accepted.jobID)
-            case .variant, .jobDone, .status, .workers, .stats: throw Self.unexpectedAnswer(to: .submitAsync)
+            case .variant, .jobDone, .status, .workers, .stats, .jobList: throw Self.unexpectedAnswer(to: .submitAsync)
             }
         }
     }
@@ -95,7 +95,7 @@ public final class PixelFlowClient: Sendable {
     public func status(_ job: JobID) async throws(PixelFlowClientError) -> JobStatusReport {
         switch try await request(.status, .statusRequest(StatusRequest(jobID: job.rawValue))) {
         case .status(let status): return JobStatusReport(wire: status)
-        case .accepted, .variant, .jobDone, .workers, .stats: throw Self.unexpectedAnswer(to: .status)
+        case .accepted, .variant, .jobDone, .workers, .stats, .jobList: throw Self.unexpectedAnswer(to: .status)
         }
     }
 
@@ -107,7 +107,7 @@ public final class PixelFlowClient: Sendable {
     public func wait(_ job: JobID) async throws(PixelFlowClientError) -> JobOutcome {
         switch try await request(.watch, .watch(Watch(jobID: job.rawValue))) {
         case .jobDone(let done): return JobOutcome(wire: done)
-        case .accepted, .variant, .status, .workers, .stats: throw Self.unexpectedAnswer(to: .watch)
+        case .accepted, .variant, .status, .workers, .stats, .jobList: throw Self.unexpectedAnswer(to: .watch)
         }
     }
 
@@ -133,13 +133,41 @@ public final class PixelFlowClient: Sendable {
                     switch event {
                     case .variant(let variant): variants.append(variant)
                     case .jobDone(let done): return FetchedJob(variants: variants, outcome: JobOutcome(wire: done))
-                    case .accepted, .status, .workers, .stats: throw Self.unexpectedAnswer(to: .fetch)
+                    case .accepted, .status, .workers, .stats, .jobList: throw Self.unexpectedAnswer(to: .fetch)
                     }
                 }
             } catch {
                 throw ClientConnection.typed(error)
             }
             throw Task.isCancelled ? .cancelledByTask : .connectionLost("the FETCH ended without the job's outcome")
+        }
+    }
+
+    /// The stored (async) jobs of this tenant — every tenant's for an operator key — newest first, optionally of
+    /// one state: a page of at most `limit` (1…200; fewer if they would not fit one frame); pass the page's
+    /// ``JobPage/next`` as `before` for the next one. Needs a coordinator with a job store speaking protocol v2.
+    ///
+    /// - Throws: ``PixelFlowClientError``: ``PixelFlowClientError/Code/notFound`` without a job store,
+    ///   ``PixelFlowClientError/Code/storageError``, ``PixelFlowClientError/Code/connectionLost``.
+    public func jobs(
+        state: JobState? = nil, limit: Int = 50, before: JobID? = nil
+    ) async throws(PixelFlowClientError) -> JobPage {
+        let request = JobsRequest(
+            state: state.map(\.wire), limit: UInt16(clamping: min(max(limit, 1), Int(JobsRequest.maxLimit))),
+            beforeJobID: before?.rawValue ?? 0)
+        return try await retrying { connection throws(PixelFlowClientError) in
+            guard connection.session.version >= ProtocolVersion.v2 else {
+                throw PixelFlowClientError(
+                    .protocolViolation,
+                    "the coordinator speaks protocol v\(connection.session.version), which lists no jobs: upgrade it")
+            }
+            switch try await connection.request(.jobs, .jobsRequest(request)) {
+            case .jobList(let list):
+                return JobPage(
+                    jobs: list.jobs.map(JobSummary.init(wire:)),
+                    next: list.nextBeforeJobID == 0 ? nil : JobID(list.nextBeforeJobID))
+            case .accepted, .variant, .jobDone, .status, .workers, .stats: throw Self.unexpectedAnswer(to: .jobs)
+            }
         }
     }
 
@@ -150,7 +178,7 @@ public final class PixelFlowClient: Sendable {
     public func cancel(_ job: JobID) async throws(PixelFlowClientError) -> JobStatusReport {
         switch try await request(.cancel, .cancel(Cancel(jobID: job.rawValue))) {
         case .status(let status): return JobStatusReport(wire: status)
-        case .accepted, .variant, .jobDone, .workers, .stats: throw Self.unexpectedAnswer(to: .cancel)
+        case .accepted, .variant, .jobDone, .workers, .stats, .jobList: throw Self.unexpectedAnswer(to: .cancel)
         }
     }
 
@@ -160,7 +188,7 @@ public final class PixelFlowClient: Sendable {
     public func workers() async throws(PixelFlowClientError) -> [WorkerInfo] {
         switch try await request(.workers, .workersRequest(WorkersRequest())) {
         case .workers(let list): return list.workers.map(WorkerInfo.init(wire:))
-        case .accepted, .variant, .jobDone, .status, .stats: throw Self.unexpectedAnswer(to: .workers)
+        case .accepted, .variant, .jobDone, .status, .stats, .jobList: throw Self.unexpectedAnswer(to: .workers)
         }
     }
 
@@ -170,7 +198,7 @@ public final class PixelFlowClient: Sendable {
     public func stats() async throws(PixelFlowClientError) -> ClusterStats {
         switch try await request(.stats, .statsRequest(StatsRequest())) {
         case .stats(let stats): return ClusterStats(wire: stats)
-        case .accepted, .variant, .jobDone, .status, .workers: throw Self.unexpectedAnswer(to: .stats)
+        case .accepted, .variant, .jobDone, .status, .workers, .jobList: throw Self.unexpectedAnswer(to: .stats)
         }
     }
 

@@ -11,6 +11,8 @@ enum RequestKind: Sendable, Hashable, CustomStringConvertible {
     case watch
     /// FETCH (protocol v2): the stored VARIANTs with their chunks, then JOB_DONE or JOB_FAILED.
     case fetch
+    /// JOBS_REQUEST (protocol v2): one JOB_LIST.
+    case jobs
     case workers
     case stats
 
@@ -22,6 +24,7 @@ enum RequestKind: Sendable, Hashable, CustomStringConvertible {
         case .cancel: "CANCEL"
         case .watch: "WATCH"
         case .fetch: "FETCH"
+        case .jobs: "JOBS_REQUEST"
         case .workers: "WORKERS_REQUEST"
         case .stats: "STATS_REQUEST"
         }
@@ -36,6 +39,7 @@ enum StreamEvent: Sendable {
     case status(JobStatus)
     case workers(WorkerList)
     case stats(Stats)
+    case jobList(JobList)
 }
 
 /// Where a stream's events go. Failures (REJECTED, JOB_FAILED, connection loss) finish it with a

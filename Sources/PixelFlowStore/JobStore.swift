@@ -9,6 +9,11 @@ public protocol JobStore: Sendable {
     func commit(_ batch: [StoreWrite]) async throws(StoreError)
     /// A job, if the tenant has it.
     func job(_ id: UInt64, tenant: String) async throws(StoreError) -> StoredJob?
+    /// Jobs newest first with an id below `beforeID` (0: from the newest), of one tenant (nil: every tenant) and one
+    /// state (nil: any), at most `limit`, each with the number of variants it stored.
+    func jobs(
+        tenant: String?, state: JobStatus.State?, beforeID: UInt64, limit: Int
+    ) async throws(StoreError) -> [(job: StoredJob, storedVariants: Int)]
     /// The variants stored for a job, in the order they were produced.
     func variants(of job: UInt64) async throws(StoreError) -> [StoredVariant]
     /// A blob's bytes, checked against its size and hash.

@@ -154,6 +154,23 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
+    public func jobs(
+        tenant: String?, state: JobStatus.State?, beforeID: UInt64, limit: Int
+    ) async throws(StoreError) -> [(job: StoredJob, storedVariants: Int)] {
+        let before = beforeID == 0 || beforeID > UInt64(Int64.max) ? Int64.max : Int64(beforeID)
+        let rows = try await reading("list jobs") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT jobs.*, (SELECT count(*) FROM variants WHERE variants.job_id = jobs.id) AS stored_variants
+                    FROM jobs WHERE (?1 IS NULL OR tenant = ?1) AND (?2 IS NULL OR state = ?2) AND id < ?3
+                    ORDER BY id DESC LIMIT ?4
+                    """, arguments: [tenant, state.map { Int($0.rawValue) }, before, limit]
+            ).map { row -> (StoredJob, Int) in (Self.job(from: row), row["stored_variants"]) }
+        }
+        return rows.map { (job: $0.0, storedVariants: $0.1) }
+    }
+
     public func variants(of job: UInt64) async throws(StoreError) -> [StoredVariant] {
         try await reading("read the variants of job \(job)") { db in
             try Row.fetchAll(

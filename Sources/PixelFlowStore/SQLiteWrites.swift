@@ -133,7 +133,8 @@ extension SQLiteJobStore {
             variantCount: row["variant_count"], formats: OutputFormats(rawValue: UInt32(clamping: formats)),
             sourceSHA256: [UInt8](sha), sourceSize: UInt64(bitPattern: size), idempotencyKey: row["idempotency_key"],
             webhookURL: row["webhook_url"], attempt: UInt16(clamping: row["attempt"] as Int),
-            admittedAt: row["admitted_at"], deadlineAt: row["deadline_at"], finishedAt: row["finished_at"],
+            retryAt: row["retry_at"], admittedAt: row["admitted_at"], deadlineAt: row["deadline_at"],
+            finishedAt: row["finished_at"],
             expiresAt: row["expires_at"], code: ErrorCode(rawValue: UInt16(clamping: code)), message: row["message"])
     }
 

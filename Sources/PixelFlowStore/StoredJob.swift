@@ -19,6 +19,8 @@ public struct StoredJob: Sendable, Hashable {
     public var webhookURL: String
     /// The last attempt leased to a worker; 0 until the first.
     public var attempt: UInt16
+    /// A queued job waiting out its retry backoff: not dispatched before then (Unix ms).
+    public var retryAt: Int64?
     public var admittedAt: Int64
     public var deadlineAt: Int64?
     public var finishedAt: Int64?
@@ -30,9 +32,10 @@ public struct StoredJob: Sendable, Hashable {
     public init(
         id: UInt64, tenant: String, state: JobStatus.State = .queued, priority: UInt8, pipeline: ByteBuffer,
         variantCount: Int, formats: OutputFormats, sourceSHA256: [UInt8], sourceSize: UInt64, idempotencyKey: String,
-        webhookURL: String, attempt: UInt16 = 0, admittedAt: Int64, deadlineAt: Int64? = nil, finishedAt: Int64? = nil,
-        expiresAt: Int64? = nil, code: ErrorCode = .none, message: String = ""
+        webhookURL: String, attempt: UInt16 = 0, retryAt: Int64? = nil, admittedAt: Int64, deadlineAt: Int64? = nil,
+        finishedAt: Int64? = nil, expiresAt: Int64? = nil, code: ErrorCode = .none, message: String = ""
     ) {
+        self.retryAt = retryAt
         self.id = id
         self.tenant = tenant
         self.state = state

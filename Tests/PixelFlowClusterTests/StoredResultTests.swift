@@ -48,6 +48,52 @@ extension LiveCluster {
         }
 
         @Test(
+            "pfctl jobs: stored jobs newest first, --state failed lists the dead letters with their error, a tenant sees its own, an admin every tenant's"
+        )
+        func listing() async throws {
+            let cluster = try ClusterProcesses()
+            try cluster.startCoordinator()
+            try cluster.startWorker("w1")
+            try await cluster.waitForWorkers(1)
+            let image = TestImages.jpeg(width: 300, height: 200)
+            let ids = try await DurableJobTests.connect(cluster) { client in
+                var ids: [JobID] = []
+                for source in [image, Array("not an image".utf8), image] {
+                    ids.append(try await client.submit(source: source, pipeline: Self.pipeline))
+                }
+                for id in ids { _ = try? await client.wait(id) }
+                return ids
+            }
+            let otherJob = try await PixelFlowClient.withConnection(
+                to: "127.0.0.1", port: cluster.port, keyID: "other", secret: ClusterProcesses.otherSecret
+            ) { client in
+                let id = try await client.submit(source: image, pipeline: Self.pipeline)
+                _ = try await client.wait(id)
+                return id
+            }
+            let all = try PfctlClusterTests.pfctl(["jobs", "--json"], cluster: cluster)
+            #expect(all.status == 0, "pfctl jobs: \(all.stderr)")
+            let listed = try #require(try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [[String: Any]])
+            #expect(
+                listed.compactMap { $0["job_id"] as? Int } == ([otherJob] + ids.reversed()).map { Int($0.rawValue) })
+            #expect(listed.first?["tenant"] as? String == "other", "the admin key sees every tenant")
+            let failed = try PfctlClusterTests.pfctl(["jobs", "--state", "failed", "--json"], cluster: cluster)
+            let dead = try #require(
+                try JSONSerialization.jsonObject(with: Data(failed.stdout.utf8)) as? [[String: Any]])
+            #expect(dead.count == 1 && dead.first?["job_id"] as? Int == Int(ids[1].rawValue))
+            // Text is not an image: the engine's permanent refusal, with its reason.
+            let error = dead.first?["error"] as? [String: Any]
+            #expect(["undecodable_image", "unsupported_format"].contains(error?["code"] as? String ?? ""))
+            #expect((error?["message"] as? String)?.isEmpty == false)
+            let own = try PfctlClusterTests.pfctl(
+                ["jobs", "--key-id", "other"], cluster: cluster, secret: ClusterProcesses.otherSecret)
+            #expect(own.status == 0)
+            #expect(own.stdout.contains("\(otherJob)") && !own.stdout.contains("acme"), "\(own.stdout)")
+            let table = try PfctlClusterTests.pfctl(["jobs", "--limit", "2"], cluster: cluster)
+            #expect(table.stdout.split(separator: "\n").count == 3, "a header and 2 jobs: \(table.stdout)")
+        }
+
+        @Test(
             "FETCH of a job still running waits for it; of a stream job or an unknown id, not_found; a damaged variant, storage_error"
         )
         func fetchEdges() async throws {

@@ -407,6 +407,7 @@ func summary(_ actions: [ConnectionAction]) -> [String] {
         case .resumeReading: "resume reading"
         case .cluster(let request): "cluster \(String(describing: request).prefix { $0 != "(" })"
         case .readStoredResult(let stream, let job, _): "read stored job \(job) s\(stream)"
+        case .readJobList(let stream, _, _): "read job list s\(stream)"
         }
     }
 }

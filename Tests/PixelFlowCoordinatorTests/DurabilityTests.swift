@@ -102,6 +102,28 @@ struct DurabilityTests {
         #expect(assignments(actions).isEmpty)
     }
 
+    @Test("a job waiting out its retry backoff when the coordinator stopped waits for the rest of it after a restart")
+    mutating func retryTimerSurvives() throws {
+        var restarted = ClusterState(
+            settings: state.settings,
+            tenants: [TenantPolicy(keyID: "acme", secret: [1], rate: 100, burst: 100, maxQueued: 100)], now: now)
+        let wallNow = restarted.wallClock.unixMilliseconds(at: now)
+        let job = StoredJob(
+            id: 9, tenant: "acme", state: .queued, priority: 128, pipeline: ByteBuffer(string: "[]"), variantCount: 1,
+            formats: [], sourceSHA256: SHA256Digest.of(source), sourceSize: 3, idempotencyKey: "", webhookURL: "",
+            attempt: 1, retryAt: wallNow + 2_000, admittedAt: wallNow - 1_000)
+        _ = restarted.restore(
+            from: RecoveredState(
+                nextJobID: 10, reservedThrough: 1 << 30,
+                liveJobs: [RecoveredJob(job: job, source: .success(source), storedVariants: [])], recentlyFinished: []),
+            now: now)
+        let (_, early) = restarted.registerWorker(name: "w", address: "a", slots: 1, formats: [], now: now)
+        #expect(assignments(early).isEmpty, "dispatched before its backoff was over")
+        let later = restarted.tick(now: now + .milliseconds(2_100))
+        #expect(assignments(later).map(\.job) == [9])
+        #expect(assignments(later).first?.attempt == 2)
+    }
+
     @Test("job ids: a new block is reserved once half of the current one is used, not on every job")
     mutating func idBlocks() throws {
         _ = state.restore(
@@ -141,7 +163,7 @@ struct DurabilityTests {
                     job: stored(5, attempt: 0), source: .failure(StoreError(.io, "blob missing")), storedVariants: []),
             ], recentlyFinished: [])
         _ = restarted.restore(from: recovered, now: now)
-        #expect(Self.kinds(restarted.takeStoreWrites()) == ["finish failed", "finish failed"])
+        #expect(Self.kinds(restarted.takeStoreWrites()) == ["requeue", "finish failed", "finish failed"])
         #expect(restarted.status(of: 4, tenant: "acme")?.code == .retriesExhausted)
         #expect(restarted.status(of: 5, tenant: "acme")?.code == .storageError)
         let (_, actions) = restarted.registerWorker(name: "w", address: "a", slots: 1, formats: [], now: now)

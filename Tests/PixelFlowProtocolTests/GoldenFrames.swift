@@ -94,6 +94,24 @@ enum GoldenFrames {
             ),
             ("19-watch", Frame(stream: 9, .watch(Watch(jobID: 7)))),
             ("1e-fetch", Frame(stream: 15, .fetch(Fetch(jobID: 7)))),
+            (
+                "1f-jobs-request",
+                Frame(stream: 17, .jobsRequest(JobsRequest(state: .failed, limit: 50, beforeJobID: 0)))
+            ),
+            (
+                "20-job-list",
+                Frame(
+                    stream: 17,
+                    .jobList(
+                        JobList(
+                            jobs: [
+                                JobList.Job(
+                                    jobID: 7, tenant: "acme", state: .failed, attempts: 1, variants: 0,
+                                    code: .undecodableImage, admittedAt: 1_764_621_060_000,
+                                    endedAt: 1_764_621_060_250, message: "not a JPEG, PNG, WebP, HEIF, TIFF or GIF file"
+                                )
+                            ], nextBeforeJobID: 0)))
+            ),
             ("1a-workers-request", Frame(stream: 11, .workersRequest(WorkersRequest()))),
             (
                 "1b-workers",

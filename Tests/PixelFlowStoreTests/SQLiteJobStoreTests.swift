@@ -59,6 +59,26 @@ import Testing
         await #expect(throws: StoreError.self) { try await store.blob(PixelFlowProtocol.SHA256Digest.of(big)) }
     }
 
+    @Test func jobsAreListedNewestFirstByTenantAndState() async throws {
+        let (store, _) = try SQLiteJobStore.open(directory: directory.path)
+        let source = ByteBuffer(repeating: 1, count: 10)
+        var writes: [StoreWrite] = []
+        for id in UInt64(1)...5 {
+            var job = StoredJob.sample(id: id, source: source)
+            if id == 4 { job.tenant = "other" }
+            writes.append(.admit(job, source: source))
+        }
+        writes.append(
+            .finish(job: 2, state: .failed, attempts: 1, code: .undecodableImage, message: "bad", at: 5, expiresAt: 9))
+        try await store.commit(writes)
+        #expect(
+            try await store.jobs(tenant: "tenant", state: nil, beforeID: 0, limit: 10).map(\.job.id) == [5, 3, 2, 1])
+        #expect(try await store.jobs(tenant: nil, state: nil, beforeID: 0, limit: 2).map(\.job.id) == [5, 4])
+        #expect(try await store.jobs(tenant: nil, state: nil, beforeID: 4, limit: 2).map(\.job.id) == [3, 2])
+        let failed = try await store.jobs(tenant: "tenant", state: .failed, beforeID: 0, limit: 10)
+        #expect(failed.map(\.job.id) == [2] && failed.first?.job.code == .undecodableImage)
+    }
+
     @Test func anyJobIDCanBeAskedFor() async throws {
         let (store, _) = try SQLiteJobStore.open(directory: directory.path)
         #expect(try await store.job(.max, tenant: "tenant") == nil, "ids above Int64.max are asked for as well")

@@ -76,8 +76,16 @@ extension ClusterState {
             let message = "\(stored.attempt) attempts ended without a result; the last: the coordinator restarted"
             return finish(stored.id, outcome: .failure(.retriesExhausted, message), now: now)
         }
-        queue.enqueue(stored.id, tenant: stored.tenant, priority: stored.priority)
+        if stored.state == .running { storeWrites.append(.requeue(job: stored.id, retryAt: nil)) }
         if let deadline = job.deadline { deadlines.schedule(stored.id, at: deadline) }
+        // A job that was waiting out its retry backoff keeps waiting, for what is left of it.
+        if let retryAt = stored.retryAt, stored.state == .queued, retryAt > wallClock.unixMilliseconds(at: now) {
+            let due = wallClock.deadline(atUnixMilliseconds: retryAt)
+            jobs[stored.id]?.retryAt = due
+            retries.schedule(stored.id, attempt: stored.attempt, at: due)
+            return []
+        }
+        queue.enqueue(stored.id, tenant: stored.tenant, priority: stored.priority)
         return []
     }
 

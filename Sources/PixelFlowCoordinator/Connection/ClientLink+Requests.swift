@@ -52,6 +52,13 @@ extension ClientLink {
                 ]
             }
             return [.cluster(.fetch(fetch.jobID, tenant: tenant, stream: stream))]
+        case .jobsRequest(let request):
+            guard version >= ProtocolVersion.v2 else {
+                throw ProtocolError(
+                    .unknownFrameType, "JOBS_REQUEST is a protocol v2 frame; this connection speaks v\(version)")
+            }
+            try open(stream)
+            return [.readJobList(stream: stream, request, tenant: tenant)]
         case .workersRequest:
             try open(stream)
             return [.cluster(.workers(tenant: tenant, stream: stream))]
@@ -297,6 +304,14 @@ extension ClientLink {
             } + [reply(stream, stored.outcome)]
         case .failure(let error):
             return [reply(stream, .rejected(Rejected(error)))]
+        }
+    }
+
+    /// A JOBS_REQUEST's page was read from the store.
+    func jobListRead(on stream: UInt32, _ result: Result<JobList, ProtocolError>) -> [ConnectionAction] {
+        switch result {
+        case .success(let list): [reply(stream, .jobList(list))]
+        case .failure(let error): [reply(stream, .rejected(Rejected(error)))]
         }
     }
 

@@ -24,6 +24,9 @@ enum ConnectionAction {
     /// Read a job's stored variants and outcome (off the event loop); the result comes back through
     /// `storedResultRead(_:on:_:)`.
     case readStoredResult(stream: UInt32, JobID, tenant: String)
+    /// Read a page of the tenant's stored jobs (off the event loop); the page comes back through
+    /// `jobListRead(on:_:)`.
+    case readJobList(stream: UInt32, JobsRequest, tenant: String)
 }
 
 extension ConnectionAction {

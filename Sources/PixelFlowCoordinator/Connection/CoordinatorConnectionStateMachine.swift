@@ -156,6 +156,12 @@ struct CoordinatorConnectionStateMachine {
         return client.storedResultRead(job, on: stream, result)
     }
 
+    /// A JOBS_REQUEST's page was read.
+    mutating func jobListRead(on stream: UInt32, _ result: Result<JobList, ProtocolError>) -> [ConnectionAction] {
+        guard case .client(let client) = state else { return [] }
+        return client.jobListRead(on: stream, result)
+    }
+
     /// Work or results for this connection, from another connection's event.
     mutating func deliver(_ delivery: Delivery) -> [ConnectionAction] {
         if case .goAway(let goAway, let closeNow, let clientsOnly) = delivery {

@@ -153,3 +153,50 @@ extension Coordinator {
         }
     }
 }
+
+extension Coordinator {
+    /// JOBS_REQUEST: a page of the tenant's stored jobs, newest first (an operator key sees every tenant's), as
+    /// many as fit one control frame. `not_found` without a store: only stored jobs are listed.
+    func jobList(_ request: JobsRequest, tenant: String) async -> Result<JobList, ProtocolError> {
+        guard let store else {
+            return .failure(ProtocolError(.notFound, "this coordinator keeps no job list (no job store)"))
+        }
+        do throws(StoreError) {
+            let rows = try await store.jobs(
+                tenant: isAdmin(tenant) ? nil : tenant, state: request.state, beforeID: request.beforeJobID,
+                limit: Int(request.limit) + 1)
+            var list = JobList(jobs: [])
+            var size = 10  // next_before_job_id and count
+            let budget = Int(settings.limits.maxControlPayload)
+            for (index, row) in rows.enumerated() {
+                guard index < Int(request.limit) else {
+                    list.nextBeforeJobID = list.jobs.last?.jobID ?? 0
+                    break
+                }
+                let entry = Self.listEntry(row.job, storedVariants: row.storedVariants)
+                let entrySize = 8 + 2 + entry.tenant.utf8.count + 1 + 2 + 2 + 2 + 8 + 8 + 2 + entry.message.utf8.count
+                guard size + entrySize <= budget else {
+                    list.nextBeforeJobID = list.jobs.last?.jobID ?? 0
+                    break
+                }
+                size += entrySize
+                list.jobs.append(entry)
+            }
+            return .success(list)
+        } catch {
+            return .failure(ProtocolError(.storageError, "the job list cannot be read: \(error.message)"))
+        }
+    }
+
+    private static func listEntry(_ job: StoredJob, storedVariants: Int) -> JobList.Job {
+        var message = job.state == .failed ? job.message : ""
+        if message.utf8.count > 160 {  // keeps a page of 200 within the default control frame
+            message = String(decoding: message.utf8.prefix(157), as: UTF8.self) + "…"
+        }
+        return JobList.Job(
+            jobID: job.id, tenant: job.tenant, state: job.state, attempts: job.attempt,
+            variants: UInt16(clamping: storedVariants), code: job.state == .failed ? job.code : .none,
+            admittedAt: UInt64(max(0, job.admittedAt)), endedAt: UInt64(max(0, job.finishedAt ?? 0)),
+            message: message)
+    }
+}

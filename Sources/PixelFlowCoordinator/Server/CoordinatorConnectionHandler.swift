@@ -127,6 +127,17 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             let (reply, deliveries) = coordinator.perform(request, from: peer)
             if let reply { run(machine.clusterReplied(reply, now: .now())) }
             deliveries.send()
+        case .readJobList(let stream, let request, let tenant):
+            guard let context else { return }
+            let me = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let (eventLoop, coordinator) = (context.eventLoop, self.coordinator)
+            Task {
+                let result = await coordinator.jobList(request, tenant: tenant)
+                eventLoop.execute {
+                    me.value.run(me.value.machine.jobListRead(on: stream, result))
+                    me.value.scheduleFlush()
+                }
+            }
         case .readStoredResult(let stream, let job, let tenant):
             guard let context else { return }
             let me = NIOLoopBound(self, eventLoop: context.eventLoop)

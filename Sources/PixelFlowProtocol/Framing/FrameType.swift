@@ -25,6 +25,10 @@ public enum FrameType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
     case stats = 0x1D
     /// Protocol v2.
     case fetch = 0x1E
+    /// Protocol v2.
+    case jobsRequest = 0x1F
+    /// Protocol v2.
+    case jobList = 0x20
 
     // Worker ↔ coordinator.
     case register = 0x30
@@ -62,6 +66,8 @@ public enum FrameType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
         case .statsRequest: "STATS_REQUEST"
         case .stats: "STATS"
         case .fetch: "FETCH"
+        case .jobsRequest: "JOBS_REQUEST"
+        case .jobList: "JOB_LIST"
         case .register: "REGISTER"
         case .registered: "REGISTERED"
         case .assign: "ASSIGN"
@@ -81,7 +87,8 @@ public enum FrameType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
         switch self {
         case .hello, .auth, .authOK, .ping, .pong, .goAway, .register, .registered, .heartbeat, .drain: true
         case .submit, .accepted, .rejected, .variant, .jobDone, .jobFailed, .cancel, .statusRequest, .status,
-            .watch, .fetch, .workersRequest, .workers, .statsRequest, .stats, .assign, .taskDone, .taskFailed,
+            .watch, .fetch, .jobsRequest, .jobList, .workersRequest, .workers, .statsRequest, .stats, .assign,
+            .taskDone, .taskFailed,
             .cancelTask, .chunk:
             false
         }
@@ -93,8 +100,9 @@ public enum FrameType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
         case .hello, .authOK: Senders.coordinator
         case .auth: Senders.peers
         case .ping, .pong, .goAway, .chunk: Senders.anyone
-        case .submit, .cancel, .statusRequest, .watch, .workersRequest, .statsRequest, .fetch: Senders.client
-        case .accepted, .jobDone, .jobFailed, .status, .workers, .stats: Senders.coordinator
+        case .submit, .cancel, .statusRequest, .watch, .workersRequest, .statsRequest, .fetch, .jobsRequest:
+            Senders.client
+        case .accepted, .jobDone, .jobFailed, .status, .workers, .stats, .jobList: Senders.coordinator
         case .rejected: Senders.coordinator
         case .variant: Senders.coordinatorOrWorker
         case .register, .taskDone, .taskFailed, .heartbeat: Senders.worker

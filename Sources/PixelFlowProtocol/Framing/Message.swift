@@ -19,6 +19,8 @@ public enum Message: Sendable, Hashable {
     case status(JobStatus)
     case watch(Watch)
     case fetch(Fetch)
+    case jobsRequest(JobsRequest)
+    case jobList(JobList)
     case workersRequest(WorkersRequest)
     case workers(WorkerList)
     case statsRequest(StatsRequest)
@@ -58,6 +60,8 @@ public enum Message: Sendable, Hashable {
         case .status(let body): body
         case .watch(let body): body
         case .fetch(let body): body
+        case .jobsRequest(let body): body
+        case .jobList(let body): body
         case .workersRequest(let body): body
         case .workers(let body): body
         case .statsRequest(let body): body
@@ -113,6 +117,8 @@ public enum Message: Sendable, Hashable {
         case .status: message = .status(try JobStatus(from: &payload))
         case .watch: message = .watch(try Watch(from: &payload))
         case .fetch: message = .fetch(try Fetch(from: &payload))
+        case .jobsRequest: message = .jobsRequest(try JobsRequest(from: &payload))
+        case .jobList: message = .jobList(try JobList(from: &payload))
         case .workersRequest: message = .workersRequest(try WorkersRequest(from: &payload))
         case .workers: message = .workers(try WorkerList(from: &payload))
         case .statsRequest: message = .statsRequest(try StatsRequest(from: &payload))

@@ -11,6 +11,7 @@ public enum ClientToCoordinator: Sendable, Hashable {
     case statusRequest(StatusRequest)
     case watch(Watch)
     case fetch(Fetch)
+    case jobsRequest(JobsRequest)
     case workersRequest
     case statsRequest
     case ping(Ping)
@@ -26,13 +27,14 @@ public enum ClientToCoordinator: Sendable, Hashable {
         case .statusRequest(let body): self = .statusRequest(body)
         case .watch(let body): self = .watch(body)
         case .fetch(let body): self = .fetch(body)
+        case .jobsRequest(let body): self = .jobsRequest(body)
         case .workersRequest: self = .workersRequest
         case .statsRequest: self = .statsRequest
         case .ping(let body): self = .ping(body)
         case .pong(let body): self = .pong(body)
         case .goAway(let body): self = .goAway(body)
         case .hello, .auth, .authOK, .accepted, .rejected, .variant, .jobDone, .jobFailed, .status, .workers, .stats,
-            .register, .registered, .assign, .taskDone, .taskFailed, .heartbeat, .drain, .cancelTask:
+            .jobList, .register, .registered, .assign, .taskDone, .taskFailed, .heartbeat, .drain, .cancelTask:
             return nil
         }
     }
@@ -49,6 +51,7 @@ public enum CoordinatorToClient: Sendable, Hashable {
     case status(JobStatus)
     case workers(WorkerList)
     case stats(Stats)
+    case jobList(JobList)
     case ping(Ping)
     case pong(Pong)
     case goAway(GoAway)
@@ -65,10 +68,12 @@ public enum CoordinatorToClient: Sendable, Hashable {
         case .status(let body): self = .status(body)
         case .workers(let body): self = .workers(body)
         case .stats(let body): self = .stats(body)
+        case .jobList(let body): self = .jobList(body)
         case .ping(let body): self = .ping(body)
         case .pong(let body): self = .pong(body)
         case .goAway(let body): self = .goAway(body)
-        case .hello, .auth, .authOK, .submit, .cancel, .statusRequest, .watch, .fetch, .workersRequest, .statsRequest,
+        case .hello, .auth, .authOK, .submit, .cancel, .statusRequest, .watch, .fetch, .jobsRequest, .workersRequest,
+            .statsRequest,
             .register, .registered, .assign, .taskDone, .taskFailed, .heartbeat, .drain, .cancelTask:
             return nil
         }
@@ -102,8 +107,8 @@ public enum WorkerToCoordinator: Sendable, Hashable {
         case .pong(let body): self = .pong(body)
         case .goAway(let body): self = .goAway(body)
         case .hello, .auth, .authOK, .submit, .accepted, .rejected, .jobDone, .jobFailed, .cancel, .statusRequest,
-            .status, .watch, .fetch, .workersRequest, .workers, .statsRequest, .stats, .registered, .assign,
-            .cancelTask:
+            .status, .watch, .fetch, .jobsRequest, .jobList, .workersRequest, .workers, .statsRequest, .stats,
+            .registered, .assign, .cancelTask:
             return nil
         }
     }
@@ -132,8 +137,8 @@ public enum CoordinatorToWorker: Sendable, Hashable {
         case .pong(let body): self = .pong(body)
         case .goAway(let body): self = .goAway(body)
         case .hello, .auth, .authOK, .submit, .accepted, .rejected, .variant, .jobDone, .jobFailed, .cancel,
-            .statusRequest, .status, .watch, .fetch, .workersRequest, .workers, .statsRequest, .stats, .register,
-            .taskDone, .taskFailed, .heartbeat:
+            .statusRequest, .status, .watch, .fetch, .jobsRequest, .jobList, .workersRequest, .workers, .statsRequest,
+            .stats, .register, .taskDone, .taskFailed, .heartbeat:
             return nil
         }
     }
