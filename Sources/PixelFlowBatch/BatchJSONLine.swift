@@ -1,4 +1,5 @@
 import Foundation
+import PixelFlowPipeline
 
 /// One `--json` line, written by hand so the keys keep the documented order:
 /// `{"source", "ok", "variants": [{"id","path","width","height","format","bytes","ms"}], "error": {"code","message"} | null}`.
@@ -15,19 +16,5 @@ public enum BatchJSONLine {
     }
 
     /// A JSON string literal (RFC 8259 escaping).
-    public static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    public static func quoted(_ text: String) -> String { JSONText.quoted(text) }
 }

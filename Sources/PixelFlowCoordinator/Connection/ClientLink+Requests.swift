@@ -24,39 +24,16 @@ extension ClientLink {
         case .watch(let watch):
             try open(stream)
             // A WATCH holds its stream until the job ends: it counts against max_in_flight like a SUBMIT.
-            guard !isAtInFlightLimit else {
-                return [
-                    reply(
-                        stream,
-                        .rejected(
-                            Rejected(
-                                code: .tooManyInFlight, retryAfterMilliseconds: 100,
-                                message: "\(maxInFlight) requests are already in flight on this connection")))
-                ]
-            }
+            guard !isAtInFlightLimit else { return [inFlightRejection(on: stream)] }
             return [.cluster(.watch(watch.jobID, tenant: tenant, stream: stream))]
         case .fetch(let fetch):
-            guard version >= ProtocolVersion.v2 else {
-                throw ProtocolError(
-                    .unknownFrameType, "FETCH is a protocol v2 frame; this connection speaks v\(version)")
-            }
+            try requireVersion2(for: "FETCH")
             try open(stream)
-            guard !isAtInFlightLimit else {
-                return [
-                    reply(
-                        stream,
-                        .rejected(
-                            Rejected(
-                                code: .tooManyInFlight, retryAfterMilliseconds: 100,
-                                message: "\(maxInFlight) requests are already in flight on this connection")))
-                ]
-            }
+            // Like WATCH: it holds its stream until the job ends.
+            guard !isAtInFlightLimit else { return [inFlightRejection(on: stream)] }
             return [.cluster(.fetch(fetch.jobID, tenant: tenant, stream: stream))]
         case .jobsRequest(let request):
-            guard version >= ProtocolVersion.v2 else {
-                throw ProtocolError(
-                    .unknownFrameType, "JOBS_REQUEST is a protocol v2 frame; this connection speaks v\(version)")
-            }
+            try requireVersion2(for: "JOBS_REQUEST")
             try open(stream)
             return [.readJobList(stream: stream, request, tenant: tenant)]
         case .workersRequest:
@@ -304,6 +281,24 @@ extension ClientLink {
             } + [reply(stream, stored.outcome)]
         case .failure(let error):
             return [reply(stream, .rejected(Rejected(error)))]
+        }
+    }
+
+    /// REJECTED(too_many_in_flight) for a request beyond `max_in_flight`.
+    private func inFlightRejection(on stream: UInt32) -> ConnectionAction {
+        reply(
+            stream,
+            .rejected(
+                Rejected(
+                    code: .tooManyInFlight, retryAfterMilliseconds: 100,
+                    message: "\(maxInFlight) requests are already in flight on this connection")))
+    }
+
+    /// On a v1 connection a v2 frame type is unknown, as a v1 coordinator would find it.
+    private func requireVersion2(for frame: String) throws(ProtocolError) {
+        guard version >= ProtocolVersion.v2 else {
+            throw ProtocolError(
+                .unknownFrameType, "\(frame) is a protocol v2 frame; this connection speaks v\(version)")
         }
     }
 

@@ -47,8 +47,9 @@ public struct CoordinatorService: Service {
     }
 
     public func run() async throws {
+        // The writer is not cancelled with the others: `stop()` ends it once it has committed what is queued.
+        async let writer: Void = coordinator.runStoreWriter()
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await coordinator.runStoreWriter() }
             group.addTask { await coordinator.runStoreMaintenance() }
             group.addTask { await coordinator.webhooks?.run() }
             // Returns on graceful shutdown; throws CancellationError when the group is cancelled instead.
@@ -56,6 +57,7 @@ public struct CoordinatorService: Service {
             await stop()
             group.cancelAll()
         }
+        await writer
     }
 
     /// Opens the job store named by `store.path`. A store that is damaged or unwritable does not stop the

@@ -48,11 +48,14 @@ final class WebhookDispatcher: Sendable {
                 let results = await deliver(due)
                 do {
                     try await store.recordWebhookAttempts(results)
+                    continue
                 } catch {
-                    // The events stay due: they are sent again (at least once), with the same event id.
+                    // The events stay due: they are sent again (at least once), with the same event id, once the
+                    // store takes writes again; until then, not in a tight loop.
                     logger.error("webhooks: cannot record \(results.count) attempts: \(error.message)")
+                    try? await Task.sleep(for: .seconds(1))
+                    continue
                 }
-                continue
             }
             try? await Task.sleep(for: .milliseconds(200))
         }

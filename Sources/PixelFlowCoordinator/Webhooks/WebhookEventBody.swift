@@ -1,4 +1,5 @@
 import Foundation
+import PixelFlowPipeline
 import PixelFlowProtocol
 
 /// The JSON a job's webhook carries, built once when the job ends and stored as it will be signed and sent:
@@ -24,26 +25,9 @@ enum WebhookEventBody {
         ])
     }
 
-    static func object(_ fields: [(String, String)]) -> String {
-        "{" + fields.map { "\(quoted($0.0)):\($0.1)" }.joined(separator: ",") + "}"
-    }
+    static func object(_ fields: [(String, String)]) -> String { JSONText.object(fields) }
 
-    /// A JSON string: quotes, backslashes and control characters escaped.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            case _: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ text: String) -> String { JSONText.quoted(text) }
 
     /// `2026-12-01T20:31:00.123Z`.
     static func rfc3339(milliseconds: Int64) -> String {
