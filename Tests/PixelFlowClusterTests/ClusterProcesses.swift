@@ -57,11 +57,12 @@ final class ClusterProcesses: @unchecked Sendable {
     var dataPath: String { directory.appendingPathComponent("data").path }
 
     /// Starts the coordinator on free ports (or `listen`) and reads them from the line that announces them.
-    func startCoordinator(listen: String = "127.0.0.1:0", extra: [String] = []) throws {
+    /// `fileSizeLimitKiB`: started under `ulimit -f`, so writes past that size fail with EFBIG.
+    func startCoordinator(listen: String = "127.0.0.1:0", extra: [String] = [], fileSizeLimitKiB: Int? = nil) throws {
         let process = try launch(
             ["coordinator", "--config", configPath, "--listen", listen, "--http", "127.0.0.1:0", "--data", dataPath]
                 + extra,
-            log: "coordinator")
+            log: "coordinator", fileSizeLimitKiB: fileSizeLimitKiB)
         coordinator = process
         let line = try readLine(containing: "listening on", of: process, log: "coordinator")
         // "pixelflow coordinator listening on 127.0.0.1:PORT (HTTP 127.0.0.1:PORT), jobs stored in DIR"
@@ -167,10 +168,17 @@ final class ClusterProcesses: @unchecked Sendable {
         (try? String(contentsOf: directory.appendingPathComponent("\(name).log"), encoding: .utf8)) ?? ""
     }
 
-    private func launch(_ arguments: [String], log name: String) throws -> Process {
+    private func launch(_ arguments: [String], log name: String, fileSizeLimitKiB: Int? = nil) throws -> Process {
         let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
+        if let fileSizeLimitKiB {
+            // bash counts -f in KiB; exec keeps the PID, so the test still ends the process it started.
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments =
+                ["-c", "ulimit -f \(fileSizeLimitKiB) && exec \"$0\" \"$@\"", Self.binary.path] + arguments
+        } else {
+            process.executableURL = Self.binary
+            process.arguments = arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PIXELFLOW_") }
         let logURL = directory.appendingPathComponent("\(name).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)

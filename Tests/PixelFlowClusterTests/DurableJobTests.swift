@@ -192,6 +192,44 @@ extension LiveCluster {
             #expect(cluster.isCoordinatorRunning)
         }
 
+        @Test(
+            "a full disk (a file-size limit): a source too big to store is refused with storage_error and nothing is kept, readiness comes back, smaller async jobs and stream jobs go on, nothing crashes"
+        )
+        func fileSizeLimit() async throws {
+            let cluster = try ClusterProcesses()
+            try cluster.startCoordinator(fileSizeLimitKiB: 2048)
+            try cluster.startWorker("w1", extra: ["--null-engine"])
+            try await cluster.waitForWorkers(1)
+            try await Self.connect(cluster) { client in
+                // 3 MiB of source: its blob file passes the 2 MiB limit (EFBIG), so its admission does not commit.
+                let big = [UInt8](repeating: 0x42, count: 3 << 20)
+                let refusal = await #expect(throws: PixelFlowClientError.self) {
+                    try await client.submit(source: big, pipeline: Self.pipeline)
+                }
+                #expect(refusal?.code == .storageError, "\(String(describing: refusal))")
+                #expect(refusal?.message.contains("File too large") == true, "the refusal does not say what failed")
+                #expect(cluster.log("coordinator").contains("File too large"), "the log does not say what failed")
+                var completed = false
+                for try await event in client.process(source: Array("stream".utf8), pipeline: Self.pipeline) {
+                    if case .completed = event { completed = true }
+                }
+                #expect(completed, "stream jobs stopped with the store")
+                // The 1 s probe finds the store writable again (small writes fit): small async jobs are accepted.
+                let deadline = ContinuousClock.now + .seconds(10)
+                var accepted: JobID?
+                while accepted == nil && ContinuousClock.now < deadline {
+                    accepted = try? await client.submit(source: Array("small".utf8), pipeline: Self.pipeline)
+                    if accepted == nil { try await Task.sleep(for: .milliseconds(200)) }
+                }
+                let job = try #require(accepted, "no async job was accepted after the failure")
+                _ = try await client.wait(job)
+            }
+            #expect(try await cluster.http("/readyz").hasPrefix("ready"))
+            #expect(cluster.isCoordinatorRunning)
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: cluster.dataPath + "/blobs/tmp")
+            #expect(leftovers.isEmpty, "a failed blob write left \(leftovers) behind")
+        }
+
         static func sqlite(_ path: String, _ sql: String) throws {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
