@@ -32,14 +32,7 @@ struct ClusterSource: Sendable {
             do {
                 for try await event in client.process(source: bytes, pipeline: pipelineJSON) {
                     guard case .variant(let variant) = event else { continue }
-                    let fileExtension = OutputFormat(name: variant.format)?.fileExtension ?? variant.format
-                    let path = try VariantFiles.write(
-                        variant.bytes, for: source, variantID: variant.id, fileExtension: fileExtension)
-                    variants.append(
-                        SourceResult.Variant(
-                            id: variant.id, path: path, width: variant.width, height: variant.height,
-                            format: variant.format,
-                            bytes: variant.bytes.count, milliseconds: Double(variant.elapsedMilliseconds)))
+                    variants.append(try VariantFiles.write(variant, for: source))
                 }
                 return SourceResult(
                     source: source.path, bytesIn: bytes.count, variants: variants, failure: nil, retries: retries)

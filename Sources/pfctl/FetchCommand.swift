@@ -63,16 +63,7 @@ enum FetchedFiles {
         do throws(VariantFiles.WriteError) {
             try VariantFiles.prepare(source)
             var variants: [SourceResult.Variant] = []
-            for variant in fetched.variants {
-                let fileExtension = OutputFormat(name: variant.format)?.fileExtension ?? variant.format
-                let path = try VariantFiles.write(
-                    variant.bytes, for: source, variantID: variant.id, fileExtension: fileExtension)
-                variants.append(
-                    SourceResult.Variant(
-                        id: variant.id, path: path, width: variant.width, height: variant.height,
-                        format: variant.format, bytes: variant.bytes.count,
-                        milliseconds: Double(variant.elapsedMilliseconds)))
-            }
+            for variant in fetched.variants { variants.append(try VariantFiles.write(variant, for: source)) }
             return .success(Written(outcome: fetched.outcome, variants: variants, folder: source.outputFolder.path))
         } catch {
             return .failure(PixelFlowClientError(.other, error.message, jobID: job))

@@ -1,13 +1,12 @@
 import PixelFlowBatch
 import PixelFlowClient
+import PixelFlowPipeline
 
 /// pfctl's `--json` documents, written by hand so keys keep a stable, documented order.
 enum JSONOutput {
-    static func quoted(_ text: String) -> String { BatchJSONLine.quoted(text) }
+    static func quoted(_ text: String) -> String { JSONText.quoted(text) }
 
-    static func object(_ fields: [(String, String)]) -> String {
-        "{" + fields.map { "\(quoted($0.0)):\($0.1)" }.joined(separator: ",") + "}"
-    }
+    static func object(_ fields: [(String, String)]) -> String { JSONText.object(fields) }
 
     /// `{"error":{"code","message","retry_after_ms"}}`
     static func error(_ error: PixelFlowClientError) -> String {
