@@ -13,7 +13,13 @@ extension LiveCluster {
             "pfctl process of 200 photos while the coordinator is killed with -9 and restarted: exit 0, 200 × 2 variants, none twice, none missing"
         )
         func processAcrossRestart() async throws {
-            let cluster = try ClusterProcesses()
+            // 40 admissions a second: the batch lasts at least 5 s on any machine, so the kill lands inside it.
+            let cluster = try ClusterProcesses(tenants: [
+                [
+                    "key_id": "acme", "secret": ClusterProcesses.tenantSecret, "rate": 40, "burst": 8,
+                    "max_queued": 10_000,
+                ]
+            ])
             try cluster.startCoordinator()
             try cluster.startWorker("w1", slots: 2)
             try cluster.startWorker("w2", slots: 2)
@@ -34,7 +40,9 @@ extension LiveCluster {
             let pfctl = Process()
             pfctl.executableURL = PfctlClusterTests.pfctl
             pfctl.arguments = [
-                "process", "--pipeline", pipelineFile.path, "-o", output.path, "--concurrency", "8", "--json",
+                "process", "--pipeline", pipelineFile.path, "-o", output.path, "--concurrency", "8", "--max-retries",
+                "10000",
+                "--json",
                 inputs.path,
             ]
             var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PIXELFLOW_") }
@@ -47,15 +55,19 @@ extension LiveCluster {
             try pfctl.run()
             defer { if pfctl.isRunning { kill(pfctl.processIdentifier, SIGKILL) } }
 
-            // Kill the coordinator once a part of the batch is written.
-            let deadline = ContinuousClock.now + .seconds(120)
-            while ContinuousClock.now < deadline, pfctl.isRunning {
-                let done = (try? String(contentsOf: stdout, encoding: .utf8))?.split(separator: "\n").count ?? 0
-                if done >= 30 { break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            #expect(pfctl.isRunning, "the batch finished before the kill")
+            // Kill the coordinator once a part of the batch is written, from a thread of its own: the test's
+            // cooperative threads may be busy with other suites for longer than the batch lasts.
+            let coordinatorPID = try #require(cluster.coordinator).processIdentifier
+            let stdoutPath = stdout.path
+            let killedMidBatch =
+                await ProcessWatch.kill(coordinatorPID, within: .seconds(120)) {
+                    let done =
+                        (try? String(contentsOfFile: stdoutPath, encoding: .utf8))?.split(separator: "\n").count ?? 0
+                    return done >= 30
+                } && pfctl.isRunning
+            #expect(killedMidBatch, "the batch finished before the kill")
             try cluster.restartCoordinatorAfterKill()
+            let deadline = ContinuousClock.now + .seconds(120)
             while ContinuousClock.now < deadline, pfctl.isRunning { try await Task.sleep(for: .milliseconds(50)) }
             #expect(!pfctl.isRunning, "pfctl did not finish within the time limit")
             let errors = (try? String(contentsOf: stderr, encoding: .utf8)) ?? ""
