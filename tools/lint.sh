@@ -15,7 +15,7 @@ if ! swift format lint --strict --recursive --parallel Sources Tests Package.swi
 fi
 
 exhaustive=(Sources/PixelFlowCoordinator/Connection Sources/PixelFlowCoordinator/Cluster Sources/PixelFlowCoordinator/Scheduling
-    Sources/PixelFlowCoordinator/Jobs Sources/PixelFlowCoordinator/Server/Coordinator.swift
+    Sources/PixelFlowCoordinator/Jobs Sources/PixelFlowCoordinator/Usage Sources/PixelFlowCoordinator/Server/Coordinator.swift
     Sources/PixelFlowCoordinator/Server/Coordinator+Requests.swift
     Sources/PixelFlowCoordinator/Server/CoordinatorConnectionHandler.swift Sources/PixelFlowWorker
     Sources/PixelFlowProtocol/Handshake)

@@ -82,6 +82,8 @@ struct ClientStreamState {
             return .finish(.success(.stats(stats)))
         case (.jobs, .jobList(let list)):
             return .finish(.success(.jobList(list)))
+        case (.usage, .usage(let report)):
+            return .finish(.success(.usage(report)))
 
         default:
             return .violation("unexpected \(message.frameType) on the stream of a \(kind)")

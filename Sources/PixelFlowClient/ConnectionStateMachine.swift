@@ -191,7 +191,8 @@ struct ConnectionStateMachine {
                 PixelFlowClientError(
                     wire: goAway.code, message: "the coordinator closed the connection: \(goAway.message)"),
                 sendGoAway: false)
-        case .accepted, .rejected, .variant, .chunk, .jobDone, .jobFailed, .status, .workers, .stats, .jobList:
+        case .accepted, .rejected, .variant, .chunk, .jobDone, .jobFailed, .status, .workers, .stats, .jobList,
+            .usage:
             return violation("\(message.frameType) belongs on a request's stream, not on stream 0")
         }
     }

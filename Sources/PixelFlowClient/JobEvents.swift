@@ -99,7 +99,7 @@ public struct JobEvents: AsyncSequence, Sendable {
                 case .jobDone(let done):
                     state = .finished
                     return .completed(JobOutcome(wire: done))
-                case .status, .workers, .stats, .jobList:
+                case .status, .workers, .stats, .jobList, .usage:
                     state = .finished
                     throw PixelFlowClient.unexpectedAnswer(to: .submitStream)
                 }

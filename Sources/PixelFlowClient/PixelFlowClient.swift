@@ -83,7 +83,8 @@ public final class PixelFlowClient: Sendable {
             let events = try await connection.submit(.submitAsync, submit, source: source)
             switch try await ClientConnection.firstEvent(of: events) {
             case .accepted(let accepted): return JobID(accepted.jobID)
-            case .variant, .jobDone, .status, .workers, .stats, .jobList: throw Self.unexpectedAnswer(to: .submitAsync)
+            case .variant, .jobDone, .status, .workers, .stats, .jobList, .usage:
+                throw Self.unexpectedAnswer(to: .submitAsync)
             }
         }
     }
@@ -95,7 +96,7 @@ public final class PixelFlowClient: Sendable {
     public func status(_ job: JobID) async throws(PixelFlowClientError) -> JobStatusReport {
         switch try await request(.status, .statusRequest(StatusRequest(jobID: job.rawValue))) {
         case .status(let status): return JobStatusReport(wire: status)
-        case .accepted, .variant, .jobDone, .workers, .stats, .jobList: throw Self.unexpectedAnswer(to: .status)
+        case .accepted, .variant, .jobDone, .workers, .stats, .jobList, .usage: throw Self.unexpectedAnswer(to: .status)
         }
     }
 
@@ -107,7 +108,7 @@ public final class PixelFlowClient: Sendable {
     public func wait(_ job: JobID) async throws(PixelFlowClientError) -> JobOutcome {
         switch try await request(.watch, .watch(Watch(jobID: job.rawValue))) {
         case .jobDone(let done): return JobOutcome(wire: done)
-        case .accepted, .variant, .status, .workers, .stats, .jobList: throw Self.unexpectedAnswer(to: .watch)
+        case .accepted, .variant, .status, .workers, .stats, .jobList, .usage: throw Self.unexpectedAnswer(to: .watch)
         }
     }
 
@@ -133,7 +134,7 @@ public final class PixelFlowClient: Sendable {
                     switch event {
                     case .variant(let variant): variants.append(variant)
                     case .jobDone(let done): return FetchedJob(variants: variants, outcome: JobOutcome(wire: done))
-                    case .accepted, .status, .workers, .stats, .jobList: throw Self.unexpectedAnswer(to: .fetch)
+                    case .accepted, .status, .workers, .stats, .jobList, .usage: throw Self.unexpectedAnswer(to: .fetch)
                     }
                 }
             } catch {
@@ -166,7 +167,8 @@ public final class PixelFlowClient: Sendable {
                 return JobPage(
                     jobs: list.jobs.map(JobSummary.init(wire:)),
                     next: list.nextBeforeJobID == 0 ? nil : JobID(list.nextBeforeJobID))
-            case .accepted, .variant, .jobDone, .status, .workers, .stats: throw Self.unexpectedAnswer(to: .jobs)
+            case .accepted, .variant, .jobDone, .status, .workers, .stats, .usage:
+                throw Self.unexpectedAnswer(to: .jobs)
             }
         }
     }
@@ -178,7 +180,7 @@ public final class PixelFlowClient: Sendable {
     public func cancel(_ job: JobID) async throws(PixelFlowClientError) -> JobStatusReport {
         switch try await request(.cancel, .cancel(Cancel(jobID: job.rawValue))) {
         case .status(let status): return JobStatusReport(wire: status)
-        case .accepted, .variant, .jobDone, .workers, .stats, .jobList: throw Self.unexpectedAnswer(to: .cancel)
+        case .accepted, .variant, .jobDone, .workers, .stats, .jobList, .usage: throw Self.unexpectedAnswer(to: .cancel)
         }
     }
 
@@ -188,7 +190,7 @@ public final class PixelFlowClient: Sendable {
     public func workers() async throws(PixelFlowClientError) -> [WorkerInfo] {
         switch try await request(.workers, .workersRequest(WorkersRequest())) {
         case .workers(let list): return list.workers.map(WorkerInfo.init(wire:))
-        case .accepted, .variant, .jobDone, .status, .stats, .jobList: throw Self.unexpectedAnswer(to: .workers)
+        case .accepted, .variant, .jobDone, .status, .stats, .jobList, .usage: throw Self.unexpectedAnswer(to: .workers)
         }
     }
 
@@ -198,7 +200,7 @@ public final class PixelFlowClient: Sendable {
     public func stats() async throws(PixelFlowClientError) -> ClusterStats {
         switch try await request(.stats, .statsRequest(StatsRequest())) {
         case .stats(let stats): return ClusterStats(wire: stats)
-        case .accepted, .variant, .jobDone, .status, .workers, .jobList: throw Self.unexpectedAnswer(to: .stats)
+        case .accepted, .variant, .jobDone, .status, .workers, .jobList, .usage: throw Self.unexpectedAnswer(to: .stats)
         }
     }
 

@@ -13,6 +13,8 @@ enum RequestKind: Sendable, Hashable, CustomStringConvertible {
     case fetch
     /// JOBS_REQUEST (protocol v2): one JOB_LIST.
     case jobs
+    /// USAGE_REQUEST (protocol v2): one USAGE.
+    case usage
     case workers
     case stats
 
@@ -25,6 +27,7 @@ enum RequestKind: Sendable, Hashable, CustomStringConvertible {
         case .watch: "WATCH"
         case .fetch: "FETCH"
         case .jobs: "JOBS_REQUEST"
+        case .usage: "USAGE_REQUEST"
         case .workers: "WORKERS_REQUEST"
         case .stats: "STATS_REQUEST"
         }
@@ -40,6 +43,7 @@ enum StreamEvent: Sendable {
     case workers(WorkerList)
     case stats(Stats)
     case jobList(JobList)
+    case usage(UsageReport)
 }
 
 /// Where a stream's events go. Failures (REJECTED, JOB_FAILED, connection loss) finish it with a

@@ -30,6 +30,24 @@ public protocol JobStore: Sendable {
     func webhookStates(
         of job: UInt64
     ) async throws(StoreError) -> [(eventID: String, state: WebhookState, attempts: Int)]
+    /// Hourly usage buckets from the hour holding `since` (Unix seconds) on, after `after` in (hour, tenant) order,
+    /// of one tenant (nil: every tenant), at most `limit`; with the number of the last usage batch committed.
+    func usage(
+        tenant: String?, since: UInt64, after: UsageCursor?, limit: Int
+    ) async throws(StoreError) -> (buckets: [UsageReport.Bucket], sequence: UInt64)
+    /// Deletes buckets of hours before `hour` (Unix seconds); returns how many went.
+    func deleteUsage(before hour: UInt64) async throws(StoreError) -> Int
+}
+
+/// A position in usage order: the hour (Unix seconds) and tenant of the last bucket already read.
+public struct UsageCursor: Sendable, Hashable {
+    public var hour: UInt64
+    public var tenant: String
+
+    public init(hour: UInt64, tenant: String) {
+        self.hour = hour
+        self.tenant = tenant
+    }
 }
 
 /// What a restart finds in the store.
@@ -45,6 +63,9 @@ public struct RecoveredState: Sendable {
     /// Random, made when the store was created: webhook event ids carry it, so they stay unique even if the data
     /// directory is started afresh and job ids begin again at 1.
     public var storeID: String
+    /// Each tenant's usage over the buckets kept, and the number of the last usage batch committed.
+    public var usageTotals: [String: UsageCounts] = [:]
+    public var usageSequence: UInt64 = 0
 
     public init(
         nextJobID: UInt64, reservedThrough: UInt64, liveJobs: [RecoveredJob], recentlyFinished: [StoredJob],

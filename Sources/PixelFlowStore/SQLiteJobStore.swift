@@ -110,9 +110,12 @@ public final class SQLiteJobStore: JobStore {
                     arguments: [options.recentFinishedJobs]
                 ).map(Self.job(from:))
                 let storeID = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'store_id'") ?? "0"
-                return RecoveredState(
+                var state = RecoveredState(
                     nextJobID: next, reservedThrough: reserved, liveJobs: recovered,
                     recentlyFinished: finished.reversed(), storeID: storeID)
+                state.usageTotals = try Self.usageTotals(db)
+                state.usageSequence = try Self.usageSequence(db)
+                return state
             }
         } catch let error as StoreError {
             throw error
@@ -285,7 +288,7 @@ public final class SQLiteJobStore: JobStore {
         return try blobs.read(sha256: sha256, size: size)
     }
 
-    private func reading<T: Sendable>(
+    func reading<T: Sendable>(
         _ what: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(StoreError) -> T {
         do {
@@ -298,7 +301,7 @@ public final class SQLiteJobStore: JobStore {
     }
 
     @discardableResult
-    private func writing<T: Sendable>(
+    func writing<T: Sendable>(
         _ what: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(StoreError) -> T {
         do {

@@ -50,6 +50,17 @@ enum SQLiteSchema {
                     INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', lower(hex(randomblob(8))));
                     """)
         }
+        migrator.registerMigration("v3-usage") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE usage (
+                        hour INTEGER NOT NULL, tenant TEXT NOT NULL, admitted INTEGER NOT NULL,
+                        succeeded INTEGER NOT NULL, failed INTEGER NOT NULL, cancelled INTEGER NOT NULL,
+                        source_pixels INTEGER NOT NULL, bytes_in INTEGER NOT NULL, bytes_out INTEGER NOT NULL,
+                        cpu_ms INTEGER NOT NULL, PRIMARY KEY (hour, tenant)) STRICT, WITHOUT ROWID;
+                    INSERT INTO meta (key, value) VALUES ('usage_sequence', '0');
+                    """)
+        }
         return migrator
     }
 }

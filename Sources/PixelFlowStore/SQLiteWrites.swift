@@ -57,6 +57,8 @@ enum SQLiteWrites {
             ])
         case .reserveJobIDs(let through):
             try SQLiteJobStore.reserve(through: through, db)
+        case .usage(let buckets, let sequence):
+            try SQLiteJobStore.addUsage(buckets, sequence: sequence, db)
         case .enqueueWebhook(let event):
             try db.cachedStatement(
                 sql: """

@@ -19,6 +19,14 @@ public enum StoreWrite: Sendable {
     case reserveJobIDs(through: UInt64)
     /// A job with a `webhook_url` ended: its event goes into the outbox, with the outcome.
     case enqueueWebhook(WebhookEvent)
+    /// Metered usage to add to the hourly buckets, and the number of this batch (kept, so a reader knows which
+    /// batches the buckets it read include).
+    case usage([UsageReport.Bucket], sequence: UInt64)
+
+    public var isUsage: Bool {
+        if case .usage = self { return true }
+        return false
+    }
 
     /// The job this write is about, if any.
     public var jobID: UInt64? {
@@ -27,7 +35,7 @@ public enum StoreWrite: Sendable {
         case .lease(let job, _, _, _), .requeue(let job, _), .finish(let job, _, _, _, _, _, _): job
         case .variant(let variant, _): variant.jobID
         case .enqueueWebhook(let event): event.jobID
-        case .reserveJobIDs: nil
+        case .reserveJobIDs, .usage: nil
         }
     }
 }

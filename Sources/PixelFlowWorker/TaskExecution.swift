@@ -18,6 +18,9 @@ struct TaskExecution: Sendable {
     let maxVariantBytes: UInt64
     /// Told when the task ends, before its outcome is written: the coordinator may reuse the slot at once.
     let state: WorkerSessionState
+    /// Protocol v2 and later: the outcome carries the task's CPU time and source pixels.
+    let reportsUsage: Bool
+    var cpuMeter = TaskCPUMeter.shared
 
     struct Failure: Error {
         var code: ErrorCode
@@ -33,6 +36,7 @@ struct TaskExecution: Sendable {
 
     func run(stops: AsyncStream<Stop>) async {
         let start = ContinuousClock.now
+        let cpu = cpuMeter.start()
         let progress = TaskProgress()
         let outcome: Result<Int, Failure> = await withTaskGroup(of: Result<Int, Failure>?.self) { group in
             group.addTask { await execute(progress) }
@@ -60,18 +64,21 @@ struct TaskExecution: Sendable {
         let elapsed = UInt32(
             clamping: (ContinuousClock.now - start).components.seconds * 1000 + (ContinuousClock.now - start).components
                 .attoseconds / 1_000_000_000_000_000)
+        let cpuMilliseconds = cpuMeter.stop(cpu)
+        let usage =
+            reportsUsage ? TaskUsage(cpuMilliseconds: cpuMilliseconds, sourcePixels: progress.sourcePixels) : nil
         let message: Message
         switch outcome {
         case .success(let variants):
             message = .taskDone(
                 TaskDone(
                     taskID: assign.taskID, attempt: assign.attempt, variants: UInt16(clamping: variants),
-                    elapsedMilliseconds: elapsed))
+                    elapsedMilliseconds: elapsed, usage: usage))
         case .failure(let failure):
             message = .taskFailed(
                 TaskFailed(
                     taskID: assign.taskID, attempt: assign.attempt, code: failure.code, permanent: failure.permanent,
-                    message: failure.message))
+                    message: failure.message, usage: usage))
         }
         // The slot is free before the outcome leaves, so an ASSIGN answering it never finds the worker full.
         state.release(stream: stream)
@@ -89,7 +96,7 @@ struct TaskExecution: Sendable {
         }
         let total = pipeline.variants.count
         do {
-            try await runner.run(source: source, pipeline: pipeline) { variant in
+            try await runner.run(source: source, pipeline: pipeline, onSource: progress.sourceRead) { variant in
                 let frames = try frames(for: variant)
                 if progress.count + 1 == total {
                     progress.hold(frames)
@@ -139,16 +146,19 @@ struct TaskExecution: Sendable {
     }
 }
 
-/// Variants produced so far, and the last one's frames, held back to travel with TASK_DONE.
+/// Variants produced so far, and the last one's frames, held back to travel with TASK_DONE; the source's pixels.
 final class TaskProgress: Sendable {
     private struct State {
         var count = 0
         var held: [WireElement] = []
+        var sourcePixels: UInt64 = 0
     }
 
     private let state = Mutex(State())
 
     var count: Int { state.withLock { $0.count } }
+    var sourcePixels: UInt64 { state.withLock { $0.sourcePixels } }
+    func sourceRead(pixels: UInt64) { state.withLock { $0.sourcePixels = pixels } }
     func increment() { state.withLock { $0.count += 1 } }
     func hold(_ frames: [WireElement]) { state.withLock { $0.held = frames } }
     func takeHeld() -> [WireElement] {

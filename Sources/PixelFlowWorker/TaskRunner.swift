@@ -13,11 +13,13 @@ struct ProducedVariant: Sendable {
     var milliseconds: Double
 }
 
-/// Runs one task's pipeline and reports each variant the moment it is encoded.
+/// Runs one task's pipeline and reports the source's size in pixels once its header is read, then each variant
+/// the moment it is encoded.
 protocol TaskRunner: Sendable {
     func run(
-        source: [UInt8], pipeline: Pipeline, onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void)
-        async throws
+        source: [UInt8], pipeline: Pipeline, onSource: @escaping @Sendable (_ pixels: UInt64) -> Void,
+        onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void
+    ) async throws
 }
 
 /// The real engine: libvips on the worker's own threads.
@@ -25,9 +27,13 @@ struct ImagingTaskRunner: TaskRunner {
     let engine: ImagingEngine
 
     func run(
-        source: [UInt8], pipeline: Pipeline, onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void
+        source: [UInt8], pipeline: Pipeline, onSource: @escaping @Sendable (_ pixels: UInt64) -> Void,
+        onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void
     ) async throws {
-        _ = try await engine.process(source: source, pipeline: pipeline) { variant in
+        _ = try await engine.process(
+            source: source, pipeline: pipeline,
+            onDecoded: { onSource(UInt64($0.width) * UInt64($0.height)) }
+        ) { variant in
             try await onVariant(
                 ProducedVariant(
                     id: variant.id, format: variant.format, width: variant.width, height: variant.height,
@@ -52,8 +58,10 @@ struct NullTaskRunner: TaskRunner {
     }
 
     func run(
-        source: [UInt8], pipeline: Pipeline, onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void
+        source: [UInt8], pipeline: Pipeline, onSource: @escaping @Sendable (_ pixels: UInt64) -> Void,
+        onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void
     ) async throws {
+        onSource(1)  // the 1 × 1 "image" it answers with
         for spec in pipeline.variants {
             try await onVariant(
                 ProducedVariant(id: spec.id, format: spec.format, width: 1, height: 1, data: payload, milliseconds: 0))

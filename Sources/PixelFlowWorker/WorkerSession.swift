@@ -96,7 +96,7 @@ struct WorkerSession {
             do {
                 try await receiveFrames(
                     &frames, machine: &machine, state: state, outbound: outbound, channel: channel, group: &group,
-                    chunkSize: chunkSize, maxVariantBytes: maxVariantBytes)
+                    chunkSize: chunkSize, maxVariantBytes: maxVariantBytes, version: session.version)
             } catch  where state.isDraining {
                 // Our own close at the end of a drain can cut an incoming frame short: that is the drain's end.
             }
@@ -111,7 +111,7 @@ struct WorkerSession {
         _ frames: inout NIOAsyncChannelInboundStream<WireElement>.AsyncIterator, machine: inout WorkerLinkStateMachine,
         state: WorkerSessionState, outbound: Outbound, channel: any Channel,
         group: inout ThrowingTaskGroup<Void, any Error>,
-        chunkSize: Int, maxVariantBytes: UInt64
+        chunkSize: Int, maxVariantBytes: UInt64, version: UInt8
     ) async throws {
         while let element = try await frames.next() {
             guard case .frame(let frame) = element else { throw ProtocolError.malformed("second preface") }
@@ -122,8 +122,9 @@ struct WorkerSession {
                 try await outbound.write(.frame(Frame(message)))
             case .accept(let stream, let task):
                 state.receive(stream: stream, task: task)
-            case .refuse(let stream, let refusal):
+            case .refuse(let stream, var refusal):
                 state.stopReceiving(stream: stream)  // a task cancelled while its source arrived
+                if version >= ProtocolVersion.v2 { refusal.usage = TaskUsage(cpuMilliseconds: 0, sourcePixels: 0) }
                 try await outbound.write(.frame(Frame(stream: stream, .taskFailed(refusal))))
             case .start(let stream, let assign, let source):
                 let (stops, stop) = AsyncStream<TaskExecution.Stop>.makeStream()
@@ -137,7 +138,8 @@ struct WorkerSession {
                 let task = TaskExecution(
                     stream: stream, assign: assign, source: Array(source.readableBytesView), runner: runner,
                     outbound: outbound,
-                    chunkSize: chunkSize, maxVariantBytes: min(maxVariantBytes, UInt64(Int.max)), state: state)
+                    chunkSize: chunkSize, maxVariantBytes: min(maxVariantBytes, UInt64(Int.max)), state: state,
+                    reportsUsage: version >= ProtocolVersion.v2)
                 group.addTask { await task.run(stops: stops) }
             case .cancel(let stream):
                 state.cancel(stream: stream)

@@ -13,7 +13,7 @@ struct PfctlCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ClusterProcessCommand.self, SubmitCommand.self, StatusCommand.self, WaitCommand.self, CancelCommand.self,
-            FetchCommand.self, JobsCommand.self,
+            FetchCommand.self, JobsCommand.self, UsageCommand.self,
             WorkersCommand.self, StatsCommand.self, BenchCommand.self, DecodeCommand.self,
         ]
     )

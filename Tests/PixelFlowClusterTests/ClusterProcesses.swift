@@ -56,13 +56,39 @@ final class ClusterProcesses: @unchecked Sendable {
     /// The coordinator's job store: kept across `restartCoordinatorAfterKill`, removed with the directory.
     var dataPath: String { directory.appendingPathComponent("data").path }
 
+    /// How the coordinator's data directory looks to it: as it is, or in a mount namespace of its own (root
+    /// needed) as a small tmpfs (a disk that fills up) or mounted read-only.
+    enum DataMount {
+        case plain
+        case tmpfs(megabytes: Int)
+        case readOnly
+    }
+
     /// Starts the coordinator on free ports (or `listen`) and reads them from the line that announces them.
     /// `fileSizeLimitKiB`: started under `ulimit -f`, so writes past that size fail with EFBIG.
-    func startCoordinator(listen: String = "127.0.0.1:0", extra: [String] = [], fileSizeLimitKiB: Int? = nil) throws {
+    func startCoordinator(
+        listen: String = "127.0.0.1:0", extra: [String] = [], fileSizeLimitKiB: Int? = nil, mount: DataMount = .plain
+    ) throws {
+        var setup: [String] = []
+        // bash counts -f in KiB.
+        if let fileSizeLimitKiB { setup.append("ulimit -f \(fileSizeLimitKiB)") }
+        let directory = dataPath
+        var isPrivate = true
+        switch mount {
+        case .plain:
+            isPrivate = false
+        case .tmpfs(let megabytes):
+            setup += ["mkdir -p \(directory)", "mount -t tmpfs -o size=\(megabytes)m pf \(directory)"]
+        case .readOnly:
+            setup += [
+                "mkdir -p \(directory)", "mount --bind \(directory) \(directory)",
+                "mount -o remount,ro,bind \(directory)",
+            ]
+        }
         let process = try launch(
             ["coordinator", "--config", configPath, "--listen", listen, "--http", "127.0.0.1:0", "--data", dataPath]
                 + extra,
-            log: "coordinator", fileSizeLimitKiB: fileSizeLimitKiB)
+            log: "coordinator", setup: setup, privateMounts: isPrivate)
         coordinator = process
         let line = try readLine(containing: "listening on", of: process, log: "coordinator")
         // "pixelflow coordinator listening on 127.0.0.1:PORT (HTTP 127.0.0.1:PORT), jobs stored in DIR"
@@ -168,13 +194,33 @@ final class ClusterProcesses: @unchecked Sendable {
         (try? String(contentsOf: directory.appendingPathComponent("\(name).log"), encoding: .utf8)) ?? ""
     }
 
-    private func launch(_ arguments: [String], log name: String, fileSizeLimitKiB: Int? = nil) throws -> Process {
+    /// Runs a shell command inside the coordinator's mount namespace (where its tmpfs or read-only mount is).
+    func runInCoordinatorMounts(_ command: String) throws -> Int32 {
+        guard let coordinator else { throw Failure("no coordinator") }
         let process = Process()
-        if let fileSizeLimitKiB {
-            // bash counts -f in KiB; exec keeps the PID, so the test still ends the process it started.
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments =
-                ["-c", "ulimit -f \(fileSizeLimitKiB) && exec \"$0\" \"$@\"", Self.binary.path] + arguments
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
+        process.arguments = ["-t", "\(coordinator.processIdentifier)", "-m", "/bin/bash", "-c", command]
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// `setup`: shell commands run before the binary replaces the shell (`exec` keeps the PID, so the test still
+    /// ends the process it started), in a private mount namespace when the coordinator's data is mounted apart.
+    private func launch(
+        _ arguments: [String], log name: String, setup: [String] = [], privateMounts: Bool = false
+    ) throws -> Process {
+        let process = Process()
+        if !setup.isEmpty {
+            let script = (setup + ["exec \"$0\" \"$@\""]).joined(separator: " && ")
+            let shell = ["/bin/bash", "-c", script, Self.binary.path] + arguments
+            if privateMounts {
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+                process.arguments = ["--mount", "--propagation", "private"] + shell
+            } else {
+                process.executableURL = URL(fileURLWithPath: shell[0])
+                process.arguments = Array(shell.dropFirst())
+            }
         } else {
             process.executableURL = Self.binary
             process.arguments = arguments

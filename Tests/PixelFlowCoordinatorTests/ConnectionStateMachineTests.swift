@@ -286,7 +286,9 @@ struct ConnectionStateMachineTests {
             jobID: 8, attempt: 1, variantID: "t", format: "png", width: 1, height: 1, size: 2, elapsedMilliseconds: 1)
         #expect(machine.received(Self.frame(2, .variant(header)), now: now).isEmpty)
         #expect(summary(machine.received(Self.chunk(2, [1, 2], last: true), now: now)) == ["cluster variantReceived"])
-        let done = Self.frame(2, .taskDone(TaskDone(taskID: 8, attempt: 1, variants: 1, elapsedMilliseconds: 1)))
+        let usage = TaskUsage(cpuMilliseconds: 5, sourcePixels: 100)
+        let done = Self.frame(
+            2, .taskDone(TaskDone(taskID: 8, attempt: 1, variants: 1, elapsedMilliseconds: 1, usage: usage)))
         #expect(summary(machine.received(done, now: now)) == ["cluster taskDone"])
         // The stream ended with TASK_DONE: a second one is a protocol error.
         #expect(summary(machine.received(done, now: now)) == ["fail protocol_error"])
@@ -407,7 +409,8 @@ func summary(_ actions: [ConnectionAction]) -> [String] {
         case .resumeReading: "resume reading"
         case .cluster(let request): "cluster \(String(describing: request).prefix { $0 != "(" })"
         case .readStoredResult(let stream, let job, _): "read stored job \(job) s\(stream)"
-        case .readJobList(let stream, _, _): "read job list s\(stream)"
+        case .queryStore(let stream, .jobs, _): "read job list s\(stream)"
+        case .queryStore(let stream, .usage, _): "read usage s\(stream)"
         }
     }
 }
@@ -415,4 +418,42 @@ func summary(_ actions: [ConnectionAction]) -> [String] {
 private func name(_ message: Message) -> String {
     if case .rejected(let rejected) = message { return "REJECTED(\(rejected.code.name))" }
     return message.frameType.name
+}
+
+/// TASK_DONE and TASK_FAILED end with the task's usage exactly on v2 worker links.
+@Suite struct WorkerLinkUsageTests {
+    static let usage = TaskUsage(cpuMilliseconds: 12, sourcePixels: 3_000)
+
+    static func link(version: UInt8) -> WorkerLink {
+        var link = WorkerLink(workerID: 1, version: version, maxVariantBytes: 1 << 20)
+        _ = link.openTask(job: 8, attempt: 1)
+        return link
+    }
+
+    static func outcome(done: Bool, usage: TaskUsage?) -> WorkerToCoordinator {
+        done
+            ? .taskDone(TaskDone(taskID: 8, attempt: 1, variants: 0, elapsedMilliseconds: 1, usage: usage))
+            : .taskFailed(
+                TaskFailed(taskID: 8, attempt: 1, code: .timeout, permanent: false, message: "slow", usage: usage))
+    }
+
+    @Test(arguments: [true, false])
+    func v2RequiresTheUsageFields(done: Bool) throws {
+        var withUsage = Self.link(version: 2)
+        #expect(try withUsage.receive(Self.outcome(done: done, usage: Self.usage), on: 2, chunkSize: 1024).count == 1)
+        var without = Self.link(version: 2)
+        #expect(throws: ProtocolError.self) {
+            try without.receive(Self.outcome(done: done, usage: nil), on: 2, chunkSize: 1024)
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func v1RefusesThem(done: Bool) throws {
+        var plain = Self.link(version: 1)
+        #expect(try plain.receive(Self.outcome(done: done, usage: nil), on: 2, chunkSize: 1024).count == 1)
+        var extra = Self.link(version: 1)
+        #expect(throws: ProtocolError.self) {
+            try extra.receive(Self.outcome(done: done, usage: Self.usage), on: 2, chunkSize: 1024)
+        }
+    }
 }

@@ -98,7 +98,9 @@ struct CoordinatorChannelTests {
         try await worker.writeInbound(WireElement.frame(Frame(stream: 2, .variant(header))))
         try await worker.writeInbound(
             WireElement.frame(Frame(stream: 2, .chunk(Chunk(raw: ByteBuffer(bytes: [1, 2]), isLast: true)))))
-        let done = TaskDone(taskID: assign.taskID, attempt: assign.attempt, variants: 1, elapsedMilliseconds: 1)
+        let done = TaskDone(
+            taskID: assign.taskID, attempt: assign.attempt, variants: 1, elapsedMilliseconds: 1,
+            usage: TaskUsage(cpuMilliseconds: 1, sourcePixels: 1))
         try await worker.writeInbound(WireElement.frame(Frame(stream: 2, .taskDone(done))))
 
         let results = try await Self.frames(client, count: 3)

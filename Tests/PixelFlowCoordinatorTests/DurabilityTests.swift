@@ -52,6 +52,7 @@ struct DurabilityTests {
             case .finish(_, let state, _, _, _, _, _): "finish \(state)"
             case .reserveJobIDs(let through): "reserve \(through)"
             case .enqueueWebhook: "webhook"
+            case .usage(_, let sequence): "usage \(sequence)"
             }
         }
     }

@@ -112,6 +112,20 @@ enum GoldenFrames {
                                 )
                             ], nextBeforeJobID: 0)))
             ),
+            ("21-usage-request", Frame(stream: 19, .usageRequest(UsageRequest(since: 1_764_547_200, limit: 500)))),
+            (
+                "22-usage",
+                Frame(
+                    stream: 19,
+                    .usage(
+                        UsageReport(buckets: [
+                            .init(
+                                tenant: "acme", hour: 1_764_619_200,
+                                counts: UsageCounts(
+                                    admitted: 12, succeeded: 10, failed: 1, cancelled: 1, sourcePixels: 144_000_000,
+                                    bytesIn: 36_000_000, bytesOut: 2_400_000, cpuMilliseconds: 5_250))
+                        ])))
+            ),
             ("1a-workers-request", Frame(stream: 11, .workersRequest(WorkersRequest()))),
             (
                 "1b-workers",
@@ -159,6 +173,25 @@ enum GoldenFrames {
             (
                 "33-task-done",
                 Frame(stream: 2, .taskDone(TaskDone(taskID: 7, attempt: 1, variants: 1, elapsedMilliseconds: 35)))
+            ),
+            (
+                "33-task-done-v2",
+                Frame(
+                    stream: 2,
+                    .taskDone(
+                        TaskDone(
+                            taskID: 7, attempt: 1, variants: 1, elapsedMilliseconds: 35,
+                            usage: TaskUsage(cpuMilliseconds: 31, sourcePixels: 12_000_000))))
+            ),
+            (
+                "34-task-failed-v2",
+                Frame(
+                    stream: 2,
+                    .taskFailed(
+                        TaskFailed(
+                            taskID: 7, attempt: 1, code: .timeout, permanent: false,
+                            message: "the task took longer than its time limit of 30000 ms",
+                            usage: TaskUsage(cpuMilliseconds: 29_870, sourcePixels: 24_000_000))))
             ),
             (
                 "34-task-failed",

@@ -6,6 +6,12 @@ import Testing
 
 @Suite("Golden vectors in proto/vectors")
 struct GoldenVectorTests {
+    /// The protocol version a vector belongs to: v2's own frame types, and v2 layouts of older ones (`-v2`).
+    static func version(of name: String, _ frame: Frame) -> Int {
+        let v2Types: Set<FrameType> = [.fetch, .jobsRequest, .jobList, .usageRequest, .usage]
+        return name.hasSuffix("-v2") || v2Types.contains(frame.message.frameType) ? 2 : 1
+    }
+
     @Test("every frame type has a vector")
     func everyFrameTypeIsCovered() {
         let covered = Set(GoldenFrames.frames.map(\.frame.message.frameType))
@@ -18,7 +24,9 @@ struct GoldenVectorTests {
         let encoded = Array(expected.bytes.readableBytesView)
         if VectorFile.shouldWrite {
             let text = VectorFile.render(
-                title: "PixelFlow v1 golden frame \(name): \(expected.message.frameType)", lines: expected.fieldLines,
+                title:
+                    "PixelFlow v\(Self.version(of: name, expected)) golden frame \(name): \(expected.message.frameType)",
+                lines: expected.fieldLines,
                 bytes: encoded, headerSize: FrameHeader.size)
             try text.write(to: VectorFile.url(name), atomically: true, encoding: .utf8)
         }

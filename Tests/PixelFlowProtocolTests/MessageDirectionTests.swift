@@ -32,11 +32,12 @@ struct MessageDirectionTests {
         for (_, frame) in GoldenFrames.frames {
             let message = frame.message
             switch message.frameType {
-            case .submit, .cancel, .statusRequest, .watch, .fetch, .jobsRequest, .workersRequest, .statsRequest:
+            case .submit, .cancel, .statusRequest, .watch, .fetch, .jobsRequest, .usageRequest, .workersRequest,
+                .statsRequest:
                 #expect(CoordinatorToClient(message) == nil && CoordinatorToWorker(message) == nil)
             case .assign, .cancelTask, .registered:
                 #expect(CoordinatorToWorker(message) != nil && CoordinatorToClient(message) == nil)
-            case .accepted, .rejected, .jobDone, .jobFailed, .status, .workers, .stats, .jobList:
+            case .accepted, .rejected, .jobDone, .jobFailed, .status, .workers, .stats, .jobList, .usage:
                 #expect(CoordinatorToClient(message) != nil && CoordinatorToWorker(message) == nil)
             case .register, .heartbeat, .taskDone, .taskFailed:
                 #expect(WorkerToCoordinator(message) != nil && ClientToCoordinator(message) == nil)

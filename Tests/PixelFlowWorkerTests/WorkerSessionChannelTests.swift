@@ -86,6 +86,7 @@ struct WorkerSessionChannelTests {
         }
         #expect(variants.sorted() == ["a", "b"])
         #expect(done?.taskID == 11 && done?.attempt == 1 && done?.variants == 2)
+        #expect(done?.usage?.sourcePixels == 1, "a v2 session reports the task's usage (the null engine's 1 × 1)")
 
         try await channel.writeInbound(WireElement.frame(Frame(.drain(Drain(deadlineMilliseconds: 1_000)))))
         guard case .goAway(let goAway) = try await Self.nextFrame(channel).message else {

@@ -19,6 +19,7 @@ extension ClusterState {
         isDurable = true
         nextJobID = max(nextJobID, recovered.nextJobID)
         webhookEventPrefix = "evt_\(recovered.storeID)"
+        usage.restore(totals: recovered.usageTotals, lastSequence: recovered.usageSequence)
         reservedThrough = recovered.reservedThrough
         for stored in recovered.recentlyFinished {
             finished.record(FinishedJob(tenant: stored.tenant, status: stored.status, outcome: stored.outcome))

@@ -31,10 +31,12 @@ extension ClusterState {
         return .deliver(jobs[id]?.subscribers ?? [])
     }
 
-    public mutating func taskDone(worker: WorkerID, job id: JobID, attempt: UInt16, now: NIODeadline) -> [ClusterAction]
-    {
+    /// `usage`: what the task cost (protocol v2 workers), metered to the job's tenant whether or not it is current.
+    public mutating func taskDone(
+        worker: WorkerID, job id: JobID, attempt: UInt16, usage: TaskUsage? = nil, now: NIODeadline
+    ) -> [ClusterAction] {
         let current = isCurrent(id, attempt: attempt, worker: worker)
-        release(worker: worker, job: id, attempt: attempt, failed: false)
+        release(worker: worker, job: id, attempt: attempt, failed: false, usage: usage, now: now)
         guard current else {
             discardedResults += 1
             return dispatch(now: now)
@@ -49,10 +51,10 @@ extension ClusterState {
 
     public mutating func taskFailed(
         worker: WorkerID, job id: JobID, attempt: UInt16, code: ErrorCode, permanent: Bool, message: String,
-        now: NIODeadline
+        usage: TaskUsage? = nil, now: NIODeadline
     ) -> [ClusterAction] {
         let current = isCurrent(id, attempt: attempt, worker: worker)
-        release(worker: worker, job: id, attempt: attempt, failed: true)
+        release(worker: worker, job: id, attempt: attempt, failed: true, usage: usage, now: now)
         guard current else {
             discardedResults += 1
             return dispatch(now: now)
@@ -95,10 +97,18 @@ extension ClusterState {
         return []
     }
 
-    /// The worker no longer holds this attempt.
-    private mutating func release(worker: WorkerID, job: JobID, attempt: UInt16, failed: Bool) {
-        guard workers[worker]?.held.remove(Heartbeat.HeldTask(taskID: job, attempt: attempt)) != nil else { return }
+    /// The worker no longer holds this attempt; what it cost goes to the tenant it ran for.
+    private mutating func release(
+        worker: WorkerID, job: JobID, attempt: UInt16, failed: Bool, usage: TaskUsage?, now: NIODeadline
+    ) {
+        guard let tenant = workers[worker]?.held.removeValue(forKey: Heartbeat.HeldTask(taskID: job, attempt: attempt))
+        else { return }
         if failed { workers[worker]?.failed += 1 } else { workers[worker]?.done += 1 }
+        if let usage {
+            meter(
+                tenant, UsageCounts(sourcePixels: usage.sourcePixels, cpuMilliseconds: UInt64(usage.cpuMilliseconds)),
+                now: now)
+        }
     }
 
     /// Ends a job: tells its subscribers, remembers the outcome, frees what it held.
@@ -128,6 +138,7 @@ extension ClusterState {
         case .success:
             job.state = .succeeded
             job.failure = nil
+            meter(job.tenant, UsageCounts(succeeded: 1), now: now)
             tenant.counters.succeeded += 1
             totals.succeeded += 1
             message = .jobDone(
@@ -137,6 +148,7 @@ extension ClusterState {
         case .failure(let code, let text):
             job.state = .failed
             job.failure = (code, text)
+            meter(job.tenant, UsageCounts(failed: 1), now: now)
             tenant.counters.failed += 1
             totals.failed += 1
             message = .jobFailed(JobFailed(jobID: id, code: code, attempts: job.attempt, message: text))
@@ -146,6 +158,7 @@ extension ClusterState {
             }
             job.state = .cancelled
             job.failure = nil  // STATUS carries a code and message only for failed jobs (PROTOCOL.md §6.2)
+            meter(job.tenant, UsageCounts(cancelled: 1), now: now)
             tenant.counters.failed += 1
             totals.failed += 1
             message = .jobFailed(

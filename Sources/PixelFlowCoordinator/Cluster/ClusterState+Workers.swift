@@ -22,14 +22,14 @@ extension ClusterState {
         if let freeSlots { worker.reportedCapacity = tasks.count + freeSlots }
         let listed = Set(tasks)
         let renewed = now + settings.lease
-        for task in worker.held {
+        for task in worker.held.keys {
             let current =
                 jobs[task.taskID].map { $0.state == .running && $0.worker == id && $0.attempt == task.attempt } ?? false
             if current {
                 // The timeline keeps one entry per attempt: tick reschedules it when it comes due early.
                 if listed.contains(task) { jobs[task.taskID]?.leaseExpiry = renewed }
             } else if !listed.contains(task) {
-                worker.held.remove(task)
+                worker.held.removeValue(forKey: task)
             }
         }
         workers[id] = worker
@@ -52,8 +52,8 @@ extension ClusterState {
     public mutating func workerLost(_ id: WorkerID, now: NIODeadline) -> [ClusterAction] {
         guard let worker = workers.removeValue(forKey: id) else { return [] }
         var actions: [ClusterAction] = []
-        for task in worker.held where jobs[task.taskID].map({ $0.worker == id && $0.attempt == task.attempt }) ?? false
-        {
+        for task in worker.held.keys
+        where jobs[task.taskID].map({ $0.worker == id && $0.attempt == task.attempt }) ?? false {
             actions += requeue(task.taskID, reason: "the worker's connection closed", now: now)
         }
         return actions + dispatch(now: now)

@@ -44,6 +44,8 @@ public struct ClusterState: Sendable {
     public internal(set) var storeProblem: String?
     /// Webhook event ids: this prefix (naming the store), then the job id.
     var webhookEventPrefix = "evt_0"
+    /// Metered usage per tenant and hour (ClusterState+Usage.swift).
+    var usage = UsageLedger()
 
     public init(
         settings: CoordinatorSettings, tenants: [TenantPolicy], now: NIODeadline,
@@ -136,6 +138,7 @@ public struct ClusterState: Sendable {
         nextJobID += 1
         tenant.waiting += 1
         tenant.counters.admitted += 1
+        meter(name, UsageCounts(admitted: 1), now: now)
         totals.admitted += 1
         if !submit.idempotencyKey.isEmpty {
             tenant.idempotencyKeys.insert(IdempotencyRecord(job: id, submit: submit), for: submit.idempotencyKey)
@@ -165,6 +168,7 @@ public struct ClusterState: Sendable {
         guard let job = jobs[id], !job.sourceComplete else { return [] }
         jobs[id]?.source = source
         jobs[id]?.sourceComplete = true
+        meter(job.tenant, UsageCounts(bytesIn: job.sourceSize), now: now)
         if job.isDurable, let bytes, let digest {
             persist(id, source: bytes, digest: digest, submitter: submitter, now: now)
             return []
@@ -236,7 +240,7 @@ public struct ClusterState: Sendable {
             jobs[id] = job
             recordLease(job, worker: workerID, now: now)
             leaseExpiries.schedule(id, attempt: job.attempt, at: now + settings.lease)
-            workers[workerID]?.held.insert(Heartbeat.HeldTask(taskID: id, attempt: job.attempt))
+            workers[workerID]?.held[Heartbeat.HeldTask(taskID: id, attempt: job.attempt)] = job.tenant
             tenants[job.tenant]?.waiting -= 1
             tenants[job.tenant]?.running += 1
             let assign = Assign(

@@ -9,8 +9,9 @@ struct WorkerRecord: Sendable {
     var slots: Int
     var formats: OutputFormats
     /// Tasks the worker holds, with their attempt. Includes attempts the coordinator gave up on (lease expired,
-    /// cancelled) until the worker reports them ended: they still occupy a slot on the worker.
-    var held: Set<Heartbeat.HeldTask> = []
+    /// cancelled) until the worker reports them ended: they still occupy a slot on the worker. Each with its
+    /// job's tenant, who is metered for the task's usage even when the job has ended meanwhile.
+    var held: [Heartbeat.HeldTask: String] = [:]
     var draining = false
     /// `held + free_slots` from the latest HEARTBEAT; nil before the first one.
     var reportedCapacity: Int?

@@ -94,6 +94,9 @@ public struct CoordinatorConfig: Sendable {
         settings.maxFinishedJobs =
             try reader.integer("jobs.max_finished", in: 1...100_000_000) ?? settings.maxFinishedJobs
         settings.resultTTL = try reader.duration("jobs.result_ttl") ?? settings.resultTTL
+        settings.usageFlushInterval =
+            try reader.milliseconds("usage.flush_interval_ms", in: 100...3_600_000) ?? settings.usageFlushInterval
+        settings.usageRetention = try reader.duration("usage.retention") ?? settings.usageRetention
         settings.expirySweepInterval =
             try reader.milliseconds("jobs.expiry_sweep_interval_ms", in: 100...86_400_000)
             ?? settings.expirySweepInterval

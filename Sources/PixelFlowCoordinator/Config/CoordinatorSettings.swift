@@ -97,6 +97,11 @@ public struct CoordinatorSettings: Sendable {
     public var expirySweepInterval: TimeAmount = .seconds(60)
     /// Most writes in one store transaction (`store.max_batch`).
     public var maxPendingStoreWrites = 1024
+    /// How often metered usage is written to the store (`usage.flush_interval_ms`): at most this much is lost
+    /// when the coordinator is killed.
+    public var usageFlushInterval: TimeAmount = .seconds(5)
+    /// How long hourly usage buckets are kept (`usage.retention`).
+    public var usageRetention: TimeAmount = .hours(24 * 365)
 
     public init() {}
 }

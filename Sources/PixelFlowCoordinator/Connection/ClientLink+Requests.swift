@@ -35,7 +35,11 @@ extension ClientLink {
         case .jobsRequest(let request):
             try requireVersion2(for: "JOBS_REQUEST")
             try open(stream)
-            return [.readJobList(stream: stream, request, tenant: tenant)]
+            return [.queryStore(stream: stream, .jobs(request), tenant: tenant)]
+        case .usageRequest(let request):
+            try requireVersion2(for: "USAGE_REQUEST")
+            try open(stream)
+            return [.queryStore(stream: stream, .usage(request), tenant: tenant)]
         case .workersRequest:
             try open(stream)
             return [.cluster(.workers(tenant: tenant, stream: stream))]
@@ -302,10 +306,10 @@ extension ClientLink {
         }
     }
 
-    /// A JOBS_REQUEST's page was read from the store.
-    func jobListRead(on stream: UInt32, _ result: Result<JobList, ProtocolError>) -> [ConnectionAction] {
+    /// A store query's answer (JOB_LIST, USAGE) or its rejection.
+    func storeQueryAnswered(on stream: UInt32, _ result: Result<Message, ProtocolError>) -> [ConnectionAction] {
         switch result {
-        case .success(let list): [reply(stream, .jobList(list))]
+        case .success(let answer): [reply(stream, answer)]
         case .failure(let error): [reply(stream, .rejected(Rejected(error)))]
         }
     }

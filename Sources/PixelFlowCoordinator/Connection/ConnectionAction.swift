@@ -24,9 +24,17 @@ enum ConnectionAction {
     /// Read a job's stored variants and outcome (off the event loop); the result comes back through
     /// `storedResultRead(_:on:_:)`.
     case readStoredResult(stream: UInt32, JobID, tenant: String)
-    /// Read a page of the tenant's stored jobs (off the event loop); the page comes back through
-    /// `jobListRead(on:_:)`.
-    case readJobList(stream: UInt32, JobsRequest, tenant: String)
+    /// Answer a question about what the store keeps (off the event loop); the answer comes back through
+    /// `storeQueryAnswered(on:_:)`.
+    case queryStore(stream: UInt32, StoreQuery, tenant: String)
+}
+
+/// A client's request answered from the job store: one frame back, or REJECTED.
+enum StoreQuery: Sendable, Hashable {
+    /// JOBS_REQUEST: a page of stored jobs, answered by JOB_LIST.
+    case jobs(JobsRequest)
+    /// USAGE_REQUEST: a page of metered usage, answered by USAGE.
+    case usage(UsageRequest)
 }
 
 extension ConnectionAction {

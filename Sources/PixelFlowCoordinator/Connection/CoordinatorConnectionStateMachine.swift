@@ -12,7 +12,8 @@ struct CoordinatorConnectionStateMachine {
         case checkingLogin(ServerHandshakeStateMachine, auth: WireElement)
         case client(ClientLink)
         /// Authenticated as a worker, before its REGISTER is answered.
-        case unregisteredWorker
+        /// Authenticated as a worker (speaking this protocol version), waiting for its REGISTER.
+        case unregisteredWorker(version: UInt8)
         case worker(WorkerLink)
         case closed
         /// Only while a link is updated in place (no copy of its tables).
@@ -133,9 +134,10 @@ struct CoordinatorConnectionStateMachine {
             }
             state = .handshaking(handshake)
             return handshakeActions(action, now: now)
-        case .unregisteredWorker:
+        case .unregisteredWorker(let version):
             guard case .registered(let id) = reply else { return [] }
-            state = .worker(WorkerLink(workerID: id, maxVariantBytes: settings.limits.maxVariantBytes))
+            state = .worker(
+                WorkerLink(workerID: id, version: version, maxVariantBytes: settings.limits.maxVariantBytes))
             return [.write(.frame(Frame(.registered(Registered(workerID: id)))))]
         case .client(var client):
             state = .modifying
@@ -156,10 +158,12 @@ struct CoordinatorConnectionStateMachine {
         return client.storedResultRead(job, on: stream, result)
     }
 
-    /// A JOBS_REQUEST's page was read.
-    mutating func jobListRead(on stream: UInt32, _ result: Result<JobList, ProtocolError>) -> [ConnectionAction] {
+    /// A store query (JOBS_REQUEST, USAGE_REQUEST) was answered.
+    mutating func storeQueryAnswered(
+        on stream: UInt32, _ result: Result<Message, ProtocolError>
+    ) -> [ConnectionAction] {
         guard case .client(let client) = state else { return [] }
-        return client.jobListRead(on: stream, result)
+        return client.storeQueryAnswered(on: stream, result)
     }
 
     /// Work or results for this connection, from another connection's event.
@@ -209,7 +213,7 @@ struct CoordinatorConnectionStateMachine {
             case .client:
                 state = .client(ClientLink(tenant: peer.keyID, version: peer.version, rules: clientRules))
             case .worker:
-                state = .unregisteredWorker
+                state = .unregisteredWorker(version: peer.version)
             case .coordinator:
                 return fail(ProtocolError(.wrongRole, "a coordinator cannot connect to a coordinator"))
             }

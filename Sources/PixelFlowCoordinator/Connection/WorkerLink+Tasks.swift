@@ -19,10 +19,10 @@ extension WorkerLink {
             let chunks = PayloadAssembler.chunks(of: variant.payload.bytes, size: chunkSize)
             return [.cluster(.variantReceived(workerID, variant.header, chunks: chunks))]
         case .taskDone(let done):
-            try endTask(on: stream, job: done.taskID, attempt: done.attempt)
+            try endTask(on: stream, job: done.taskID, attempt: done.attempt, usage: done.usage)
             return [.cluster(.taskDone(workerID, done))]
         case .taskFailed(let failed):
-            try endTask(on: stream, job: failed.taskID, attempt: failed.attempt)
+            try endTask(on: stream, job: failed.taskID, attempt: failed.attempt, usage: failed.usage)
             return [.cluster(.taskFailed(workerID, failed))]
         case .drain:
             return [.cluster(.drainWorker(workerID))]

@@ -19,12 +19,15 @@ struct WorkerLink {
     }
 
     let workerID: WorkerID
+    /// The protocol version the handshake chose: from v2 on, task outcomes carry the task's usage.
+    let version: UInt8
     let maxVariantBytes: UInt64
     var tasks: [UInt32: Task] = [:]
     private var nextStreamID: UInt32 = 2
 
-    init(workerID: WorkerID, maxVariantBytes: UInt64) {
+    init(workerID: WorkerID, version: UInt8 = ProtocolVersion.v2, maxVariantBytes: UInt64) {
         self.workerID = workerID
+        self.version = version
         self.maxVariantBytes = maxVariantBytes
     }
 
@@ -72,9 +75,19 @@ struct WorkerLink {
     }
 
     /// TASK_DONE or TASK_FAILED ends the task's stream.
-    mutating func endTask(on streamID: UInt32, job: JobID, attempt: UInt16) throws(ProtocolError) {
+    /// Its usage fields are there exactly on a v2 connection.
+    mutating func endTask(
+        on streamID: UInt32, job: JobID, attempt: UInt16, usage: TaskUsage?
+    ) throws(ProtocolError) {
         guard let task = tasks[streamID], task.job == job, task.attempt == attempt else {
             throw ProtocolError.malformed("task result on stream \(streamID) does not match an open task")
+        }
+        if version >= ProtocolVersion.v2, usage == nil {
+            throw ProtocolError.malformed(
+                "a task result on a v\(version) connection must end with cpu_ms and source_pixels")
+        }
+        if version < ProtocolVersion.v2, usage != nil {
+            throw ProtocolError.malformed("\(TaskUsage.wireSize) bytes left over after a v\(version) task result")
         }
         tasks[streamID] = nil
     }

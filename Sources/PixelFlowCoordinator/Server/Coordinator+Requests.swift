@@ -90,6 +90,7 @@ extension Coordinator {
                     worker: worker, job: header.jobID, attempt: header.attempt, variantID: header.variantID)
                 guard case .deliver(let subscribers) = route else { break }
                 shared.cluster.variantDelivered(header)
+                shared.cluster.meterDelivered(header, now: now)
                 if shared.cluster.isStored(header.jobID) {
                     do throws(ProtocolError) {
                         try shared.cluster.recordVariant(header, chunks: chunks)
@@ -104,11 +105,12 @@ extension Coordinator {
                 }
                 return (nil, settle(deliveries, in: &shared))
             case .taskDone(let worker, let done):
-                actions = shared.cluster.taskDone(worker: worker, job: done.taskID, attempt: done.attempt, now: now)
+                actions = shared.cluster.taskDone(
+                    worker: worker, job: done.taskID, attempt: done.attempt, usage: done.usage, now: now)
             case .taskFailed(let worker, let failed):
                 actions = shared.cluster.taskFailed(
                     worker: worker, job: failed.taskID, attempt: failed.attempt, code: failed.code,
-                    permanent: failed.permanent, message: failed.message, now: now)
+                    permanent: failed.permanent, message: failed.message, usage: failed.usage, now: now)
             case .drainWorker(let worker):
                 shared.cluster.drain(worker: worker)
             case .workerCongested(let worker, let congested):

@@ -46,6 +46,9 @@ extension Coordinator {
                     guard case .admit(let job, _) = write else { return nil }
                     return job.id
                 }
+                for write in batch.writes where write.isUsage {
+                    shared.cluster.usageFlushEnded(committed: failure == nil)
+                }
                 let actions: [ClusterAction]
                 if let failure {
                     shared.cluster.setStoreProblem(failure.message)
@@ -89,6 +92,7 @@ extension Coordinator {
             if ContinuousClock.now >= nextSweep {
                 nextSweep = ContinuousClock.now + .milliseconds(settings.expirySweepInterval.milliseconds)
                 await deleteExpiredJobs(store)
+                await deleteOldUsage(store)
             }
             try? await Task.sleep(for: .seconds(1))
         }

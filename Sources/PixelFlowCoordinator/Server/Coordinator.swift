@@ -157,6 +157,9 @@ public final class Coordinator: Sendable {
 
     public var stats: Stats { shared.withLock { $0.cluster.stats } }
 
+    /// Each tenant's metered usage since the job store began (since start without a store).
+    public var usageTotals: [String: UsageCounts] { shared.withLock { $0.cluster.usageTotals } }
+
     func isAdmin(_ tenant: String) -> Bool { tenantPolicies[tenant]?.isAdmin ?? false }
 
     /// STATS as a tenant sees it (PROTOCOL.md §6.2): an operator key sees the cluster and every tenant; any other

@@ -127,14 +127,14 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             let (reply, deliveries) = coordinator.perform(request, from: peer)
             if let reply { run(machine.clusterReplied(reply, now: .now())) }
             deliveries.send()
-        case .readJobList(let stream, let request, let tenant):
+        case .queryStore(let stream, let query, let tenant):
             guard let context else { return }
             let me = NIOLoopBound(self, eventLoop: context.eventLoop)
             let (eventLoop, coordinator) = (context.eventLoop, self.coordinator)
             Task {
-                let result = await coordinator.jobList(request, tenant: tenant)
+                let result = await coordinator.answer(query, tenant: tenant)
                 eventLoop.execute {
-                    me.value.run(me.value.machine.jobListRead(on: stream, result))
+                    me.value.run(me.value.machine.storeQueryAnswered(on: stream, result))
                     me.value.scheduleFlush()
                 }
             }

@@ -51,6 +51,7 @@ public struct CoordinatorService: Service {
         async let writer: Void = coordinator.runStoreWriter()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await coordinator.runStoreMaintenance() }
+            group.addTask { await coordinator.runUsageFlush() }
             group.addTask { await coordinator.webhooks?.run() }
             // Returns on graceful shutdown; throws CancellationError when the group is cancelled instead.
             try? await gracefulShutdown()
@@ -96,6 +97,7 @@ public struct CoordinatorService: Service {
         try? await protocolChannel.close()
         await coordinator.shutdown(grace: coordinator.settings.shutdownGrace)
         server.stopTicking()
+        coordinator.flushUsage()
         coordinator.finishStoreWriter()
         try? await httpChannel.close()
     }

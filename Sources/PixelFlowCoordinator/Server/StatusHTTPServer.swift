@@ -134,6 +134,7 @@ enum PrometheusText {
         metric(
             "protocol_errors_total", "counter", "Connections closed for a protocol violation.",
             [("", "\(metrics.protocolErrors.load(ordering: .relaxed))")])
+        usageMetrics(coordinator.usageTotals, into: metric)
         if let webhooks = coordinator.webhooks {
             metric(
                 "webhook_attempts_total", "counter", "Webhook delivery attempts.",
@@ -146,6 +147,31 @@ enum PrometheusText {
                 [("", "\(webhooks.failed.load(ordering: .relaxed))")])
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Metered usage per tenant (`pfctl usage` sums the same buckets): totals kept by the job store, so they carry
+    /// on across restarts.
+    private static func usageMetrics(
+        _ totals: [String: UsageCounts],
+        into metric: (String, String, String, [(labels: String, value: String)]) -> Void
+    ) {
+        let tenants = totals.sorted { $0.key < $1.key }
+        func perTenant(_ value: (UsageCounts) -> String) -> [(labels: String, value: String)] {
+            tenants.map { (#"{tenant="\#(escape($0.key))"}"#, value($0.value)) }
+        }
+        let help = "per tenant, metered (kept across restarts)"
+        metric("usage_jobs_admitted_total", "counter", "Jobs admitted, \(help).", perTenant { "\($0.admitted)" })
+        metric("usage_jobs_succeeded_total", "counter", "Jobs succeeded, \(help).", perTenant { "\($0.succeeded)" })
+        metric("usage_jobs_failed_total", "counter", "Jobs failed, \(help).", perTenant { "\($0.failed)" })
+        metric("usage_jobs_cancelled_total", "counter", "Jobs cancelled, \(help).", perTenant { "\($0.cancelled)" })
+        metric(
+            "usage_source_megapixels_total", "counter", "Source megapixels decoded by workers, \(help).",
+            perTenant { "\(Double($0.sourcePixels) / 1_000_000)" })
+        metric("usage_bytes_in_total", "counter", "Source bytes received, \(help).", perTenant { "\($0.bytesIn)" })
+        metric("usage_bytes_out_total", "counter", "Variant bytes produced, \(help).", perTenant { "\($0.bytesOut)" })
+        metric(
+            "usage_worker_cpu_seconds_total", "counter", "Worker CPU time spent on tasks, \(help).",
+            perTenant { "\(Double($0.cpuMilliseconds) / 1000)" })
     }
 
     private static func escape(_ value: String) -> String {

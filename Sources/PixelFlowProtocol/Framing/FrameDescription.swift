@@ -37,6 +37,8 @@ extension Frame {
         case let code as ErrorCode: return ["\(name): \(code.rawValue) (\(code.name))"]
         case let role as PeerRole: return ["\(name): \(role.rawValue) (\(role))"]
         case let formats as OutputFormats: return ["\(name): 0x\(String(formats.rawValue, radix: 16))"]
+        case let counts as UsageCounts:  // the bucket's own fields on the wire
+            return fields(of: counts, prefix: String(name.dropLast("counts".count)))
         case let limits as ProtocolLimits:
             return fields(of: limits, prefix: "").filter { !$0.hasPrefix("handshake_timeout") }
         case is any BinaryInteger, is Bool: return ["\(name): \(value)"]
@@ -45,6 +47,13 @@ extension Frame {
             return list.enumerated().flatMap { index, element in fields(of: element, prefix: "\(name)[\(index)].") }
         default:
             let mirror = Mirror(reflecting: value)
+            if mirror.displayStyle == .optional {
+                guard let some = mirror.children.first?.value else { return [] }
+                // A group of trailing v2 fields (TaskUsage): listed as the enclosing payload's own, as on the wire.
+                guard Mirror(reflecting: some).displayStyle == .struct else { return describe(some, name: name) }
+                let parent = name.lastIndex(of: ".").map { String(name[...$0]) } ?? ""
+                return fields(of: some, prefix: parent)
+            }
             if mirror.displayStyle == .enum { return ["\(name): \(value)"] }
             return fields(of: value, prefix: "\(name).")
         }

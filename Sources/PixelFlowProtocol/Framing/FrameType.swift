@@ -29,6 +29,10 @@ public enum FrameType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
     case jobsRequest = 0x1F
     /// Protocol v2.
     case jobList = 0x20
+    /// Protocol v2.
+    case usageRequest = 0x21
+    /// Protocol v2.
+    case usage = 0x22
 
     // Worker ↔ coordinator.
     case register = 0x30
@@ -68,6 +72,8 @@ public enum FrameType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
         case .fetch: "FETCH"
         case .jobsRequest: "JOBS_REQUEST"
         case .jobList: "JOB_LIST"
+        case .usageRequest: "USAGE_REQUEST"
+        case .usage: "USAGE"
         case .register: "REGISTER"
         case .registered: "REGISTERED"
         case .assign: "ASSIGN"
@@ -87,7 +93,8 @@ public enum FrameType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
         switch self {
         case .hello, .auth, .authOK, .ping, .pong, .goAway, .register, .registered, .heartbeat, .drain: true
         case .submit, .accepted, .rejected, .variant, .jobDone, .jobFailed, .cancel, .statusRequest, .status,
-            .watch, .fetch, .jobsRequest, .jobList, .workersRequest, .workers, .statsRequest, .stats, .assign,
+            .watch, .fetch, .jobsRequest, .jobList, .usageRequest, .usage, .workersRequest, .workers, .statsRequest,
+            .stats, .assign,
             .taskDone, .taskFailed,
             .cancelTask, .chunk:
             false
@@ -100,9 +107,10 @@ public enum FrameType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
         case .hello, .authOK: Senders.coordinator
         case .auth: Senders.peers
         case .ping, .pong, .goAway, .chunk: Senders.anyone
-        case .submit, .cancel, .statusRequest, .watch, .workersRequest, .statsRequest, .fetch, .jobsRequest:
+        case .submit, .cancel, .statusRequest, .watch, .workersRequest, .statsRequest, .fetch, .jobsRequest,
+            .usageRequest:
             Senders.client
-        case .accepted, .jobDone, .jobFailed, .status, .workers, .stats, .jobList: Senders.coordinator
+        case .accepted, .jobDone, .jobFailed, .status, .workers, .stats, .jobList, .usage: Senders.coordinator
         case .rejected: Senders.coordinator
         case .variant: Senders.coordinatorOrWorker
         case .register, .taskDone, .taskFailed, .heartbeat: Senders.worker

@@ -21,6 +21,8 @@ public enum Message: Sendable, Hashable {
     case fetch(Fetch)
     case jobsRequest(JobsRequest)
     case jobList(JobList)
+    case usageRequest(UsageRequest)
+    case usage(UsageReport)
     case workersRequest(WorkersRequest)
     case workers(WorkerList)
     case statsRequest(StatsRequest)
@@ -62,6 +64,8 @@ public enum Message: Sendable, Hashable {
         case .fetch(let body): body
         case .jobsRequest(let body): body
         case .jobList(let body): body
+        case .usageRequest(let body): body
+        case .usage(let body): body
         case .workersRequest(let body): body
         case .workers(let body): body
         case .statsRequest(let body): body
@@ -119,6 +123,8 @@ public enum Message: Sendable, Hashable {
         case .fetch: message = .fetch(try Fetch(from: &payload))
         case .jobsRequest: message = .jobsRequest(try JobsRequest(from: &payload))
         case .jobList: message = .jobList(try JobList(from: &payload))
+        case .usageRequest: message = .usageRequest(try UsageRequest(from: &payload))
+        case .usage: message = .usage(try UsageReport(from: &payload))
         case .workersRequest: message = .workersRequest(try WorkersRequest(from: &payload))
         case .workers: message = .workers(try WorkerList(from: &payload))
         case .statsRequest: message = .statsRequest(try StatsRequest(from: &payload))

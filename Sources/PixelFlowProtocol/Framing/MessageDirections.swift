@@ -12,6 +12,7 @@ public enum ClientToCoordinator: Sendable, Hashable {
     case watch(Watch)
     case fetch(Fetch)
     case jobsRequest(JobsRequest)
+    case usageRequest(UsageRequest)
     case workersRequest
     case statsRequest
     case ping(Ping)
@@ -28,13 +29,14 @@ public enum ClientToCoordinator: Sendable, Hashable {
         case .watch(let body): self = .watch(body)
         case .fetch(let body): self = .fetch(body)
         case .jobsRequest(let body): self = .jobsRequest(body)
+        case .usageRequest(let body): self = .usageRequest(body)
         case .workersRequest: self = .workersRequest
         case .statsRequest: self = .statsRequest
         case .ping(let body): self = .ping(body)
         case .pong(let body): self = .pong(body)
         case .goAway(let body): self = .goAway(body)
         case .hello, .auth, .authOK, .accepted, .rejected, .variant, .jobDone, .jobFailed, .status, .workers, .stats,
-            .jobList, .register, .registered, .assign, .taskDone, .taskFailed, .heartbeat, .drain, .cancelTask:
+            .jobList, .usage, .register, .registered, .assign, .taskDone, .taskFailed, .heartbeat, .drain, .cancelTask:
             return nil
         }
     }
@@ -52,6 +54,7 @@ public enum CoordinatorToClient: Sendable, Hashable {
     case workers(WorkerList)
     case stats(Stats)
     case jobList(JobList)
+    case usage(UsageReport)
     case ping(Ping)
     case pong(Pong)
     case goAway(GoAway)
@@ -69,11 +72,12 @@ public enum CoordinatorToClient: Sendable, Hashable {
         case .workers(let body): self = .workers(body)
         case .stats(let body): self = .stats(body)
         case .jobList(let body): self = .jobList(body)
+        case .usage(let body): self = .usage(body)
         case .ping(let body): self = .ping(body)
         case .pong(let body): self = .pong(body)
         case .goAway(let body): self = .goAway(body)
-        case .hello, .auth, .authOK, .submit, .cancel, .statusRequest, .watch, .fetch, .jobsRequest, .workersRequest,
-            .statsRequest,
+        case .hello, .auth, .authOK, .submit, .cancel, .statusRequest, .watch, .fetch, .jobsRequest, .usageRequest,
+            .workersRequest, .statsRequest,
             .register, .registered, .assign, .taskDone, .taskFailed, .heartbeat, .drain, .cancelTask:
             return nil
         }
@@ -107,8 +111,8 @@ public enum WorkerToCoordinator: Sendable, Hashable {
         case .pong(let body): self = .pong(body)
         case .goAway(let body): self = .goAway(body)
         case .hello, .auth, .authOK, .submit, .accepted, .rejected, .jobDone, .jobFailed, .cancel, .statusRequest,
-            .status, .watch, .fetch, .jobsRequest, .jobList, .workersRequest, .workers, .statsRequest, .stats,
-            .registered, .assign, .cancelTask:
+            .status, .watch, .fetch, .jobsRequest, .jobList, .usageRequest, .usage, .workersRequest, .workers,
+            .statsRequest, .stats, .registered, .assign, .cancelTask:
             return nil
         }
     }
@@ -137,7 +141,8 @@ public enum CoordinatorToWorker: Sendable, Hashable {
         case .pong(let body): self = .pong(body)
         case .goAway(let body): self = .goAway(body)
         case .hello, .auth, .authOK, .submit, .accepted, .rejected, .variant, .jobDone, .jobFailed, .cancel,
-            .statusRequest, .status, .watch, .fetch, .jobsRequest, .jobList, .workersRequest, .workers, .statsRequest,
+            .statusRequest, .status, .watch, .fetch, .jobsRequest, .jobList, .usageRequest, .usage, .workersRequest,
+            .workers, .statsRequest,
             .stats, .register, .taskDone, .taskFailed, .heartbeat:
             return nil
         }

@@ -62,6 +62,6 @@ public struct Preface: Sendable, Hashable {
 
 public enum ProtocolVersion {
     public static let v1: UInt8 = 1
-    /// Adds FETCH (stored results of async jobs).
+    /// Adds FETCH, JOBS_REQUEST/JOB_LIST, USAGE_REQUEST/USAGE and the usage fields of TASK_DONE/TASK_FAILED.
     public static let v2: UInt8 = 2
 }

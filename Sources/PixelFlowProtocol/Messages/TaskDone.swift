@@ -1,18 +1,24 @@
 import NIOCore
 
-/// TASK_DONE (worker → coordinator, on the task's stream; ends it): `task_id u64 · attempt u16 · variants u16 · elapsed_ms u32`.
+/// TASK_DONE (worker → coordinator, on the task's stream; ends it): `task_id u64 · attempt u16 · variants u16 ·
+/// elapsed_ms u32`, then in protocol v2 the task's usage (`cpu_ms u32 · source_pixels u64`).
 public struct TaskDone: WirePayload {
     public static let frameType = FrameType.taskDone
     public var taskID: UInt64
     public var attempt: UInt16
     public var variants: UInt16
     public var elapsedMilliseconds: UInt32
+    /// Present exactly on v2 connections.
+    public var usage: TaskUsage?
 
-    public init(taskID: UInt64, attempt: UInt16, variants: UInt16, elapsedMilliseconds: UInt32) {
+    public init(
+        taskID: UInt64, attempt: UInt16, variants: UInt16, elapsedMilliseconds: UInt32, usage: TaskUsage? = nil
+    ) {
         self.taskID = taskID
         self.attempt = attempt
         self.variants = variants
         self.elapsedMilliseconds = elapsedMilliseconds
+        self.usage = usage
     }
 
     public init(from buffer: inout ByteBuffer) throws(ProtocolError) {
@@ -20,6 +26,7 @@ public struct TaskDone: WirePayload {
         attempt = try buffer.readField(UInt16.self, "attempt")
         variants = try buffer.readField(UInt16.self, "variants")
         elapsedMilliseconds = try buffer.readField(UInt32.self, "elapsed_ms")
+        usage = try TaskUsage.readIfPresent(from: &buffer)
     }
 
     public func write(to buffer: inout ByteBuffer) {
@@ -27,5 +34,6 @@ public struct TaskDone: WirePayload {
         buffer.writeInteger(attempt)
         buffer.writeInteger(variants)
         buffer.writeInteger(elapsedMilliseconds)
+        usage?.write(to: &buffer)
     }
 }

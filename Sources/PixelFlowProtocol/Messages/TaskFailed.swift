@@ -1,7 +1,8 @@
 import NIOCore
 
 /// TASK_FAILED (worker → coordinator, on the task's stream; ends it):
-/// `task_id u64 · attempt u16 · code u16 · permanent bool · message str`. Permanent failures (an undecodable or
+/// `task_id u64 · attempt u16 · code u16 · permanent bool · message str`, then in protocol v2 the task's usage
+/// (`cpu_ms u32 · source_pixels u64`). Permanent failures (an undecodable or
 /// oversized image) fail the job at once; transient ones are retried with backoff.
 public struct TaskFailed: WirePayload {
     public static let frameType = FrameType.taskFailed
@@ -10,13 +11,18 @@ public struct TaskFailed: WirePayload {
     public var code: ErrorCode
     public var permanent: Bool
     public var message: String
+    /// Present exactly on v2 connections.
+    public var usage: TaskUsage?
 
-    public init(taskID: UInt64, attempt: UInt16, code: ErrorCode, permanent: Bool, message: String) {
+    public init(
+        taskID: UInt64, attempt: UInt16, code: ErrorCode, permanent: Bool, message: String, usage: TaskUsage? = nil
+    ) {
         self.taskID = taskID
         self.attempt = attempt
         self.code = code
         self.permanent = permanent
         self.message = message
+        self.usage = usage
     }
 
     public init(from buffer: inout ByteBuffer) throws(ProtocolError) {
@@ -25,6 +31,7 @@ public struct TaskFailed: WirePayload {
         code = ErrorCode(rawValue: try buffer.readField(UInt16.self, "code"))
         permanent = try buffer.readBool("permanent")
         message = try buffer.readWireString("message")
+        usage = try TaskUsage.readIfPresent(from: &buffer)
     }
 
     public func write(to buffer: inout ByteBuffer) {
@@ -33,5 +40,6 @@ public struct TaskFailed: WirePayload {
         buffer.writeInteger(code.rawValue)
         buffer.writeBool(permanent)
         buffer.writeWireString(message)
+        usage?.write(to: &buffer)
     }
 }
