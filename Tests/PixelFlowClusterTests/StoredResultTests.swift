@@ -142,5 +142,38 @@ extension LiveCluster {
             }
             #expect(cluster.isCoordinatorRunning)
         }
+
+        @Test(
+            "FETCHes of large results under a 1 MiB FETCH budget: 6 at once of 4 × 3 MB variants each, all byte for byte, read one variant at a time"
+        )
+        func fetchLargeResultsWithinTheBudget() async throws {
+            let cluster = try ClusterProcesses(extraConfig: ["limits": ["max_fetch_bytes": 1 << 20]])
+            try cluster.startCoordinator()
+            try cluster.startWorker("w1", extra: ["--null-engine", "--null-variant-bytes", "3000000"])
+            try await cluster.waitForWorkers(1)
+            let pipeline =
+                "["
+                + (1...4).map { #"{"id":"v\#($0)","action":"resize","width":100,"format":"png"}"# }
+                .joined(separator: ",") + "]"
+            let job = try await DurableJobTests.connect(cluster) { client in
+                let job = try await client.submit(source: Array("large results".utf8), pipeline: pipeline)
+                _ = try await client.wait(job)
+                return job
+            }
+            let fetched = try await DurableJobTests.connect(cluster) { client in
+                try await withThrowingTaskGroup(of: FetchedJob.self) { group in
+                    for _ in 0..<6 { group.addTask { try await client.fetch(job) } }
+                    var all: [FetchedJob] = []
+                    for try await result in group { all.append(result) }
+                    return all
+                }
+            }
+            #expect(fetched.count == 6)
+            let first = try #require(fetched.first)
+            #expect(first.variants.map(\.id) == ["v1", "v2", "v3", "v4"])
+            #expect(first.variants.allSatisfy { $0.bytes.count == 3_000_000 })
+            #expect(fetched.allSatisfy { $0.variants == first.variants }, "FETCHes of one job disagreed")
+            #expect(cluster.isCoordinatorRunning)
+        }
     }
 }

@@ -117,7 +117,7 @@ struct ConnectionStateMachineTests {
         #expect(summary(accepted) == ["write ACCEPTED s1"])
     }
 
-    @Test("FETCH of an ended job: the stored variants are read off the loop, then sent with the outcome")
+    @Test("FETCH of an ended job: the stored variants are read off the loop and sent one by one, then the outcome")
     func fetchEnded() throws {
         var machine = try authenticated(.client)
         #expect(summary(machine.received(Self.frame(1, .fetch(Fetch(jobID: 9))), now: now)) == ["cluster fetch"])
@@ -126,10 +126,13 @@ struct ConnectionStateMachineTests {
         let header = VariantHeader(
             jobID: 9, attempt: 1, variantID: "t", format: "webp", width: 1, height: 1, size: 3, elapsedMilliseconds: 1)
         let outcome = Message.jobDone(JobDone(jobID: 9, variants: 1, attempts: 1, elapsedMilliseconds: 5))
-        let sent = machine.storedResultRead(
-            9, on: 1, .success(StoredResult(variants: [(header, ByteBuffer(bytes: [1, 2, 3]))], outcome: outcome)))
-        #expect(summary(sent) == ["write VARIANT+1 s1", "write JOB_DONE s1"])
-        #expect(machine.storedResultRead(9, on: 1, .success(StoredResult(variants: [], outcome: outcome))).isEmpty)
+        #expect(machine.isFetching(9, on: 1))
+        let sent = machine.storedVariantRead(9, on: 1, header, ByteBuffer(bytes: [1, 2, 3]))
+        #expect(summary(sent) == ["write VARIANT+1 s1"])
+        #expect(summary(machine.storedResultEnded(9, on: 1, .success(outcome))) == ["write JOB_DONE s1"])
+        #expect(!machine.isFetching(9, on: 1))
+        #expect(machine.storedVariantRead(9, on: 1, header, ByteBuffer(bytes: [1, 2, 3])).isEmpty, "the stream ended")
+        #expect(machine.storedResultEnded(9, on: 1, .success(outcome)).isEmpty)
     }
 
     @Test("FETCH of a live job: live variants are not relayed; its outcome triggers the stored read")
@@ -142,7 +145,7 @@ struct ConnectionStateMachineTests {
         #expect(machine.deliver(.variant(stream: 1, header, [])).isEmpty)
         let outcome = Message.jobDone(JobDone(jobID: 9, variants: 1, attempts: 1, elapsedMilliseconds: 5))
         #expect(summary(machine.deliver(.outcome(stream: 1, outcome))) == ["read stored job 9 s1"])
-        let failed = machine.storedResultRead(
+        let failed = machine.storedResultEnded(
             9, on: 1, .failure(ProtocolError(.storageError, "blob ab12… is damaged")))
         #expect(summary(failed) == ["write REJECTED(storage_error) s1"])
         _ = machine.received(Self.frame(3, .fetch(Fetch(jobID: 10))), now: now)

@@ -65,6 +65,8 @@ public struct CoordinatorConfig: Sendable {
             try reader.milliseconds("limits.frame_timeout_ms", in: 100...3_600_000) ?? settings.frameTimeout
         settings.maxOutboundBytes =
             try reader.integer("limits.max_outbound_bytes", in: (1 << 20)...(1 << 40)) ?? settings.maxOutboundBytes
+        settings.maxFetchBytes =
+            try reader.integer("limits.max_fetch_bytes", in: (1 << 20)...(1 << 40)) ?? settings.maxFetchBytes
         settings.writeStallTimeout =
             try reader.milliseconds("limits.write_stall_timeout_ms", in: 100...3_600_000) ?? settings.writeStallTimeout
         settings.authFailuresBeforeBackoff =

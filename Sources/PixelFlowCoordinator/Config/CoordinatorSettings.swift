@@ -55,6 +55,10 @@ public struct CoordinatorSettings: Sendable {
     /// Bytes queued towards one peer beyond which the coordinator stops dispatching jobs whose results go only
     /// to that peer (`limits.max_outbound_bytes`). Reading from a peer stops earlier, once its socket is full.
     public var maxOutboundBytes: UInt64 = 32 << 20
+    /// Stored variant bytes read for FETCHes and not yet passed to a socket, across every connection
+    /// (`limits.max_fetch_bytes`): FETCHes beyond it wait their turn. A FETCH reads one variant at a time, and the
+    /// next only once its connection has sent the last one down to `max_outbound_bytes`.
+    public var maxFetchBytes: UInt64 = 256 << 20
     /// A peer that reads nothing of what is queued for it for this long gets GOAWAY(slow_reader) and is
     /// disconnected; its stream-mode jobs are cancelled (`limits.write_stall_timeout_ms`).
     public var writeStallTimeout: TimeAmount = .seconds(30)

@@ -271,20 +271,31 @@ extension ClientLink {
         }
     }
 
-    /// The stored variants and outcome of a FETCHed job were read: sent, and the stream ends.
-    mutating func storedResultRead(
-        _ job: JobID, on stream: UInt32, _ result: Result<StoredResult, ProtocolError>
+    /// Whether a FETCH of `job` is still open on `stream` (the client may have gone, or the read failed).
+    func isFetching(_ job: JobID, on stream: UInt32) -> Bool {
+        streams[stream]?.awaiting == job && streams[stream]?.isFetch == true
+    }
+
+    /// One stored variant of a FETCHed job was read: sent at once (the variants are read one at a time).
+    func storedVariantRead(
+        _ job: JobID, on stream: UInt32, _ header: VariantHeader, _ bytes: ByteBuffer
     ) -> [ConnectionAction] {
-        guard streams[stream]?.awaiting == job, streams[stream]?.isFetch == true else { return [] }
+        guard isFetching(job, on: stream) else { return [] }
+        return [
+            .writeWithChunks(
+                stream: stream, .variant(header), PayloadAssembler.chunks(of: bytes, size: rules.maxChunkData))
+        ]
+    }
+
+    /// The FETCH is over: the job's outcome after its variants, or REJECTED when a read failed. The stream ends.
+    mutating func storedResultEnded(
+        _ job: JobID, on stream: UInt32, _ result: Result<Message, ProtocolError>
+    ) -> [ConnectionAction] {
+        guard isFetching(job, on: stream) else { return [] }
         finishResults(on: stream)
         switch result {
-        case .success(let stored):
-            return stored.variants.map { header, bytes in
-                .writeWithChunks(
-                    stream: stream, .variant(header), PayloadAssembler.chunks(of: bytes, size: rules.maxChunkData))
-            } + [reply(stream, stored.outcome)]
-        case .failure(let error):
-            return [reply(stream, .rejected(Rejected(error)))]
+        case .success(let outcome): return [reply(stream, outcome)]
+        case .failure(let error): return [reply(stream, .rejected(Rejected(error)))]
         }
     }
 

@@ -1,5 +1,6 @@
 import NIOCore
 import PixelFlowProtocol
+import PixelFlowStore
 
 /// What a connection's state machine asks its channel handler to do. The handler runs these in order and
 /// decides nothing of its own.
@@ -21,8 +22,8 @@ enum ConnectionAction {
     case resumeReading(pausedFor: TimeAmount)
     /// Ask the shared coordinator. Requests with an answer get it back through `clusterReplied(_:now:)`.
     case cluster(ClusterRequest)
-    /// Read a job's stored variants and outcome (off the event loop); the result comes back through
-    /// `storedResultRead(_:on:_:)`.
+    /// Read a job's stored variants and outcome (off the event loop), a variant at a time: each comes back through
+    /// `storedVariantRead(_:on:_:_:)`, the end through `storedResultEnded(_:on:_:)`.
     case readStoredResult(stream: UInt32, JobID, tenant: String)
     /// Answer a question about what the store keeps (off the event loop); the answer comes back through
     /// `storeQueryAnswered(on:_:)`.
@@ -111,9 +112,10 @@ enum ClusterReply {
     case registered(WorkerID)
 }
 
-/// A finished job's stored variants (headers as first relayed, bytes checked against their hashes) and outcome.
+/// What a FETCH sends: a finished job's stored variants (read one at a time, each checked against its hash as it
+/// is read) and its outcome.
 struct StoredResult: Sendable {
-    var variants: [(VariantHeader, ByteBuffer)]
+    var variants: [StoredVariant]
     var outcome: Message
 }
 

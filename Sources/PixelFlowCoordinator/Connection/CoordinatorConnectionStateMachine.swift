@@ -11,8 +11,7 @@ struct CoordinatorConnectionStateMachine {
         /// An AUTH waits while the coordinator checks its address's failed logins.
         case checkingLogin(ServerHandshakeStateMachine, auth: WireElement)
         case client(ClientLink)
-        /// Authenticated as a worker, before its REGISTER is answered.
-        /// Authenticated as a worker (speaking this protocol version), waiting for its REGISTER.
+        /// Authenticated as a worker (speaking this protocol version), before its REGISTER is answered.
         case unregisteredWorker(version: UInt8)
         case worker(WorkerLink)
         case closed
@@ -148,14 +147,28 @@ struct CoordinatorConnectionStateMachine {
         }
     }
 
-    /// A FETCH's stored results were read.
-    mutating func storedResultRead(
-        _ job: JobID, on stream: UInt32, _ result: Result<StoredResult, ProtocolError>
+    /// One variant of a FETCH was read from the store.
+    func storedVariantRead(
+        _ job: JobID, on stream: UInt32, _ header: VariantHeader, _ bytes: ByteBuffer
+    ) -> [ConnectionAction] {
+        guard case .client(let client) = state else { return [] }
+        return client.storedVariantRead(job, on: stream, header, bytes)
+    }
+
+    /// A FETCH ended: its outcome, or why it failed.
+    mutating func storedResultEnded(
+        _ job: JobID, on stream: UInt32, _ result: Result<Message, ProtocolError>
     ) -> [ConnectionAction] {
         guard case .client(var client) = state else { return [] }
         state = .modifying
         defer { state = .client(client) }
-        return client.storedResultRead(job, on: stream, result)
+        return client.storedResultEnded(job, on: stream, result)
+    }
+
+    /// Whether the FETCH of `job` on `stream` still wants its variants.
+    func isFetching(_ job: JobID, on stream: UInt32) -> Bool {
+        guard case .client(let client) = state else { return false }
+        return client.isFetching(job, on: stream)
     }
 
     /// A store query (JOBS_REQUEST, USAGE_REQUEST) was answered.

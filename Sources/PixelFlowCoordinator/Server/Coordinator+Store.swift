@@ -128,37 +128,6 @@ extension ClusterState {
 }
 
 extension Coordinator {
-    /// A finished job's stored variants and outcome, for FETCH: `not_found` when the tenant has no such stored job
-    /// (or this coordinator has no store), `storage_error` when a blob is missing or damaged.
-    func storedResult(of id: JobID, tenant: String) async -> Result<StoredResult, ProtocolError> {
-        guard let store else {
-            return .failure(ProtocolError(.notFound, "job \(id): this coordinator keeps no results (no job store)"))
-        }
-        do throws(StoreError) {
-            guard let job = try await store.job(id, tenant: tenant) else {
-                return .failure(
-                    ProtocolError(
-                        .notFound,
-                        "no stored results of job \(id) for this tenant (kept for async jobs, for jobs.result_ttl)"))
-            }
-            guard job.state != .queued && job.state != .running else {
-                return .failure(
-                    ProtocolError(
-                        .unavailable, "job \(id) has not ended on this coordinator", retryAfterMilliseconds: 1_000))
-            }
-            var variants: [(VariantHeader, ByteBuffer)] = []
-            for variant in try await store.variants(of: id) {
-                variants.append((variant.header, try await store.blob(variant.sha256)))
-            }
-            return .success(StoredResult(variants: variants, outcome: job.outcome))
-        } catch {
-            logger.error("job \(id): its stored results cannot be read: \(error.message)")
-            return .failure(ProtocolError(.storageError, "job \(id)'s stored results cannot be read: \(error.message)"))
-        }
-    }
-}
-
-extension Coordinator {
     /// JOBS_REQUEST: a page of the tenant's stored jobs, newest first (an operator key sees every tenant's), as
     /// many as fit one control frame. `not_found` without a store: only stored jobs are listed.
     func jobList(_ request: JobsRequest, tenant: String) async -> Result<JobList, ProtocolError> {

@@ -24,6 +24,8 @@ public final class Coordinator: Sendable {
     let storeSignal: AsyncStream<Void>.Continuation
     /// Delivers the store's webhook outbox (nil without a store).
     let webhooks: WebhookDispatcher?
+    /// Bounds the stored variant bytes FETCHes hold in memory at once (`limits.max_fetch_bytes`).
+    let fetchBudget: ByteBudget
 
     /// Everything behind the coordinator's one lock.
     struct Shared {
@@ -58,6 +60,7 @@ public final class Coordinator: Sendable {
     ) {
         self.settings = settings
         self.store = store
+        self.fetchBudget = ByteBudget(capacity: settings.maxFetchBytes)
         var webhookSecrets: [String: [UInt8]] = [:]
         for tenant in tenants { webhookSecrets[tenant.keyID] = tenant.webhookSecret }
         self.webhooks = store.map {

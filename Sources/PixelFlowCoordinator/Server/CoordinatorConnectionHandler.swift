@@ -10,8 +10,9 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = WireElement
 
     private let coordinator: Coordinator
-    private var machine: CoordinatorConnectionStateMachine
-    private var context: ChannelHandlerContext?
+    // Internal, not private: the FETCH sender (CoordinatorConnectionHandler+Fetch.swift) runs actions too.
+    var machine: CoordinatorConnectionStateMachine
+    var context: ChannelHandlerContext?
     private var peer = ConnectionInfo(id: 0, address: "unknown", host: "unknown")
     private var handshakeDeadline: Scheduled<Void>?
     private var housekeeping: RepeatedTask?
@@ -92,7 +93,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
 
     // MARK: Actions
 
-    private func run(_ actions: [ConnectionAction]) {
+    func run(_ actions: [ConnectionAction]) {
         for action in actions { run(action) }
     }
 
@@ -143,11 +144,8 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             let me = NIOLoopBound(self, eventLoop: context.eventLoop)
             let (eventLoop, coordinator) = (context.eventLoop, self.coordinator)
             Task {
-                let result = await coordinator.storedResult(of: job, tenant: tenant)
-                eventLoop.execute {
-                    me.value.run(me.value.machine.storedResultRead(job, on: stream, result))
-                    me.value.scheduleFlush()
-                }
+                await CoordinatorConnectionHandler.fetch(
+                    job, tenant: tenant, on: stream, handler: me, eventLoop: eventLoop, coordinator: coordinator)
             }
         }
     }
@@ -162,7 +160,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
-    private func scheduleFlush() {
+    func scheduleFlush() {
         guard !flushScheduled, let context else { return }
         flushScheduled = true
         let me = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -188,7 +186,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     }
 
     /// Bytes handed to the socket so far, and bytes still queued in the channel.
-    private var output: OutputLevel {
+    var output: OutputLevel {
         let buffered = UInt64(clamping: (try? context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0)
         return OutputLevel(drained: byteCounter.connectionBytesOut &- buffered, buffered: buffered)
     }
