@@ -16,13 +16,18 @@ public struct JobEvents: AsyncSequence, Sendable {
     let pipeline: String
     /// With an idempotency key (generated when the caller gave none): a resubmission names the same job.
     let options: SubmitOptions
+    /// The key is the client's own, not the caller's: the job may be run afresh under a new one.
+    let keyIsGenerated: Bool
 
     /// The iterator that submits the job on its first `next()`.
     public func makeAsyncIterator() -> Iterator { Iterator(job: self) }
 
     /// Submits the job on the first `next()`, then returns its events one by one. If the connection is lost
     /// meanwhile and the client reconnects, the job is submitted again on the new connection (same key); the
-    /// caller sees one ``JobEvent/accepted(_:duplicate:)`` and each variant once.
+    /// caller sees one ``JobEvent/accepted(_:duplicate:)`` and each variant once. A stream job's variants are not
+    /// kept: if the job ended while the client was away, the ones it produced meanwhile are gone, so the job is run
+    /// again under a new key (and the variants already delivered skipped); with the caller's own key it cannot be,
+    /// and iteration throws ``PixelFlowClientError/Code/connectionLost`` saying how many were missed.
     public struct Iterator: AsyncIteratorProtocol {
         /// A job's events.
         public typealias Element = JobEvent
@@ -36,12 +41,17 @@ public struct JobEvents: AsyncSequence, Sendable {
         }
 
         private let job: JobEvents
+        /// The job's options; a run afresh gets a new generated key.
+        private var options: SubmitOptions
         private var state = State.notStarted
         private var wasAccepted = false
         /// Variant ids handed out: a resubmission's repeats are skipped.
         private var delivered: Set<String> = []
 
-        init(job: JobEvents) { self.job = job }
+        init(job: JobEvents) {
+            self.job = job
+            self.options = job.options
+        }
 
         /// The next event; nil after ``JobEvent/completed(_:)``.
         ///
@@ -66,7 +76,7 @@ public struct JobEvents: AsyncSequence, Sendable {
                     (events, generation) = (iterator, current)
                 case .notStarted:
                     state = .finished  // a failed start ends the sequence
-                    (events, generation) = try await Self.submit(job, newerThan: 0)
+                    (events, generation) = try await Self.submit(job, options, newerThan: 0)
                 }
                 let event: StreamEvent?
                 do {
@@ -78,7 +88,7 @@ public struct JobEvents: AsyncSequence, Sendable {
                         throw failure
                     }
                     state = .finished
-                    let (resubmitted, next) = try await Self.submit(job, newerThan: generation)
+                    let (resubmitted, next) = try await Self.submit(job, options, newerThan: generation)
                     state = .running(resubmitted, generation: next)
                     continue
                 }
@@ -96,6 +106,22 @@ public struct JobEvents: AsyncSequence, Sendable {
                 case .variant(let variant):
                     guard delivered.insert(variant.id).inserted else { continue }
                     return .variant(variant)
+                case .jobDone(let done) where delivered.count < Int(done.variants):
+                    // It ended while this client was away (its resubmission watched it end): run it afresh.
+                    state = .finished
+                    guard job.keyIsGenerated else {
+                        throw PixelFlowClientError(
+                            .connectionLost,
+                            """
+                            job \(done.jobID) ended while the client was reconnecting: \(Int(done.variants) - delivered.count) \
+                            of its \(done.variants) variants were not received, and a stream job's variants are not kept; \
+                            submit it again under a new idempotency key
+                            """, jobID: JobID(done.jobID))
+                    }
+                    options.idempotencyKey = PixelFlowClient.generatedKey()
+                    let (afresh, next) = try await Self.submit(job, options, newerThan: generation - 1)
+                    state = .running(afresh, generation: next)
+                    continue
                 case .jobDone(let done):
                     state = .finished
                     return .completed(JobOutcome(wire: done))
@@ -109,13 +135,13 @@ public struct JobEvents: AsyncSequence, Sendable {
         /// Submits the job on a connection newer than `generation`, waiting for the client to reconnect if needed;
         /// a connection lost during the upload is waited out the same way.
         private static func submit(
-            _ job: JobEvents, newerThan generation: Int
+            _ job: JobEvents, _ options: SubmitOptions, newerThan generation: Int
         ) async throws(PixelFlowClientError) -> (AsyncThrowingStream<StreamEvent, any Error>.AsyncIterator, Int) {
             var (connection, current) = try await job.client.holder.connection(newerThan: generation)
             while true {
                 do throws(PixelFlowClientError) {
                     let submit = try PixelFlowClient.makeSubmit(
-                        mode: .stream, source: job.source, pipeline: job.pipeline, options: job.options,
+                        mode: .stream, source: job.source, pipeline: job.pipeline, options: options,
                         limits: connection.session.limits)
                     let events = try await connection.submit(.submitStream, submit, source: job.source)
                     return (events.makeAsyncIterator(), current)

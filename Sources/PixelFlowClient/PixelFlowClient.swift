@@ -58,8 +58,10 @@ public final class PixelFlowClient: Sendable {
     ///   - options: idempotency key, webhook, priority and deadline.
     public func process(source: [UInt8], pipeline: String, options: SubmitOptions = SubmitOptions()) -> JobEvents {
         var options = options
-        if options.idempotencyKey == nil { options.idempotencyKey = Self.generatedKey() }
-        return JobEvents(client: self, source: source, pipeline: pipeline, options: options)
+        let keyIsGenerated = options.idempotencyKey == nil
+        if keyIsGenerated { options.idempotencyKey = Self.generatedKey() }
+        return JobEvents(
+            client: self, source: source, pipeline: pipeline, options: options, keyIsGenerated: keyIsGenerated)
     }
 
     /// Submits a job in async mode and returns its id as soon as the coordinator has admitted it (on a coordinator

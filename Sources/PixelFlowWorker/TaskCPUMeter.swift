@@ -13,18 +13,21 @@ final class TaskCPUMeter: Sendable {
         fileprivate let value: UInt64
     }
 
+    /// "Virtual time": `sharePerTask` grows, at each reading, by the CPU time since the last one divided by the
+    /// tasks running then. A task's share is the growth between its start and its stop: O(1) per event, however
+    /// many tasks run at once.
     private struct State {
         var lastReading: UInt64
+        var sharePerTask: UInt64 = 0
         var nextToken: UInt64 = 0
-        /// Nanoseconds shared out to each running task so far.
+        /// `sharePerTask` when each running task started.
         var running: [UInt64: UInt64] = [:]
 
         mutating func settle(at reading: UInt64) {
             let spent = reading > lastReading ? reading - lastReading : 0
             lastReading = max(lastReading, reading)
-            guard !running.isEmpty, spent > 0 else { return }
-            let share = spent / UInt64(running.count)
-            for key in running.keys { running[key, default: 0] += share }
+            guard !running.isEmpty else { return }
+            sharePerTask += spent / UInt64(running.count)
         }
     }
 
@@ -41,7 +44,7 @@ final class TaskCPUMeter: Sendable {
         return state.withLock { state in
             state.settle(at: reading)
             state.nextToken += 1
-            state.running[state.nextToken] = 0
+            state.running[state.nextToken] = state.sharePerTask
             return Token(value: state.nextToken)
         }
     }
@@ -51,7 +54,8 @@ final class TaskCPUMeter: Sendable {
         let reading = clock()
         let nanoseconds = state.withLock { state in
             state.settle(at: reading)
-            return state.running.removeValue(forKey: token.value) ?? 0
+            guard let startShare = state.running.removeValue(forKey: token.value) else { return UInt64(0) }
+            return state.sharePerTask - startShare
         }
         return UInt32(clamping: (nanoseconds + 500_000) / 1_000_000)
     }

@@ -221,6 +221,47 @@ struct ClientConnectionTests {
         }
     }
 
+    /// A stream job that ended while the client was reconnecting: its resubmission finds the ended job (JOB_DONE at
+    /// once, its variants gone), so the client runs it afresh under a new key and the caller still gets every
+    /// variant once.
+    @Test func aJobThatEndedWhileAwayIsRunAfresh() async throws {
+        let scripts: [FakeScript] = [.dropMidVariant, .endedDuplicate, .succeed()]
+        let seen = try await FakeCoordinator.run(script: { scripts[min($0, 2)] }) { fake in
+            let ids = try await Self.connect(fake) { client in
+                var ids: [String] = []
+                for try await event in client.process(source: Self.randomSource(5_000), pipeline: Self.pipeline) {
+                    if case .variant(let variant) = event { ids.append(variant.id) }
+                }
+                return ids
+            }
+            #expect(ids.sorted() == ["echo", "pattern"])
+            return fake.seen
+        }
+        #expect(seen.submits == 3)
+        #expect(seen.keys[0] == seen.keys[1], "the resubmission after the loss carries the job's key")
+        #expect(seen.keys[2] != seen.keys[1] && !seen.keys[2].isEmpty, "the run afresh has a key of its own")
+    }
+
+    /// With the caller's own key the job cannot be run again under another: the caller is told what was missed.
+    @Test func aJobThatEndedWhileAwayUnderTheCallersKeyIsReported() async throws {
+        let scripts: [FakeScript] = [.dropMidVariant, .endedDuplicate]
+        try await FakeCoordinator.run(script: { scripts[min($0, 1)] }) { fake in
+            try await Self.connect(fake) { client in
+                var options = SubmitOptions()
+                options.idempotencyKey = "caller-key-1"
+                let error = await #expect(throws: PixelFlowClientError.self) {
+                    for try await _ in client.process(
+                        source: Self.randomSource(5_000), pipeline: Self.pipeline, options: options)
+                    {}
+                }
+                #expect(error?.code == .connectionLost)
+                #expect(
+                    error?.message.contains("2 of its 2 variants were not received") == true,
+                    "\(String(describing: error))")
+            }
+        }
+    }
+
     @Test func maxInFlightIsRespected() async throws {
         var limits = ProtocolLimits.default
         limits.maxInFlight = 2

@@ -14,6 +14,8 @@ enum FakeScript: Sendable {
     case fail(ErrorCode, message: String)
     /// ACCEPTED, VARIANT `echo` with only its first chunk, then the TCP connection closes.
     case dropMidVariant
+    /// ACCEPTED(duplicate) and at once JOB_DONE with 2 variants: the job named by the key ended meanwhile.
+    case endedDuplicate
 }
 
 /// A one-shot signal a test opens to let the fake coordinator continue.
@@ -53,6 +55,8 @@ final class FakeCoordinator: Sendable {
         var rejectedStreamsEnded = 0
         var violations: [String] = []
         var sources: [Int] = []
+        /// The idempotency key of each SUBMIT, in order.
+        var keys: [String] = []
     }
 
     let port: Int
@@ -156,6 +160,7 @@ final class FakeCoordinator: Sendable {
                     case .submit(let submit):
                         let index = record.withLock { record in
                             defer { record.submits += 1 }
+                            record.keys.append(submit.idempotencyKey)
                             return record.submits
                         }
                         let script = script(index)
@@ -280,6 +285,15 @@ final class FakeCoordinator: Sendable {
             try await outbound.write(frameOf(stream, .accepted(Accepted(jobID: jobID))))
             return
         }
+        if case .endedDuplicate = script {
+            closeStream()
+            try await outbound.write(
+                contentsOf: [
+                    frameOf(stream, .accepted(Accepted(jobID: 7, duplicate: true))),
+                    frameOf(stream, .jobDone(JobDone(jobID: 7, variants: 2, attempts: 1, elapsedMilliseconds: 42))),
+                ])
+            return
+        }
         try await outbound.write(frameOf(stream, .accepted(Accepted(jobID: jobID))))
         switch script {
         case .succeed(let gate, let completionDelay):
@@ -302,8 +316,8 @@ final class FakeCoordinator: Sendable {
                 stream: stream, jobID: jobID, id: "echo", format: "png", bytes: source, chunkSize: 1_000)
             try await outbound.write(contentsOf: frames.prefix(2))
             try await channel.close()
-        case .reject:
-            break  // answered when the SUBMIT arrived
+        case .reject, .endedDuplicate:
+            break  // answered already
         }
     }
 

@@ -115,7 +115,7 @@ extension ClusterState {
     mutating func finish(_ id: JobID, outcome: Outcome, now: NIODeadline) -> [ClusterAction] {
         guard var job = jobs.removeValue(forKey: id) else { return [] }
         let elapsed = UInt32(clamping: (now - job.admittedAt).nanoseconds / 1_000_000)
-        guard var tenant = tenants[job.tenant] else {
+        guard var tenant = tenants.removeValue(forKey: job.tenant) else {  // taken out, not copied (see `admit`)
             // Every job belongs to a configured tenant; if that ever breaks, the job still ends, typed and logged.
             let problem = "job \(id) names tenant '\(job.tenant)', which the coordinator does not know"
             let failed = JobFailed(jobID: id, code: .internal, attempts: job.attempt, message: problem)

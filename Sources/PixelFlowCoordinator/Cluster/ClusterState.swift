@@ -77,7 +77,9 @@ public struct ClusterState: Sendable {
         tenant name: String, submit: Submit, variantCount: Int, formats: OutputFormats = [], subscriber: Subscriber?,
         now: NIODeadline
     ) -> Admission {
-        guard var tenant = tenants[name] else {
+        // Taken out while it changes, not copied: a copy would share its idempotency keys' storage with the
+        // dictionary, and the first insert would then copy every key the tenant remembers, on every admission.
+        guard var tenant = tenants.removeValue(forKey: name) else {
             return .rejected(ProtocolError(.unauthorized, "unknown tenant '\(name)'"))
         }
         defer { tenants[name] = tenant }
@@ -116,7 +118,7 @@ public struct ClusterState: Sendable {
                 .queueFull,
                 "tenant '\(name)' holds \(tenant.heldSourceBytes) source bytes; its limit is \(tenantHeldLimit)",
                 retryAfterMilliseconds: settings.queueFullRetryAfter.milliseconds)
-        } else if waitingJobs >= settings.maxQueuedJobs
+        } else if waitingJobs + tenant.waiting >= settings.maxQueuedJobs  // `tenant` is out of `tenants` meanwhile
             || heldSourceBytes + submit.sourceSize > settings.maxHeldSourceBytes
         {
             rejection = ProtocolError(

@@ -26,8 +26,10 @@ struct UsageLedger: Sendable {
     private(set) var pending: [Key: UsageCounts] = [:]
     /// Taken by flushes whose commit has not been confirmed, oldest first (the store commits them in order).
     private(set) var inFlight: [Flush] = []
-    /// Every tenant's usage since the store began: the store's sums at start, plus everything recorded since.
-    private(set) var totals: [String: UsageCounts] = [:]
+    /// What the store held at start, per tenant; `totals` adds what was recorded since.
+    private var restoredTotals: [String: UsageCounts] = [:]
+    /// Recorded and written to the store since start (pending and in-flight counts are added when asked).
+    private var flushedTotals: [String: UsageCounts] = [:]
     private(set) var lastSequence: UInt64 = 0
 
     static func hour(ofUnixMilliseconds milliseconds: Int64) -> UInt64 {
@@ -38,12 +40,23 @@ struct UsageLedger: Sendable {
     mutating func record(_ tenant: String, atUnixMilliseconds milliseconds: Int64, _ counts: UsageCounts) {
         pending[Key(hour: Self.hour(ofUnixMilliseconds: milliseconds), tenant: tenant), default: UsageCounts()]
             .add(counts)
-        totals[tenant, default: UsageCounts()].add(counts)
+    }
+
+    /// Every tenant's usage since the store began: the store's sums at start, plus everything recorded since.
+    /// Summed when asked (a /metrics scrape), so recording stays one dictionary update.
+    var totals: [String: UsageCounts] {
+        var totals = restoredTotals
+        for (tenant, counts) in flushedTotals { totals[tenant, default: UsageCounts()].add(counts) }
+        for flush in inFlight {
+            for bucket in flush.buckets { totals[bucket.tenant, default: UsageCounts()].add(bucket.counts) }
+        }
+        for (key, counts) in pending { totals[key.tenant, default: UsageCounts()].add(counts) }
+        return totals
     }
 
     /// Resumes from the store: its totals per tenant, and the number of the last batch it committed.
     mutating func restore(totals stored: [String: UsageCounts], lastSequence sequence: UInt64) {
-        for (tenant, counts) in stored { totals[tenant, default: UsageCounts()].add(counts) }
+        for (tenant, counts) in stored { restoredTotals[tenant, default: UsageCounts()].add(counts) }
         lastSequence = max(lastSequence, sequence)
     }
 
@@ -65,15 +78,22 @@ struct UsageLedger: Sendable {
     mutating func flushEnded(committed: Bool) {
         guard !inFlight.isEmpty else { return }
         let flush = inFlight.removeFirst()
-        guard !committed else { return }
+        guard !committed else {
+            for bucket in flush.buckets { flushedTotals[bucket.tenant, default: UsageCounts()].add(bucket.counts) }
+            return
+        }
         for bucket in flush.buckets {
             pending[Key(hour: bucket.hour, tenant: bucket.tenant), default: UsageCounts()].add(bucket.counts)
         }
     }
 
-    /// Drops buckets of hours before `hour` (the retention window, for a coordinator without a store).
+    /// Drops buckets of hours before `hour` (the retention window, for a coordinator without a store); their
+    /// counts stay in the totals.
     mutating func forget(before hour: UInt64) {
-        pending = pending.filter { $0.key.hour >= hour }
+        for (key, counts) in pending where key.hour < hour {
+            flushedTotals[key.tenant, default: UsageCounts()].add(counts)
+            pending[key] = nil
+        }
     }
 
     /// What has not reached the store as of a read that saw batches up to `storedSequence`.
