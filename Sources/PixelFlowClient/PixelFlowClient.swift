@@ -236,12 +236,16 @@ public final class PixelFlowClient: Sendable {
     /// A random idempotency key for a submission that named none: 128 bits in hex.
     static func generatedKey() -> String {
         var generator = SystemRandomNumberGenerator()
-        return "pfc-"
-            + (0..<2).map { _ in
-                let value = generator.next() as UInt64
-                let digits = String(value, radix: 16)
-                return String(repeating: "0", count: 16 - digits.count) + digits
-            }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var key = Array("pfc-".utf8)
+        key.reserveCapacity(36)
+        for _ in 0..<2 {
+            let value = generator.next() as UInt64
+            for shift in stride(from: 60, through: 0, by: -4) {
+                key.append(digits[Int((value >> UInt64(shift)) & 0xF)])
+            }
+        }
+        return String(decoding: key, as: UTF8.self)
     }
 
     static func makeSubmit(

@@ -107,11 +107,10 @@ extension ClusterState {
             guard var job = jobs[id], job.isPersisting else { continue }  // cancelled meanwhile: its end is written
             job.isPersisting = false
             jobs[id] = job
-            if !job.idempotencyKey.isEmpty, let digest = job.sourceDigest,
-                var record = tenants[job.tenant]?.idempotencyKeys[job.idempotencyKey], record.job == id
-            {
-                record.sourceDigest = digest
-                tenants[job.tenant]?.idempotencyKeys.insert(record, for: job.idempotencyKey)
+            if !job.idempotencyKey.isEmpty, let digest = job.sourceDigest {
+                tenants[job.tenant]?.idempotencyKeys.update(job.idempotencyKey) { record in
+                    if record.job == id { record.sourceDigest = digest }
+                }
             }
             queue.enqueue(id, tenant: job.tenant, priority: job.priority)
             if let deadline = job.deadline { deadlines.schedule(id, at: deadline) }

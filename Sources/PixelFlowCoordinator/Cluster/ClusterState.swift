@@ -175,11 +175,10 @@ public struct ClusterState: Sendable {
             persist(id, source: bytes, digest: digest, submitter: submitter, now: now)
             return []
         }
-        if !job.idempotencyKey.isEmpty, let digest,
-            var record = tenants[job.tenant]?.idempotencyKeys[job.idempotencyKey], record.job == id
-        {
-            record.sourceDigest = digest
-            tenants[job.tenant]?.idempotencyKeys.insert(record, for: job.idempotencyKey)
+        if !job.idempotencyKey.isEmpty, let digest {
+            tenants[job.tenant]?.idempotencyKeys.update(job.idempotencyKey) { record in
+                if record.job == id { record.sourceDigest = digest }
+            }
         }
         queue.enqueue(id, tenant: job.tenant, priority: job.priority)
         if let deadline = job.deadline { deadlines.schedule(id, at: deadline) }

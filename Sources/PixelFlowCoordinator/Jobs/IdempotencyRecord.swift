@@ -5,7 +5,9 @@ import PixelFlowProtocol
 /// request, or refused when it is a different one under the same key.
 struct IdempotencyRecord: Sendable {
     var job: JobID
-    var pipelineDigest: [UInt8]
+    /// The pipeline's bytes hashed with the process's seeded hasher (SipHash): cheap, not guessable from outside,
+    /// and never kept beyond the process (a restart rebuilds records from the stored pipelines).
+    var pipelineFingerprint: Int
     var sourceSize: UInt64
     /// Set once the first job's source is complete; nil while it is still arriving.
     var sourceDigest: [UInt8]?
@@ -16,7 +18,7 @@ struct IdempotencyRecord: Sendable {
 
     init(job: JobID, pipeline: ByteBuffer, sourceSize: UInt64) {
         self.job = job
-        self.pipelineDigest = SHA256Digest.of(pipeline)
+        self.pipelineFingerprint = Self.fingerprint(of: pipeline)
         self.sourceSize = sourceSize
     }
 
@@ -26,9 +28,15 @@ struct IdempotencyRecord: Sendable {
             return
                 "idempotency key '\(submit.idempotencyKey)' names job \(job), whose source is \(sourceSize) bytes, not \(submit.sourceSize)"
         }
-        if SHA256Digest.of(submit.pipeline) != pipelineDigest {
+        if Self.fingerprint(of: submit.pipeline) != pipelineFingerprint {
             return "idempotency key '\(submit.idempotencyKey)' names job \(job), which has a different pipeline"
         }
         return nil
+    }
+
+    static func fingerprint(of pipeline: ByteBuffer) -> Int {
+        var hasher = Hasher()
+        pipeline.withUnsafeReadableBytes { hasher.combine(bytes: $0) }
+        return hasher.finalize()
     }
 }

@@ -16,6 +16,12 @@ public struct RecentMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         values[key] = nil
     }
 
+    /// Changes a remembered value in place (one lookup, no copy); nothing when the key is not remembered.
+    public mutating func update(_ key: Key, _ change: (inout Value) -> Void) {
+        guard let index = values.index(forKey: key) else { return }
+        change(&values.values[index])
+    }
+
     public mutating func insert(_ value: Value, for key: Key) {
         if values.updateValue(value, forKey: key) == nil { order.append(key) }
         while values.count > capacity {
