@@ -16,14 +16,18 @@ public struct JobEvents: AsyncSequence, Sendable {
     let pipeline: String
     /// With an idempotency key (generated when the caller gave none): a resubmission names the same job.
     let options: SubmitOptions
-    /// The key is the client's own, not the caller's: the job may be run afresh under a new one.
+    /// The key is the client's own, not the caller's. It goes with resubmissions only: the first submission needs
+    /// none (a stream job whose client leaves is cancelled, so only a resubmission can meet an earlier run), and
+    /// a key costs the coordinator a hash of the source and a remembered entry per job. The job may also be run
+    /// afresh under a new one.
     let keyIsGenerated: Bool
 
     /// The iterator that submits the job on its first `next()`.
     public func makeAsyncIterator() -> Iterator { Iterator(job: self) }
 
     /// Submits the job on the first `next()`, then returns its events one by one. If the connection is lost
-    /// meanwhile and the client reconnects, the job is submitted again on the new connection (same key); the
+    /// meanwhile and the client reconnects, the job is submitted again on the new connection (every resubmission
+    /// under the same key: the caller's, or one generated for the job); the
     /// caller sees one ``JobEvent/accepted(_:duplicate:)`` and each variant once. A stream job's variants are not
     /// kept: if the job ended while the client was away, the ones it produced meanwhile are gone, so the job is run
     /// again under a new key (and the variants already delivered skipped); with the caller's own key it cannot be,
@@ -76,7 +80,9 @@ public struct JobEvents: AsyncSequence, Sendable {
                     (events, generation) = (iterator, current)
                 case .notStarted:
                     state = .finished  // a failed start ends the sequence
-                    (events, generation) = try await Self.submit(job, options, newerThan: 0)
+                    var first = options
+                    if job.keyIsGenerated { first.idempotencyKey = nil }
+                    (events, generation) = try await Self.submit(job, first, newerThan: 0)
                 }
                 let event: StreamEvent?
                 do {

@@ -2,7 +2,8 @@ extension PixelFlowClient {
     /// What a client does when its connection to the coordinator is lost while it is in use (the coordinator
     /// restarted, the network dropped): connect again with backoff, then carry on. Requests in progress are sent
     /// again on the new connection — stream jobs (``PixelFlowClient/process(source:pipeline:options:)``) are
-    /// resubmitted under their idempotency key and skip the variants already delivered; async submissions keep
+    /// resubmitted under their idempotency key (the caller's, or one generated for the job) and skip the variants
+    /// already delivered, or run afresh if they ended meanwhile; async submissions keep
     /// their key, so a job the coordinator already accepted is not submitted twice.
     public struct ReconnectPolicy: Sendable, Hashable {
         /// The first wait before connecting again; it doubles per failed attempt.
