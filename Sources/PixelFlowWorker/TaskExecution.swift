@@ -36,7 +36,7 @@ struct TaskExecution: Sendable {
 
     func run(stops: AsyncStream<Stop>) async {
         let start = ContinuousClock.now
-        let cpu = cpuMeter.start()
+        let cpu = runner.isMetered ? cpuMeter.start() : nil
         let progress = TaskProgress()
         let outcome: Result<Int, Failure> = await withTaskGroup(of: Result<Int, Failure>?.self) { group in
             group.addTask { await execute(progress) }
@@ -64,7 +64,7 @@ struct TaskExecution: Sendable {
         let elapsed = UInt32(
             clamping: (ContinuousClock.now - start).components.seconds * 1000 + (ContinuousClock.now - start).components
                 .attoseconds / 1_000_000_000_000_000)
-        let cpuMilliseconds = cpuMeter.stop(cpu)
+        let cpuMilliseconds = cpu.map(cpuMeter.stop) ?? 0
         let usage =
             reportsUsage ? TaskUsage(cpuMilliseconds: cpuMilliseconds, sourcePixels: progress.sourcePixels) : nil
         let message: Message

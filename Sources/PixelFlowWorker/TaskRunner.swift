@@ -20,6 +20,13 @@ protocol TaskRunner: Sendable {
         source: [UInt8], pipeline: Pipeline, onSource: @escaping @Sendable (_ pixels: UInt64) -> Void,
         onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void
     ) async throws
+
+    /// Whether its tasks' CPU time is metered (two reads of the process CPU clock per task).
+    var isMetered: Bool { get }
+}
+
+extension TaskRunner {
+    var isMetered: Bool { true }
 }
 
 /// The real engine: libvips on the worker's own threads.
@@ -47,6 +54,9 @@ struct ImagingTaskRunner: TaskRunner {
 struct NullTaskRunner: TaskRunner {
     static let defaultPayload: [UInt8] = Array("pixelflow-null!\n".utf8)
     let payload: [UInt8]
+    /// Its tasks do no image work: metering them would measure the meter, and burden the coordinator benchmark
+    /// this runner exists for. They report 0 ms.
+    var isMetered: Bool { false }
 
     init(variantBytes: Int = 16) {
         guard variantBytes != Self.defaultPayload.count else {
