@@ -21,6 +21,22 @@ public struct UsageBucket: Sendable, Hashable {
 
     public var sourceMegapixels: Double { Double(sourcePixels) / 1_000_000 }
 
+    /// Adds another bucket's counts (saturating, as the coordinator sums them); tenant and hour stay.
+    public mutating func add(_ other: UsageBucket) {
+        var sum = counts
+        sum.add(other.counts)
+        (admitted, succeeded, failed, cancelled) = (sum.admitted, sum.succeeded, sum.failed, sum.cancelled)
+        (sourcePixels, bytesIn, bytesOut, cpuMilliseconds) = (
+            sum.sourcePixels, sum.bytesIn, sum.bytesOut, sum.cpuMilliseconds
+        )
+    }
+
+    private var counts: UsageCounts {
+        UsageCounts(
+            admitted: admitted, succeeded: succeeded, failed: failed, cancelled: cancelled, sourcePixels: sourcePixels,
+            bytesIn: bytesIn, bytesOut: bytesOut, cpuMilliseconds: cpuMilliseconds)
+    }
+
     init(wire bucket: UsageReport.Bucket) {
         tenant = bucket.tenant
         hour = Date(timeIntervalSince1970: Double(bucket.hour))
@@ -55,11 +71,7 @@ extension PixelFlowClient {
 
     private func usagePage(_ request: UsageRequest) async throws(PixelFlowClientError) -> UsageReport {
         try await retrying { connection throws(PixelFlowClientError) in
-            guard connection.session.version >= ProtocolVersion.v2 else {
-                throw PixelFlowClientError(
-                    .protocolViolation,
-                    "the coordinator speaks protocol v\(connection.session.version), which meters no usage: upgrade it")
-            }
+            try PixelFlowClient.requireVersion2(connection, for: "meters no usage")
             switch try await connection.request(.usage, .usageRequest(request)) {
             case .usage(let report):
                 return report

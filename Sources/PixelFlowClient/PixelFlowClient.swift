@@ -124,11 +124,7 @@ public final class PixelFlowClient: Sendable {
     ///   ``PixelFlowClientError/Code/connectionLost``.
     public func fetch(_ job: JobID) async throws(PixelFlowClientError) -> FetchedJob {
         try await retrying { connection throws(PixelFlowClientError) in
-            guard connection.session.version >= ProtocolVersion.v2 else {
-                throw PixelFlowClientError(
-                    .protocolViolation,
-                    "the coordinator speaks protocol v\(connection.session.version), which has no FETCH: upgrade it")
-            }
+            try Self.requireVersion2(connection, for: "has no FETCH")
             let (_, events) = try await connection.open(.fetch, frames: [.fetch(Fetch(jobID: job.rawValue))])
             var variants: [Variant] = []
             do {
@@ -159,11 +155,7 @@ public final class PixelFlowClient: Sendable {
             state: state.map(\.wire), limit: UInt16(clamping: min(max(limit, 1), Int(JobsRequest.maxLimit))),
             beforeJobID: before?.rawValue ?? 0)
         return try await retrying { connection throws(PixelFlowClientError) in
-            guard connection.session.version >= ProtocolVersion.v2 else {
-                throw PixelFlowClientError(
-                    .protocolViolation,
-                    "the coordinator speaks protocol v\(connection.session.version), which lists no jobs: upgrade it")
-            }
+            try Self.requireVersion2(connection, for: "lists no jobs")
             switch try await connection.request(.jobs, .jobsRequest(request)) {
             case .jobList(let list):
                 return JobPage(
@@ -272,6 +264,14 @@ public final class PixelFlowClient: Sendable {
                 wireCode: .invalidPipeline)
         }
         return submit
+    }
+
+    /// A request of protocol v2 on a connection to an older coordinator: `lacking` says what it cannot do.
+    static func requireVersion2(_ connection: ClientConnection, for lacking: String) throws(PixelFlowClientError) {
+        guard connection.session.version < ProtocolVersion.v2 else { return }
+        throw PixelFlowClientError(
+            .protocolViolation,
+            "the coordinator speaks protocol v\(connection.session.version), which \(lacking): upgrade it")
     }
 
     static func unexpectedAnswer(to kind: RequestKind) -> PixelFlowClientError {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PixelFlowBatch
 import PixelFlowClient
 
 /// `pfctl usage [--since DURATION] [--json]`: metered usage per tenant and hour.
@@ -48,19 +49,11 @@ struct UsageCommand: AsyncParsableCommand {
     static func totals(of buckets: [UsageBucket]) -> [UsageBucket] {
         var totals: [String: UsageBucket] = [:]
         for bucket in buckets {
-            guard var total = totals[bucket.tenant] else {
+            if totals[bucket.tenant] == nil {
                 totals[bucket.tenant] = bucket
-                continue
+            } else {
+                totals[bucket.tenant]?.add(bucket)
             }
-            total.admitted += bucket.admitted
-            total.succeeded += bucket.succeeded
-            total.failed += bucket.failed
-            total.cancelled += bucket.cancelled
-            total.sourcePixels += bucket.sourcePixels
-            total.bytesIn += bucket.bytesIn
-            total.bytesOut += bucket.bytesOut
-            total.cpuMilliseconds += bucket.cpuMilliseconds
-            totals[bucket.tenant] = total
         }
         return totals.values.sorted { $0.tenant < $1.tenant }
     }
@@ -73,8 +66,9 @@ struct UsageCommand: AsyncParsableCommand {
         func row(_ hour: String, _ bucket: UsageBucket) -> [String] {
             [
                 hour, bucket.tenant, "\(bucket.admitted)", "\(bucket.succeeded)", "\(bucket.failed)",
-                "\(bucket.cancelled)", String(format: "%.1f", bucket.sourceMegapixels), byteCount(bucket.bytesIn),
-                byteCount(bucket.bytesOut), String(format: "%.1f s", Double(bucket.cpuMilliseconds) / 1000),
+                "\(bucket.cancelled)", String(format: "%.1f", bucket.sourceMegapixels),
+                BatchSummary.size(Int(clamping: bucket.bytesIn)), BatchSummary.size(Int(clamping: bucket.bytesOut)),
+                String(format: "%.1f s", Double(bucket.cpuMilliseconds) / 1000),
             ]
         }
         return TextTable.render(
@@ -83,17 +77,6 @@ struct UsageCommand: AsyncParsableCommand {
             ],
             rows: buckets.map { row(formatter.string(from: $0.hour), $0) } + totals.map { row("total", $0) }
         ).trimmingCharacters(in: .newlines)
-    }
-
-    static func byteCount(_ bytes: UInt64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
     }
 
     static func json(_ buckets: [UsageBucket], totals: [UsageBucket], since: Date) -> String {
