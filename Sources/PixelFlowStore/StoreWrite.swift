@@ -23,11 +23,6 @@ public enum StoreWrite: Sendable {
     /// batches the buckets it read include).
     case usage([UsageReport.Bucket], sequence: UInt64)
 
-    public var isUsage: Bool {
-        if case .usage = self { return true }
-        return false
-    }
-
     /// The job this write is about, if any.
     public var jobID: UInt64? {
         switch self {

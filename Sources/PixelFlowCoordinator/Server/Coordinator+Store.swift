@@ -46,9 +46,6 @@ extension Coordinator {
                     guard case .admit(let job, _) = write else { return nil }
                     return job.id
                 }
-                for write in batch.writes where write.isUsage {
-                    shared.cluster.usageFlushEnded(committed: failure == nil)
-                }
                 let actions: [ClusterAction]
                 if let failure {
                     shared.cluster.setStoreProblem(failure.message)

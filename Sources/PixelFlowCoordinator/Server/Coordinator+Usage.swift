@@ -5,22 +5,29 @@ import PixelFlowStore
 
 /// Usage metering on the coordinator's side: the periodic write of what was recorded, USAGE pages, retention.
 extension Coordinator {
-    /// Every `usage.flush_interval_ms`, queues what was metered since the last flush for the store writer (one
-    /// write per interval, whatever the job rate). Ends when the task is cancelled; `stop()` flushes the rest.
+    /// Every `usage.flush_interval_ms`, writes what was metered since the last flush (one write per interval,
+    /// whatever the job rate). Ends when the task is cancelled; `stop()` flushes the rest.
     func runUsageFlush() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(settings.usageFlushInterval.milliseconds))
-            flushUsage()
+            await flushUsage()
         }
     }
 
-    func flushUsage() {
+    /// Commits the ledger's batch directly, not through the step queue: no delivery depends on it, and queued
+    /// behind it a step's deliveries (a stream job's JOB_DONE) would wait for its commit — or miss a shutdown.
+    func flushUsage() async {
         let now = NIODeadline.now()
-        shared.withLock { shared in
-            guard let write = shared.cluster.takeUsageFlush(now: now) else { return }
-            shared.storeQueue.append([write], Deliveries())
-            storeSignal.yield()
+        // Without a store this only drops buckets past the retention (and there is nothing to write).
+        guard let write = shared.withLock({ $0.cluster.takeUsageFlush(now: now) }), let store else { return }
+        var committed = true
+        do {
+            try await store.commit([write])
+        } catch {
+            committed = false
+            logger.error("job store: usage not written (kept for the next flush): \(error.message)")
         }
+        shared.withLock { $0.cluster.usageFlushEnded(committed: committed) }
     }
 
     /// A client's question about what the store keeps, answered with one frame.

@@ -97,7 +97,7 @@ public struct CoordinatorService: Service {
         try? await protocolChannel.close()
         await coordinator.shutdown(grace: coordinator.settings.shutdownGrace)
         server.stopTicking()
-        coordinator.flushUsage()
+        await coordinator.flushUsage()
         coordinator.finishStoreWriter()
         try? await httpChannel.close()
     }
