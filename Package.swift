@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // System libraries, reached through pkg-config. Only the two targets below import them.
@@ -71,6 +72,18 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // The original JSON API (/v1/jobs…) on Hummingbird: routes translate to the coordinator's own calls.
+        .target(
+            name: "PixelFlowHTTP",
+            dependencies: [
+                "PixelFlowCoordinator",
+                "PixelFlowProtocol",
+                "PixelFlowStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "PixelFlowWorker",
             dependencies: [
@@ -110,6 +123,7 @@ let package = Package(
                 "PixelFlowPipeline",
                 "PixelFlowBatch",
                 "PixelFlowCoordinator",
+                "PixelFlowHTTP",
                 "PixelFlowWorker",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

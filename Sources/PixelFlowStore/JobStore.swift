@@ -18,7 +18,7 @@ public protocol JobStore: Sendable {
     func variants(of job: UInt64) async throws(StoreError) -> [StoredVariant]
     /// A blob's bytes, checked against its size and hash.
     func blob(_ sha256: [UInt8]) async throws(StoreError) -> ByteBuffer
-    /// Deletes jobs that expired by `now` (Unix ms), at most `limit`; returns how many went.
+    /// Deletes jobs and drafts that expired by `now` (Unix ms), at most `limit` of each; returns how many went.
     func deleteExpired(now: Int64, limit: Int) async throws(StoreError) -> Int
     /// Whether a one-row write goes through now (the store's readiness).
     func probe() async throws(StoreError)
@@ -37,6 +37,14 @@ public protocol JobStore: Sendable {
     ) async throws(StoreError) -> (buckets: [UsageReport.Bucket], sequence: UInt64)
     /// Deletes buckets of hours before `hour` (Unix seconds); returns how many went.
     func deleteUsage(before hour: UInt64) async throws(StoreError) -> Int
+    /// A draft (a job created over HTTP, not started), if the tenant has it.
+    func draft(_ id: UInt64, tenant: String) async throws(StoreError) -> JobDraft?
+    /// Drafts newest first with an id below `beforeID` (0: from the newest), of one tenant (nil: all), at most `limit`.
+    func drafts(tenant: String?, beforeID: UInt64, limit: Int) async throws(StoreError) -> [JobDraft]
+    /// The draft and the newest job of the tenant that carry this idempotency key.
+    func jobOrDraft(
+        idempotencyKey: String, tenant: String
+    ) async throws(StoreError) -> (job: StoredJob?, draft: JobDraft?)
 }
 
 /// A position in usage order: the hour (Unix seconds) and tenant of the last bucket already read.

@@ -82,7 +82,11 @@ public final class SQLiteJobStore: JobStore {
             try SQLiteSchema.migrator.migrate(pool)
             let (next, reserved) = try pool.write { db -> (UInt64, UInt64) in
                 let high = try UInt64(String.fetchOne(db, sql: Self.reservedSQL) ?? "0") ?? 0
-                let maxStored = try UInt64.fetchOne(db, sql: "SELECT max(id) FROM jobs") ?? 0
+                // Drafts are written as soon as their id is taken, maybe before the reservation that covers it.
+                let maxStored =
+                    try UInt64.fetchOne(
+                        db, sql: "SELECT max(id) FROM (SELECT id FROM jobs UNION ALL SELECT id FROM drafts)")
+                    ?? 0
                 let next = max(high, maxStored) + 1
                 let reserved = next - 1 + options.jobIDBlock
                 try Self.reserve(through: reserved, db)

@@ -61,6 +61,20 @@ enum SQLiteSchema {
                     INSERT INTO meta (key, value) VALUES ('usage_sequence', '0');
                     """)
         }
+        migrator.registerMigration("v4-drafts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE drafts (
+                        id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, priority INTEGER NOT NULL,
+                        pipeline BLOB NOT NULL, variant_count INTEGER NOT NULL, formats INTEGER NOT NULL,
+                        source_type INTEGER NOT NULL, source_url TEXT NOT NULL, webhook_url TEXT NOT NULL,
+                        idempotency_key TEXT NOT NULL, source_sha256 BLOB, source_size INTEGER,
+                        created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL) STRICT;
+                    CREATE INDEX drafts_by_tenant ON drafts (tenant, id);
+                    CREATE INDEX drafts_by_expiry ON drafts (expires_at);
+                    CREATE INDEX drafts_by_key ON drafts (tenant, idempotency_key) WHERE idempotency_key != '';
+                    """)
+        }
         return migrator
     }
 }

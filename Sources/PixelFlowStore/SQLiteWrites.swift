@@ -59,6 +59,8 @@ enum SQLiteWrites {
             try SQLiteJobStore.reserve(through: through, db)
         case .usage(let buckets, let sequence):
             try SQLiteJobStore.addUsage(buckets, sequence: sequence, db)
+        case .createDraft, .attachDraftSource, .startDraft, .cancelDraft:
+            try applyDraft(write, db, blobs: blobs, inlineMax: inlineMax)
         case .enqueueWebhook(let event):
             try db.cachedStatement(
                 sql: """
@@ -75,7 +77,7 @@ enum SQLiteWrites {
 
     /// Counts one more reference to a blob, storing it first if it is new: inline up to `inlineMax` bytes, else as
     /// a file (flushed before the row that names it commits).
-    private static func addReference(
+    static func addReference(
         to bytes: ByteBuffer, sha256: [UInt8], _ db: Database, blobs: BlobDirectory, inlineMax: Int
     ) throws {
         try db.cachedStatement(sql: "UPDATE blobs SET refs = refs + 1 WHERE sha256 = ?").execute(arguments: [
@@ -95,7 +97,8 @@ enum SQLiteWrites {
         let ids = try Int64.fetchAll(
             db, sql: "SELECT id FROM jobs WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?",
             arguments: [now, limit])
-        guard !ids.isEmpty else { return (0, []) }
+        let drafts = try deleteExpiredDrafts(now: now, limit: limit, db)
+        guard !ids.isEmpty || drafts > 0 else { return (0, []) }
         for id in ids {
             try db.execute(
                 sql: """
@@ -111,7 +114,7 @@ enum SQLiteWrites {
         }
         let files = try Data.fetchAll(db, sql: "SELECT sha256 FROM blobs WHERE refs <= 0 AND inline IS NULL")
         try db.execute(sql: "DELETE FROM blobs WHERE refs <= 0")
-        return (ids.count, files.map { [UInt8]($0) })
+        return (ids.count + drafts, files.map { [UInt8]($0) })
     }
 
     static func data(_ buffer: ByteBuffer) -> Data {

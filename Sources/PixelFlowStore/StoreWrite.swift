@@ -22,6 +22,14 @@ public enum StoreWrite: Sendable {
     /// Metered usage to add to the hourly buckets, and the number of this batch (kept, so a reader knows which
     /// batches the buckets it read include).
     case usage([UsageReport.Bucket], sequence: UInt64)
+    /// A job created over the HTTP API, not started yet.
+    case createDraft(JobDraft)
+    /// A draft's source was uploaded: it replaces any earlier one.
+    case attachDraftSource(job: UInt64, JobDraft.Source, bytes: ByteBuffer)
+    /// The draft became a job (its `admit` is in the same transaction): the draft and its hold on the source go.
+    case startDraft(job: UInt64)
+    /// A draft cancelled before it was started: it is kept as a cancelled job, to be listed and then expire.
+    case cancelDraft(job: UInt64, at: Int64, expiresAt: Int64)
 
     /// The job this write is about, if any.
     public var jobID: UInt64? {
@@ -30,6 +38,8 @@ public enum StoreWrite: Sendable {
         case .lease(let job, _, _, _), .requeue(let job, _), .finish(let job, _, _, _, _, _, _): job
         case .variant(let variant, _): variant.jobID
         case .enqueueWebhook(let event): event.jobID
+        case .createDraft(let draft): draft.id
+        case .attachDraftSource(let job, _, _), .startDraft(let job), .cancelDraft(let job, _, _): job
         case .reserveJobIDs, .usage: nil
         }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PixelFlowBatch
 import PixelFlowClient
+import PixelFlowProtocol
 
 /// `pfctl usage [--since DURATION] [--json]`: metered usage per tenant and hour.
 struct UsageCommand: AsyncParsableCommand {
@@ -23,23 +24,13 @@ struct UsageCommand: AsyncParsableCommand {
     var since: String = "24h"
 
     func validate() throws {
-        guard Self.seconds(since) != nil else {
+        guard DurationText.seconds(since) != nil else {
             throw ValidationError("--since must be a duration such as 3600, 90m, 24h or 7d, not '\(since)'")
         }
     }
 
-    /// Seconds in a duration written as a number of seconds, or with an s, m, h or d suffix.
-    static func seconds(_ text: String) -> Double? {
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-        let unit = text.last.flatMap { units[$0] }
-        guard let number = Double(unit == nil ? text : String(text.dropLast())), number.isFinite, number >= 0 else {
-            return nil
-        }
-        return number * (unit ?? 1)
-    }
-
     func run() async throws {
-        let start = Date(timeIntervalSinceNow: -(Self.seconds(since) ?? 0))
+        let start = Date(timeIntervalSinceNow: -(DurationText.seconds(since) ?? 0))
         let buckets = try await connection.withClient(command: "usage") { try await $0.usage(since: start) }
         let totals = Self.totals(of: buckets)
         print(connection.json ? Self.json(buckets, totals: totals, since: start) : Self.text(buckets, totals: totals))

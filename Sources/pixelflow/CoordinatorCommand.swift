@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import PixelFlowCoordinator
+import PixelFlowHTTP
 import PixelFlowPipeline
 import PixelFlowProtocol
 import PixelFlowStore
@@ -28,6 +29,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "HTTP status address, HOST:PORT (default 127.0.0.1:7401).")
     var http: String?
 
+    @Option(help: "HTTP API address, HOST:PORT (api.listen; default: no HTTP API).")
+    var api: String?
+
     @Option(help: "Data directory of the job store (store.path; default ./pixelflow-data).")
     var data: String?
 
@@ -43,7 +47,19 @@ struct CoordinatorCommand: AsyncParsableCommand {
             "pixelflow coordinator listening on \(service.protocolAddress) (HTTP \(service.httpAddress)), "
                 + "jobs stored in \(settings.storePath ?? "memory")")
         fflush(nil)
-        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var services: [any Service] = [service]
+        if let address = api ?? settings.api {
+            // After the coordinator: on shutdown it stops taking requests first.
+            services.append(
+                try APIService(
+                    coordinator: service.coordinator, address: address, maxJSONBytes: settings.apiMaxJSONBytes,
+                    logger: logger
+                ) { bound in
+                    print("pixelflow coordinator: HTTP API listening on http://\(bound)")
+                    fflush(nil)
+                })
+        }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 import PixelFlowCoordinator
+import PixelFlowHTTP
+import PixelFlowProtocol
 import PixelFlowWorker
 import ServiceLifecycle
 
@@ -13,10 +16,12 @@ struct DevCommand: AsyncParsableCommand {
             "Run a local cluster: a coordinator and N workers on loopback, with a dev tenant; prints what pfctl needs.",
         discussion: """
             The dev tenant's key id is "dev"; its secret is PIXELFLOW_SECRET when set (so scripts can choose it), \
-            otherwise random. Stops on SIGTERM or SIGINT: admitted jobs finish, then the workers drain.
+            otherwise random. The HTTP API listens on the protocol port + 2, for the dev tenant's bearer token \
+            PIXELFLOW_API_TOKEN (random when unset). Stops on SIGTERM or SIGINT: admitted jobs finish, then the \
+            workers drain.
             """)
 
-    @Option(help: "Protocol port on 127.0.0.1 (the HTTP status port is this + 1).")
+    @Option(help: "Protocol port on 127.0.0.1 (the HTTP status port is this + 1, the HTTP API this + 2).")
     var port: Int = 7400
 
     @Option(help: "Workers to start.")
@@ -37,7 +42,7 @@ struct DevCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1...64") }
         guard (1...1024).contains(slots) else { throw ValidationError("--slots must be 1...1024") }
-        guard (0...65534).contains(port) else { throw ValidationError("--port must be 0...65534") }
+        guard (0...65533).contains(port) else { throw ValidationError("--port must be 0...65533") }
     }
 
     @OptionGroup var logging: LoggingOptions
@@ -47,14 +52,16 @@ struct DevCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         var config = try loadConfig(path: config, environment: environment.filter { $0.key != "PIXELFLOW_SECRET" })
         let secret = environment["PIXELFLOW_SECRET"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.randomSecret()
+        let apiToken = environment["PIXELFLOW_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.randomSecret()
         let joinSecret = Array(Self.randomSecret().utf8)
         let imagingLimits = try loadImagingLimits(path: self.config, environment: environment)
         config.joinSecret = joinSecret
         config.tenants.removeAll { $0.keyID == "dev" }
         config.tenants.append(
             TenantPolicy(
-                keyID: "dev", secret: Array(secret.utf8), rate: 10_000, burst: 20_000, maxQueued: 100_000, isAdmin: true
-            ))
+                keyID: "dev", secret: Array(secret.utf8), rate: 10_000, burst: 20_000, maxQueued: 100_000,
+                isAdmin: true,
+                apiTokenSHA256: SHA256Digest.of(ByteBuffer(string: apiToken))))
         let temporaryData = data == nil && config.storePath == nil
         config.storePath =
             data ?? config.storePath ?? NSTemporaryDirectory()
@@ -84,9 +91,18 @@ struct DevCommand: AsyncParsableCommand {
             workerConfig.drainTimeout = .seconds(10)
             services.append(WorkerService(node: WorkerNode(config: workerConfig), logger: logger))
         }
-        // Shut down last to first: the coordinator stops admitting and lets admitted jobs finish on the still
-        // running workers, then the workers drain.
+        // Shut down last to first: the HTTP API stops taking requests, the coordinator stops admitting and lets
+        // admitted jobs finish on the still running workers, then the workers drain.
         services.append(coordinator)
+        services.append(
+            try APIService(
+                coordinator: coordinator.coordinator, address: "127.0.0.1:\(port == 0 ? 0 : port + 2)",
+                maxJSONBytes: config.apiMaxJSONBytes, logger: logger
+            ) { address in
+                print("pixelflow dev: HTTP API on http://\(address)\nexport PIXELFLOW_API=http://\(address)")
+                print("export PIXELFLOW_API_TOKEN=\(apiToken)")
+                fflush(nil)
+            })
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }

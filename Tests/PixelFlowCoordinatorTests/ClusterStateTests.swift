@@ -83,8 +83,8 @@ struct ClusterStateTests {
         #expect(assignments(assigned).count == 2)
         #expect(state.stats.total.queued == 3 && state.stats.total.running == 2)
         let first = assignments(assigned)[0]
-        _ = state.variantFinished(worker: worker, job: first.job, attempt: 1, variantID: "a")
-        _ = state.variantFinished(worker: worker, job: first.job, attempt: 1, variantID: "b")
+        _ = state.variantFinished(.test(job: first.job, attempt: 1, variantID: "a"), worker: worker, now: now)
+        _ = state.variantFinished(.test(job: first.job, attempt: 1, variantID: "b"), worker: worker, now: now)
         let next = state.taskDone(worker: worker, job: first.job, attempt: 1, now: now)
         #expect(assignments(next).count == 1, "a finished task returns exactly one credit")
         #expect(Self.notifications(next).count == 1)
@@ -105,18 +105,26 @@ struct ClusterStateTests {
     mutating func fencing() throws {
         let (first, _) = state.registerWorker(name: "w1", address: "a", slots: 1, formats: [], now: now)
         let (job, _) = try admitAndQueue()
-        #expect(state.variantFinished(worker: first, job: job, attempt: 1, variantID: "a") == .deliver([client]))
+        #expect(
+            state.variantFinished(.test(job: job, attempt: 1, variantID: "a"), worker: first, now: now)
+                == .deliver([client]))
         let (second, _) = state.registerWorker(name: "w2", address: "b", slots: 1, formats: [], now: now)
         _ = state.workerLost(first, now: now)
         // The old attempt's late results change nothing.
-        #expect(state.variantFinished(worker: first, job: job, attempt: 1, variantID: "b") != .deliver([client]))
+        #expect(
+            state.variantFinished(.test(job: job, attempt: 1, variantID: "b"), worker: first, now: now)
+                != .deliver([client]))
         #expect(state.taskDone(worker: first, job: job, attempt: 1, now: now).isEmpty)
         // The new attempt re-encodes "a": not delivered twice. "b" is new.
-        guard case .discard = state.variantFinished(worker: second, job: job, attempt: 2, variantID: "a") else {
+        guard
+            case .discard = state.variantFinished(.test(job: job, attempt: 2, variantID: "a"), worker: second, now: now)
+        else {
             Issue.record("variant a delivered twice")
             return
         }
-        #expect(state.variantFinished(worker: second, job: job, attempt: 2, variantID: "b") == .deliver([client]))
+        #expect(
+            state.variantFinished(.test(job: job, attempt: 2, variantID: "b"), worker: second, now: now)
+                == .deliver([client]))
         let done = Self.notifications(state.taskDone(worker: second, job: job, attempt: 2, now: now))
         #expect(done == [.jobDone(JobDone(jobID: job, variants: 2, attempts: 2, elapsedMilliseconds: 0))])
         #expect(state.discardedResults == 3)

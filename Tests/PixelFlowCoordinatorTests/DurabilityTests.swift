@@ -53,6 +53,10 @@ struct DurabilityTests {
             case .reserveJobIDs(let through): "reserve \(through)"
             case .enqueueWebhook: "webhook"
             case .usage(_, let sequence): "usage \(sequence)"
+            case .createDraft: "create draft"
+            case .attachDraftSource: "attach draft source"
+            case .startDraft: "start draft"
+            case .cancelDraft: "cancel draft"
             }
         }
     }
@@ -72,7 +76,9 @@ struct DurabilityTests {
         #expect(to == submitter)
         #expect(assignments(actions).map(\.job) == [id])
         #expect(Self.kinds(state.takeStoreWrites()) == ["lease 1"])
-        #expect(state.variantFinished(worker: 1, job: id, attempt: 1, variantID: "v") == .deliver([]))
+        #expect(
+            state.variantFinished(.test(job: id, attempt: 1, variantID: "v"), worker: 1, now: now)
+                == .deliver([], isStored: true))
         _ = state.taskDone(worker: 1, job: id, attempt: 1, now: now)
         #expect(Self.kinds(state.takeStoreWrites()) == ["finish succeeded"])
     }
@@ -172,7 +178,8 @@ struct DurabilityTests {
             assignments(actions).map { "\($0.job)/\($0.attempt)" } == ["3/2"],
             "the next attempt is above the stored one")
         #expect(
-            restarted.variantFinished(worker: 1, job: 3, attempt: 2, variantID: "a") != .deliver([]),
+            restarted.variantFinished(.test(job: 3, attempt: 2, variantID: "a"), worker: 1, now: now)
+                != .deliver([], isStored: true),
             "delivered before the restart")
         // Its idempotency key still names it.
         let again = Submit(mode: .async, idempotencyKey: "k3", sourceSize: 3, pipeline: ByteBuffer(string: "[]"))

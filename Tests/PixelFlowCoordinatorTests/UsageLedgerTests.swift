@@ -19,6 +19,33 @@ import Testing
         #expect(ledger.totals["acme"] == UsageCounts(admitted: 2, succeeded: 1, bytesIn: 5))
     }
 
+    @Test func interleavedTenantsAndHoursSumExactlyWhereverTheyWereHeld() throws {
+        var ledger = UsageLedger()
+        let records: [(String, Int64, UsageCounts)] = [
+            ("acme", 0, UsageCounts(admitted: 1)), ("acme", 5, UsageCounts(bytesIn: 7)),
+            ("globex", 6, UsageCounts(admitted: 1)), ("acme", 7, UsageCounts(succeeded: 1)),
+            ("acme", 3_600_000, UsageCounts(admitted: 1)), ("globex", 8, UsageCounts(failed: 1)),
+        ]
+        for (tenant, offset, counts) in records {
+            ledger.record(tenant, atUnixMilliseconds: Self.hourMs + offset, counts)
+        }
+        let hour: UInt64 = 1_764_619_200
+        #expect(
+            ledger.pending == [
+                .init(hour: hour, tenant: "acme"): UsageCounts(admitted: 1, succeeded: 1, bytesIn: 7),
+                .init(hour: hour, tenant: "globex"): UsageCounts(admitted: 1, failed: 1),
+                .init(hour: hour + 3600, tenant: "acme"): UsageCounts(admitted: 1),
+            ])
+        #expect(ledger.totals["acme"] == UsageCounts(admitted: 2, succeeded: 1, bytesIn: 7))
+        #expect(ledger.unstored(storedSequence: 0) == ledger.pending)
+        let flushTaken = ledger.takeFlush()
+        let flush = try #require(flushTaken)
+        #expect(flush.buckets.map(\.tenant) == ["acme", "globex", "acme"], "hour, then tenant")
+        #expect(ledger.pending.isEmpty && ledger.takeFlush() == nil)
+        ledger.record("globex", atUnixMilliseconds: Self.hourMs, UsageCounts(cancelled: 1))
+        #expect(ledger.totals["globex"] == UsageCounts(admitted: 1, failed: 1, cancelled: 1), "in flight plus latest")
+    }
+
     @Test func aFailedFlushIsWrittenWithTheNextOne() throws {
         var ledger = UsageLedger()
         ledger.restore(totals: ["acme": UsageCounts(admitted: 40)], lastSequence: 7)
@@ -118,9 +145,8 @@ import Testing
             jobID: id, attempt: 2, variantID: "v", format: "webp", width: 1, height: 1, size: 1234,
             elapsedMilliseconds: 1)
         #expect(
-            state.variantFinished(worker: worker, job: id, attempt: 2, variantID: "v")
+            state.variantFinished(header, worker: worker, now: now)
                 == .deliver([Subscriber(connection: 1, stream: 1)]))
-        state.meterDelivered(header, now: now)
         _ = state.taskDone(
             worker: worker, job: id, attempt: 2, usage: TaskUsage(cpuMilliseconds: 300, sourcePixels: 6_000_000),
             now: now)

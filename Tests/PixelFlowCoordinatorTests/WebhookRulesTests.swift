@@ -82,8 +82,7 @@ struct WebhookRulesTests {
         let header = VariantHeader(
             jobID: id, attempt: 1, variantID: "thumb", format: "webp", width: 150, height: 100, size: 321,
             elapsedMilliseconds: 4)
-        _ = state.variantFinished(worker: 1, job: id, attempt: 1, variantID: "thumb")
-        state.variantDelivered(header)
+        _ = state.variantFinished(header, worker: 1, now: now)
         _ = state.taskDone(worker: 1, job: id, attempt: 1, now: now)
         let writes = state.takeStoreWrites()
         guard case .enqueueWebhook(let event) = writes.last else {

@@ -24,7 +24,8 @@ public enum ClusterAction: Sendable {
 
 /// Where a finished variant goes.
 public enum VariantRoute: Sendable, Hashable {
-    case deliver([Subscriber])
+    /// To these subscribers; a stored job's variant is written to the store first.
+    case deliver([Subscriber], isStored: Bool = false)
     /// Dropped: an old attempt (fencing), or a variant already delivered by an earlier attempt.
     case discard(reason: String)
 }

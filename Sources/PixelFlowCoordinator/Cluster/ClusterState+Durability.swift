@@ -172,6 +172,11 @@ extension ClusterState {
         storeWrites.append(.admit(stored, source: source))
     }
 
+    /// A draft of the HTTP API was admitted in this step: it goes in the same transaction as the job's record.
+    mutating func draftStarted(_ id: JobID) {
+        storeWrites.append(.startDraft(job: id))
+    }
+
     /// Reserves the next block of job ids before the current one runs out.
     mutating func reserveJobIDsIfNeeded() {
         guard isDurable, nextJobID + Self.jobIDBlock / 2 > reservedThrough else { return }
@@ -228,12 +233,6 @@ extension ClusterState {
                 "webhook_url given, but tenant '\(policy.keyID)' has no webhook_secret in the configuration to sign webhooks with"
         }
         return nil
-    }
-
-    /// A variant was delivered: a job with a webhook remembers it for its event.
-    mutating func variantDelivered(_ header: VariantHeader) {
-        guard jobs[header.jobID]?.webhookURL.isEmpty == false else { return }
-        jobs[header.jobID]?.variantSummaries.append(header)
     }
 
     /// Whether the job's results are stored as they arrive.

@@ -11,24 +11,32 @@ extension ClusterState {
 
     /// Is this result from the job's current attempt on this worker? Anything else is fenced off.
     private func isCurrent(_ id: JobID, attempt: UInt16, worker: WorkerID) -> Bool {
-        guard let job = jobs[id] else { return false }
-        return job.state == .running && job.attempt == attempt && job.worker == worker
+        guard let index = jobs.index(forKey: id) else { return false }
+        return isCurrent(at: index, attempt: attempt, worker: worker)
     }
 
-    /// A worker finished encoding one variant (all its chunks received). Delivered once per job, whatever the attempt.
-    public mutating func variantFinished(
-        worker: WorkerID, job id: JobID, attempt: UInt16, variantID: String
-    ) -> VariantRoute {
-        guard isCurrent(id, attempt: attempt, worker: worker) else {
+    /// Fields are read in place through the index: binding the record would copy (and retain) all it holds.
+    private func isCurrent(at index: [JobID: JobRecord].Index, attempt: UInt16, worker: WorkerID) -> Bool {
+        jobs.values[index].state == .running && jobs.values[index].attempt == attempt
+            && jobs.values[index].worker == worker
+    }
+
+    /// A worker finished encoding one variant (all its chunks received). Delivered once per job, whatever the
+    /// attempt; a delivered variant's bytes are metered, and a job with a webhook remembers it for its event.
+    public mutating func variantFinished(_ header: VariantHeader, worker: WorkerID, now: NIODeadline) -> VariantRoute {
+        let id = header.jobID
+        guard let index = jobs.index(forKey: id), isCurrent(at: index, attempt: header.attempt, worker: worker) else {
             discardedResults += 1
-            return .discard(reason: "attempt \(attempt) of job \(id) is no longer current")
+            return .discard(reason: "attempt \(header.attempt) of job \(id) is no longer current")
         }
         // In place: a copy of the record would copy its set of delivered ids on every variant.
-        guard jobs[id]?.delivered.insert(variantID).inserted == true else {
+        guard jobs.values[index].delivered.insert(header.variantID).inserted else {
             discardedResults += 1
-            return .discard(reason: "variant '\(variantID)' of job \(id) was already delivered")
+            return .discard(reason: "variant '\(header.variantID)' of job \(id) was already delivered")
         }
-        return .deliver(jobs[id]?.subscribers ?? [])
+        if !jobs.values[index].webhookURL.isEmpty { jobs.values[index].variantSummaries.append(header) }
+        meter(jobs.values[index].tenant, UsageCounts(bytesOut: header.size), now: now)
+        return .deliver(jobs.values[index].subscribers, isStored: jobs.values[index].isStored)
     }
 
     /// `usage`: what the task cost (protocol v2 workers), metered to the job's tenant whether or not it is current.
@@ -41,9 +49,11 @@ extension ClusterState {
             discardedResults += 1
             return dispatch(now: now)
         }
-        guard let job = jobs[id] else { return dispatch(now: now) }
-        if job.delivered.count < job.variantCount {
-            let message = "the worker reported success after \(job.delivered.count) of \(job.variantCount) variants"
+        guard let index = jobs.index(forKey: id) else { return dispatch(now: now) }
+        let delivered = jobs.values[index].delivered.count
+        let expected = jobs.values[index].variantCount
+        if delivered < expected {
+            let message = "the worker reported success after \(delivered) of \(expected) variants"
             return retryOrFail(id, code: .internal, permanent: false, message: message, now: now) + dispatch(now: now)
         }
         return finish(id, outcome: .success, now: now) + dispatch(now: now)

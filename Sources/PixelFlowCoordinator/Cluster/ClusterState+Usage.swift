@@ -9,12 +9,6 @@ extension ClusterState {
         usage.record(tenant, atUnixMilliseconds: wallClock.unixMilliseconds(at: now), counts)
     }
 
-    /// A variant went to its job's subscribers (the first time): its bytes are the tenant's output.
-    public mutating func meterDelivered(_ header: VariantHeader, now: NIODeadline) {
-        guard let tenant = jobs[header.jobID]?.tenant else { return }
-        meter(tenant, UsageCounts(bytesOut: header.size), now: now)
-    }
-
     /// The store write of what was recorded since the last one, or nil when there is nothing new. Without a
     /// store, buckets older than `usage.retention` are dropped instead.
     public mutating func takeUsageFlush(now: NIODeadline) -> StoreWrite? {

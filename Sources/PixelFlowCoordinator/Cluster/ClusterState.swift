@@ -73,9 +73,10 @@ public struct ClusterState: Sendable {
     /// Decides on a SUBMIT before its source arrives: idempotency, size, queue caps, then the token bucket.
     /// Caps are checked before the bucket so a rejected job does not spend a token.
     /// `formats`: what the pipeline encodes; only a worker that advertised all of them is given the job.
+    /// `id`: one taken earlier with `takeJobID()` (a draft of the HTTP API), or nil for the next.
     public mutating func admit(
         tenant name: String, submit: Submit, variantCount: Int, formats: OutputFormats = [], subscriber: Subscriber?,
-        now: NIODeadline
+        id presetID: JobID? = nil, now: NIODeadline
     ) -> Admission {
         // Taken out while it changes, not copied: a copy would share its idempotency keys' storage with the
         // dictionary, and the first insert would then copy every key the tenant remembers, on every admission.
@@ -136,8 +137,7 @@ public struct ClusterState: Sendable {
             totals.rejected += 1
             return .rejected(rejection)
         }
-        let id = nextJobID
-        nextJobID += 1
+        let id = presetID ?? takeJobID()
         tenant.waiting += 1
         tenant.counters.admitted += 1
         meter(name, UsageCounts(admitted: 1), now: now)
@@ -147,16 +147,24 @@ public struct ClusterState: Sendable {
         }
         heldSourceBytes += submit.sourceSize
         tenant.heldSourceBytes += submit.sourceSize
-        jobs[id] = JobRecord(
+        var job = JobRecord(
             id: id, tenant: name, priority: submit.priority, idempotencyKey: submit.idempotencyKey,
             pipeline: submit.pipeline, variantCount: variantCount, formats: formats,
             source: [], sourceSize: submit.sourceSize, admittedAt: now,
             deadline: submit.deadlineMilliseconds == 0 ? nil : now + .milliseconds(Int64(submit.deadlineMilliseconds)),
             keepsRunningUnwatched: submit.mode == .async, subscribers: subscriber.map { [$0] } ?? [])
-        jobs[id]?.isDurable = isDurable && submit.mode == .async
-        jobs[id]?.webhookURL = submit.webhookURL
-        reserveJobIDsIfNeeded()
+        job.isDurable = isDurable && submit.mode == .async
+        job.webhookURL = submit.webhookURL
+        jobs[id] = job
         return .admitted(id)
+    }
+
+    /// A job id never handed out before (its block reserved in the store first, on a durable coordinator).
+    public mutating func takeJobID() -> JobID {
+        let id = nextJobID
+        nextJobID += 1
+        reserveJobIDsIfNeeded()
+        return id
     }
 
     /// The job's source is complete: queue it and dispatch what can be. `digest` (SHA-256 of the source) is
@@ -167,9 +175,10 @@ public struct ClusterState: Sendable {
         _ id: JobID, source: [Chunk], bytes: ByteBuffer? = nil, digest: [UInt8]? = nil, submitter: Subscriber? = nil,
         now: NIODeadline
     ) -> [ClusterAction] {
-        guard let job = jobs[id], !job.sourceComplete else { return [] }
-        jobs[id]?.source = source
-        jobs[id]?.sourceComplete = true
+        guard let index = jobs.index(forKey: id), !jobs.values[index].sourceComplete else { return [] }
+        jobs.values[index].source = source
+        jobs.values[index].sourceComplete = true
+        let job = jobs.values[index]
         meter(job.tenant, UsageCounts(bytesIn: job.sourceSize), now: now)
         if job.isDurable, let bytes, let digest {
             persist(id, source: bytes, digest: digest, submitter: submitter, now: now)
@@ -220,25 +229,28 @@ public struct ClusterState: Sendable {
         while !queue.isEmpty, passedOver.count < Self.maxPassedOverPerDispatch, leastLoadedWorker(supporting: []) != nil
         {
             // ended since
-            guard let (_, id) = queue.dequeue(), var job = jobs[id], job.state == .queued else { continue }
-            if let deadline = job.deadline, deadline <= now {
+            guard let (_, id) = queue.dequeue(), let index = jobs.index(forKey: id),
+                jobs.values[index].state == .queued
+            else { continue }
+            if let deadline = jobs.values[index].deadline, deadline <= now {
                 actions += finish(
                     id, outcome: .failure(.deadlineExceeded, "the deadline passed before a worker was free"), now: now)
                 continue
             }
-            if let connection = congestedOwner(of: job) {
+            if let connection = congestedOwner(of: jobs.values[index]) {
                 parked[connection, default: []].append(id)
                 continue
             }
-            guard let workerID = leastLoadedWorker(supporting: job.formats) else {
+            guard let workerID = leastLoadedWorker(supporting: jobs.values[index].formats) else {
                 passedOver.append(id)
                 continue
             }
-            job.attempt += 1
-            job.state = .running
-            job.worker = workerID
-            job.leaseExpiry = now + settings.lease
-            jobs[id] = job
+            // Changed in place: a copy written back would retain and release everything the record holds.
+            jobs.values[index].attempt += 1
+            jobs.values[index].state = .running
+            jobs.values[index].worker = workerID
+            jobs.values[index].leaseExpiry = now + settings.lease
+            let job = jobs.values[index]
             recordLease(job, worker: workerID, now: now)
             leaseExpiries.schedule(id, attempt: job.attempt, at: now + settings.lease)
             workers[workerID]?.held[Heartbeat.HeldTask(taskID: id, attempt: job.attempt)] = job.tenant

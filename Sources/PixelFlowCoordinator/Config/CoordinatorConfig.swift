@@ -8,6 +8,11 @@ import PixelFlowStore
 public struct CoordinatorConfig: Sendable {
     public var listen = "127.0.0.1:7400"
     public var http = "127.0.0.1:7401"
+    /// The HTTP API's address (`api.listen`, HOST:PORT); nil: no HTTP API.
+    public var api: String?
+    /// Largest JSON request body the HTTP API reads (`api.max_json_bytes`); sources are capped by
+    /// `limits.max_source_bytes`.
+    public var apiMaxJSONBytes = 1 << 20
     /// The key id and secret workers join with (`join.key_id`, `join.secret`).
     public var joinKeyID = "worker"
     public var joinSecret: [UInt8]?
@@ -99,6 +104,9 @@ public struct CoordinatorConfig: Sendable {
         settings.usageFlushInterval =
             try reader.milliseconds("usage.flush_interval_ms", in: 100...3_600_000) ?? settings.usageFlushInterval
         settings.usageRetention = try reader.duration("usage.retention") ?? settings.usageRetention
+        settings.draftTTL = try reader.duration("api.draft_ttl") ?? settings.draftTTL
+        api = try reader.string("api.listen") ?? api
+        apiMaxJSONBytes = try reader.integer("api.max_json_bytes", in: 1024...(64 << 20)) ?? apiMaxJSONBytes
         settings.expirySweepInterval =
             try reader.milliseconds("jobs.expiry_sweep_interval_ms", in: 100...86_400_000)
             ?? settings.expirySweepInterval
@@ -169,14 +177,36 @@ public struct CoordinatorConfig: Sendable {
             if let webhookSecret, webhookSecret.utf8.count < 16 {
                 throw Invalid("tenants[\(index)].webhook_secret is shorter than 16 bytes")
             }
+            let tokenHash = try fields.string("api_token_sha256")
+            let apiTokenSHA256 = try tokenHash.map { hex in
+                guard let digest = Self.bytes(hex: hex), digest.count == 32 else {
+                    throw Invalid("tenants[\(index)].api_token_sha256 is not 64 hex digits (a SHA-256)")
+                }
+                return digest
+            }
             return TenantPolicy(
                 keyID: keyID, secret: Array(secret.utf8), rate: rate, burst: burst,
                 maxQueued: try fields.integer("max_queued", in: 1...10_000_000) ?? 1_000,
                 maxHeldSourceBytes: maxHeld, isAdmin: try fields.bool("admin") ?? false,
-                webhookSecret: webhookSecret.map { Array($0.utf8) })
+                webhookSecret: webhookSecret.map { Array($0.utf8) }, apiTokenSHA256: apiTokenSHA256)
         }
         let ids = tenants.map(\.keyID)
         guard Set(ids).count == ids.count else { throw Invalid("two tenants share a key_id") }
+    }
+
+    /// Bytes from hex digits (either case), or nil if `hex` is not an even run of them.
+    static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = Character(UnicodeScalar(digits[index])).hexDigitValue,
+                let low = Character(UnicodeScalar(digits[index + 1])).hexDigitValue
+            else { return nil }
+            bytes.append(UInt8(high << 4 | low))
+        }
+        return bytes
     }
 
     /// `HOST:PORT` split; IPv6 hosts in brackets.
@@ -270,10 +300,8 @@ struct ConfigReader {
         case let number as NSNumber:
             seconds = number.doubleValue
         case let text as String:
-            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-            let unit = text.last.flatMap { units[$0] }
-            guard let number = Double(unit == nil ? text : String(text.dropLast())) else { throw invalid }
-            seconds = number * (unit ?? 1)
+            guard let parsed = DurationText.seconds(text) else { throw invalid }
+            seconds = parsed
         default:
             throw invalid
         }

@@ -20,12 +20,17 @@ public struct TenantPolicy: Sendable, Hashable {
     /// The key its webhooks are signed with (`tenants[i].webhook_secret`); without one, its jobs may not name a
     /// `webhook_url`.
     public var webhookSecret: [UInt8]?
+    /// SHA-256 of the tenant's HTTP API bearer token (`tenants[i].api_token_sha256`, hex): the token itself is not
+    /// kept. Nil: the tenant cannot use the HTTP API.
+    public var apiTokenSHA256: [UInt8]?
 
     public init(
         keyID: String, secret: [UInt8], rate: Double = 100, burst: Double = 200, maxQueued: Int = 1_000,
-        maxHeldSourceBytes: UInt64? = nil, isAdmin: Bool = false, webhookSecret: [UInt8]? = nil
+        maxHeldSourceBytes: UInt64? = nil, isAdmin: Bool = false, webhookSecret: [UInt8]? = nil,
+        apiTokenSHA256: [UInt8]? = nil
     ) {
         self.webhookSecret = webhookSecret
+        self.apiTokenSHA256 = apiTokenSHA256
         self.keyID = keyID
         self.secret = secret
         self.rate = rate
@@ -106,6 +111,8 @@ public struct CoordinatorSettings: Sendable {
     public var usageFlushInterval: TimeAmount = .seconds(5)
     /// How long hourly usage buckets are kept (`usage.retention`).
     public var usageRetention: TimeAmount = .hours(24 * 365)
+    /// A job created over the HTTP API and never started is deleted after this (`api.draft_ttl`).
+    public var draftTTL: TimeAmount = .hours(24)
 
     public init() {}
 }

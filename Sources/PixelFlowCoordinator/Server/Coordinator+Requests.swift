@@ -86,12 +86,9 @@ extension Coordinator {
                 actions = shared.cluster.heartbeat(
                     worker: worker, tasks: heartbeat.tasks, freeSlots: Int(heartbeat.freeSlots), now: now)
             case .variantReceived(let worker, let header, let chunks):
-                let route = shared.cluster.variantFinished(
-                    worker: worker, job: header.jobID, attempt: header.attempt, variantID: header.variantID)
-                guard case .deliver(let subscribers) = route else { break }
-                shared.cluster.variantDelivered(header)
-                shared.cluster.meterDelivered(header, now: now)
-                if shared.cluster.isStored(header.jobID) {
+                let route = shared.cluster.variantFinished(header, worker: worker, now: now)
+                guard case .deliver(let subscribers, let isStored) = route else { break }
+                if isStored {
                     do throws(ProtocolError) {
                         try shared.cluster.recordVariant(header, chunks: chunks)
                     } catch {
@@ -153,10 +150,18 @@ extension Coordinator {
                 else { continue }
                 deliveries.append(target, .cancelTask(job: job, attempt: attempt))
             case .accepted(let job, let submitter):
+                if submitter.connection == StartWaiters.connection {
+                    deliveries.answer(startWaiters, job, nil)
+                    continue
+                }
                 guard let target = shared.connections[submitter.connection] else { continue }
                 deliveries.append(target, .accepted(stream: submitter.stream, job))
             case .refused(let job, let submitter, let error):
                 logger.debug("job not stored", metadata: ["job_id": "\(job)", "error": "\(error)"])
+                if submitter.connection == StartWaiters.connection {
+                    deliveries.answer(startWaiters, job, error)
+                    continue
+                }
                 guard let target = shared.connections[submitter.connection] else { continue }
                 deliveries.append(target, .refused(stream: submitter.stream, job, Rejected(error)))
             case .internalError(let problem):
@@ -188,17 +193,25 @@ extension Coordinator {
 /// Messages for other connections, collected under the coordinator's lock and sent after it is released.
 struct Deliveries {
     private var pending: [(ConnectionHandle, Delivery)] = []
+    /// Admissions of HTTP-started jobs that committed (nil) or were refused.
+    private var answers: [(StartWaiters, JobID, ProtocolError?)] = []
 
     mutating func append(_ target: ConnectionHandle, _ delivery: Delivery) {
         pending.append((target, delivery))
     }
 
+    mutating func answer(_ waiters: StartWaiters, _ job: JobID, _ error: ProtocolError?) {
+        answers.append((waiters, job, error))
+    }
+
     mutating func append(contentsOf other: Deliveries) {
         pending += other.pending
+        answers += other.answers
     }
 
     func send() {
         for (target, delivery) in pending { target.deliver(delivery) }
+        for (waiters, job, error) in answers { waiters.resume(job, with: error) }
     }
 }
 

@@ -15,7 +15,7 @@ public final class Coordinator: Sendable {
     public let secrets: any SecretLookup
     let validatePipeline: PipelineValidator
     let metrics = CoordinatorMetrics()
-    private let tenantPolicies: [String: TenantPolicy]
+    let tenantPolicies: [String: TenantPolicy]
     private let nextConnection = Atomic<UInt64>(1)
     let shared: Mutex<Shared>
     /// Where async jobs are kept (nil: memory only). Written by one writer task (Coordinator+Store.swift).
@@ -26,6 +26,10 @@ public final class Coordinator: Sendable {
     let webhooks: WebhookDispatcher?
     /// Bounds the stored variant bytes FETCHes hold in memory at once (`limits.max_fetch_bytes`).
     let fetchBudget: ByteBudget
+    /// HTTP requests waiting for a job they started to be stored.
+    let startWaiters = StartWaiters()
+    /// Drafts and idempotency keys an HTTP request is changing.
+    let draftsInProgress = ClaimSet()
 
     /// Everything behind the coordinator's one lock.
     struct Shared {

@@ -22,8 +22,16 @@ struct UsageLedger: Sendable {
 
     static let secondsPerHour: UInt64 = 3600
 
-    /// Recorded since the last flush.
-    private(set) var pending: [Key: UsageCounts] = [:]
+    /// Recorded since the last flush: `recorded`, plus `latest` when set.
+    var pending: [Key: UsageCounts] {
+        var pending = recorded
+        if let latest { pending[latest.key, default: UsageCounts()].add(latest.counts) }
+        return pending
+    }
+    private var recorded: [Key: UsageCounts] = [:]
+    /// The bucket recorded into last, kept apart until another is: a run of records for one tenant and hour (the
+    /// common case, several per job) then costs a string comparison each instead of a hashed lookup.
+    private var latest: (key: Key, counts: UsageCounts)?
     /// Taken by flushes whose commit has not been confirmed, oldest first (the store commits them in order).
     private(set) var inFlight: [Flush] = []
     /// What the store held at start, per tenant; `totals` adds what was recorded since.
@@ -38,8 +46,19 @@ struct UsageLedger: Sendable {
     }
 
     mutating func record(_ tenant: String, atUnixMilliseconds milliseconds: Int64, _ counts: UsageCounts) {
-        pending[Key(hour: Self.hour(ofUnixMilliseconds: milliseconds), tenant: tenant), default: UsageCounts()]
-            .add(counts)
+        let key = Key(hour: Self.hour(ofUnixMilliseconds: milliseconds), tenant: tenant)
+        if latest?.key == key {
+            latest?.counts.add(counts)
+            return
+        }
+        settleLatest()
+        latest = (key, counts)
+    }
+
+    private mutating func settleLatest() {
+        guard let latest else { return }
+        recorded[latest.key, default: UsageCounts()].add(latest.counts)
+        self.latest = nil
     }
 
     /// Every tenant's usage since the store began: the store's sums at start, plus everything recorded since.
@@ -50,7 +69,8 @@ struct UsageLedger: Sendable {
         for flush in inFlight {
             for bucket in flush.buckets { totals[bucket.tenant, default: UsageCounts()].add(bucket.counts) }
         }
-        for (key, counts) in pending { totals[key.tenant, default: UsageCounts()].add(counts) }
+        for (key, counts) in recorded { totals[key.tenant, default: UsageCounts()].add(counts) }
+        if let latest { totals[latest.key.tenant, default: UsageCounts()].add(latest.counts) }
         return totals
     }
 
@@ -62,14 +82,15 @@ struct UsageLedger: Sendable {
 
     /// What to write now, or nil when nothing was recorded since the last flush.
     mutating func takeFlush() -> Flush? {
-        guard !pending.isEmpty else { return nil }
+        settleLatest()
+        guard !recorded.isEmpty else { return nil }
         lastSequence += 1
         let flush = Flush(
             sequence: lastSequence,
-            buckets: pending.sorted { $0.key < $1.key }.map {
+            buckets: recorded.sorted { $0.key < $1.key }.map {
                 UsageReport.Bucket(tenant: $0.key.tenant, hour: $0.key.hour, counts: $0.value)
             })
-        pending = [:]
+        recorded = [:]
         inFlight.append(flush)
         return flush
     }
@@ -83,16 +104,17 @@ struct UsageLedger: Sendable {
             return
         }
         for bucket in flush.buckets {
-            pending[Key(hour: bucket.hour, tenant: bucket.tenant), default: UsageCounts()].add(bucket.counts)
+            recorded[Key(hour: bucket.hour, tenant: bucket.tenant), default: UsageCounts()].add(bucket.counts)
         }
     }
 
     /// Drops buckets of hours before `hour` (the retention window, for a coordinator without a store); their
     /// counts stay in the totals.
     mutating func forget(before hour: UInt64) {
-        for (key, counts) in pending where key.hour < hour {
+        settleLatest()
+        for (key, counts) in recorded where key.hour < hour {
             flushedTotals[key.tenant, default: UsageCounts()].add(counts)
-            pending[key] = nil
+            recorded[key] = nil
         }
     }
 

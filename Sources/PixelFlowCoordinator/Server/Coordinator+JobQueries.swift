@@ -1,0 +1,126 @@
+import NIOCore
+import PixelFlowProtocol
+import PixelFlowStore
+
+/// What the HTTP API reads: a job or draft, a page of them, a stored variant's bytes, a span of usage.
+extension Coordinator {
+    /// A job as the HTTP API shows it: a draft not started yet, or a stored job with the variants it stored.
+    public enum JobLookup: Sendable {
+        case draft(JobDraft)
+        case job(StoredJob, variants: [StoredVariant])
+    }
+
+    /// One entry of a job list: a draft, or a stored job with its number of stored variants.
+    public enum ListedJob: Sendable {
+        case draft(JobDraft)
+        case job(StoredJob, storedVariants: Int)
+
+        public var id: UInt64 {
+            switch self {
+            case .draft(let draft): draft.id
+            case .job(let job, _): job.id
+            }
+        }
+    }
+
+    /// Which jobs a list shows: drafts only, stored jobs in one state, or both (nil).
+    public enum ListFilter: Sendable, Hashable {
+        case drafts
+        case state(JobStatus.State)
+    }
+
+    public func lookupJob(_ id: UInt64, tenant: String) async -> Result<JobLookup, ProtocolError> {
+        guard let store else { return .failure(ProtocolError(.notFound, "job \(id) not found (no job store)")) }
+        do throws(StoreError) {
+            if let job = try await store.job(id, tenant: tenant) {
+                return .success(.job(job, variants: try await store.variants(of: id)))
+            }
+            if let draft = try await store.draft(id, tenant: tenant) { return .success(.draft(draft)) }
+            return .failure(ProtocolError(.notFound, "job \(id) not found"))
+        } catch {
+            return .failure(ProtocolError(.storageError, "job \(id) cannot be read: \(error.message)"))
+        }
+    }
+
+    /// The tenant's jobs and drafts newest first, with ids below `beforeID` (0: from the newest); at most `limit`,
+    /// and whether more follow.
+    public func listJobs(
+        tenant: String, filter: ListFilter?, beforeID: UInt64, limit: Int
+    ) async -> Result<(jobs: [ListedJob], more: Bool), ProtocolError> {
+        guard let store else { return .success(([], false)) }
+        do throws(StoreError) {
+            var listed: [ListedJob] = []
+            if filter != .drafts {
+                let state: JobStatus.State? = if case .state(let state) = filter { state } else { nil }
+                listed += try await store.jobs(tenant: tenant, state: state, beforeID: beforeID, limit: limit + 1)
+                    .map { .job($0.job, storedVariants: $0.storedVariants) }
+            }
+            if filter == nil || filter == .drafts {
+                listed += try await store.drafts(tenant: tenant, beforeID: beforeID, limit: limit + 1).map {
+                    .draft($0)
+                }
+            }
+            listed.sort { $0.id > $1.id }
+            return .success((Array(listed.prefix(limit)), listed.count > limit))
+        } catch {
+            return .failure(ProtocolError(.storageError, "jobs cannot be listed: \(error.message)"))
+        }
+    }
+
+    /// A stored variant and its bytes, held in the FETCH byte budget (`limits.max_fetch_bytes`) while the caller
+    /// sends them: give `held` back to `releaseVariantBytes` once they are written.
+    public func variantBytes(
+        job id: UInt64, variant variantID: String, tenant: String
+    ) async -> Result<(StoredVariant, ByteBuffer, held: UInt64), ProtocolError> {
+        guard let store else { return .failure(ProtocolError(.notFound, "job \(id) not found (no job store)")) }
+        do throws(StoreError) {
+            guard try await store.job(id, tenant: tenant) != nil else {
+                return .failure(ProtocolError(.notFound, "job \(id) not found"))
+            }
+            guard let variant = try await store.variants(of: id).first(where: { $0.variantID == variantID }) else {
+                return .failure(ProtocolError(.notFound, "job \(id) has no stored variant '\(variantID)'"))
+            }
+            let held = await fetchBudget.acquire(variant.size)
+            do throws(StoreError) {
+                return .success((variant, try await store.blob(variant.sha256), held))
+            } catch {
+                fetchBudget.release(held)
+                throw error
+            }
+        } catch {
+            return .failure(ProtocolError(.storageError, "variant '\(variantID)' cannot be read: \(error.message)"))
+        }
+    }
+
+    /// Gives back what `variantBytes` held.
+    public func releaseVariantBytes(_ held: UInt64) {
+        fetchBudget.release(held)
+    }
+
+    /// The tenant's hourly usage from `since` (Unix seconds) on, every page of it (an operator key: every tenant's).
+    public func usage(since: UInt64, tenant: String) async -> Result<[UsageReport.Bucket], ProtocolError> {
+        var buckets: [UsageReport.Bucket] = []
+        var request = UsageRequest(since: since, limit: UsageRequest.maxLimit)
+        while true {
+            switch await usageReport(request, tenant: tenant) {
+            case .failure(let error): return .failure(error)
+            case .success(let page):
+                buckets += page.buckets
+                guard page.more, let last = page.buckets.last else { return .success(buckets) }
+                request.afterHour = last.hour
+                request.afterTenant = last.tenant
+            }
+        }
+    }
+
+    /// The tenant whose HTTP API token this is (compared as SHA-256 digests, in constant time), or nil.
+    public func tenant(forAPIToken token: String) -> String? {
+        let digest = SHA256Digest.of(ByteBuffer(string: token))
+        var found: String?
+        for policy in tenantPolicies.values {
+            guard let expected = policy.apiTokenSHA256 else { continue }
+            if ConstantTime.equal(expected, digest) { found = policy.keyID }
+        }
+        return found
+    }
+}

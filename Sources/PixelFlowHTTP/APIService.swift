@@ -1,0 +1,49 @@
+import Hummingbird
+import Logging
+import NIOCore
+import PixelFlowCoordinator
+import ServiceLifecycle
+
+/// The HTTP API (`api.listen`) as a lifecycle `Service`: the `/v1` routes behind bearer-token auth, and
+/// `/healthz` and `/readyz` as on the status port. Graceful shutdown stops accepting and lets requests in flight
+/// finish; placed after the coordinator in a `ServiceGroup`, it stops first.
+public struct APIService: Service {
+    private let application: Application<RouterResponder<APIRequestContext>>
+
+    /// `onListening` gets host:port once the port is bound (the real port when 0 was asked for).
+    public init(
+        coordinator: Coordinator, address: String, maxJSONBytes: Int = 1 << 20,
+        idleTimeout: TimeAmount = .seconds(30), logger: Logger = Logger(label: "pixelflow.api"),
+        onListening: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws {
+        let (host, port) = try CoordinatorConfig.hostAndPort(address)
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        router.get("healthz") { _, _ in "ok\n" }
+        router.get("readyz") { _, _ -> Response in
+            guard let reason = coordinator.unreadyReason else {
+                return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ready\n")))
+            }
+            throw APIError(.serviceUnavailable, "unavailable", reason)
+        }
+        let versioned = router.group("v1")
+            .add(middleware: BearerAuthMiddleware(tenantForToken: { coordinator.tenant(forAPIToken: $0) }))
+        JobRoutes(coordinator: coordinator, maxJSONBytes: maxJSONBytes).add(to: versioned)
+        application = Application(
+            router: router, server: .http1(configuration: .init(idleTimeout: idleTimeout)),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "pixelflow"),
+            onServerRunning: { channel in onListening(channel.localAddress.map(Self.display) ?? address) },
+            logger: logger)
+    }
+
+    public func run() async throws {
+        try await application.runService()
+    }
+
+    private static func display(_ address: SocketAddress) -> String {
+        switch address {
+        case .v6: "[\(address.ipAddress ?? "::")]:\(address.port ?? 0)"
+        default: "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+        }
+    }
+}
