@@ -186,6 +186,8 @@ struct JobRoutes {
             return try await request.collectBody(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError(.contentTooLarge, code, "\(what) is over the limit of \(limit) bytes")
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, code, "\(what) is over the limit of \(limit) bytes")
         }
     }
 

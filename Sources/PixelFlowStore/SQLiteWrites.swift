@@ -98,7 +98,6 @@ enum SQLiteWrites {
             db, sql: "SELECT id FROM jobs WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?",
             arguments: [now, limit])
         let drafts = try deleteExpiredDrafts(now: now, limit: limit, db)
-        guard !ids.isEmpty || drafts > 0 else { return (0, []) }
         for id in ids {
             try db.execute(
                 sql: """
@@ -112,6 +111,7 @@ enum SQLiteWrites {
                     DELETE FROM jobs WHERE id = :id;
                     """, arguments: ["id": id])
         }
+        // Also the blobs a draft let go of when it was given another source.
         let files = try Data.fetchAll(db, sql: "SELECT sha256 FROM blobs WHERE refs <= 0 AND inline IS NULL")
         try db.execute(sql: "DELETE FROM blobs WHERE refs <= 0")
         return (ids.count + drafts, files.map { [UInt8]($0) })

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 
@@ -11,6 +12,13 @@ final class ClusterProcesses: @unchecked Sendable {
     static let tenantSecret = "tenant-secret-0123456789"
     static let otherSecret = "other-secret-0123456789ab"
     static let joinSecret = "join-secret-0123456789abcd"
+    /// HTTP API bearer tokens of "acme" and "other" (the config holds their SHA-256).
+    static let acmeToken = "acme-api-token-0123456789"
+    static let otherToken = "other-api-token-0123456789"
+
+    static func sha256Hex(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
 
     let directory: URL
     let configPath: String
@@ -18,6 +26,8 @@ final class ClusterProcesses: @unchecked Sendable {
     private(set) var workers: [String: Process] = [:]
     private(set) var protocolAddress = ""
     private(set) var httpAddress = ""
+    /// host:port of the HTTP API, once a coordinator started with `api: true` announced it.
+    private(set) var apiAddress = ""
 
     static var binary: URL {
         let beside = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("pixelflow")
@@ -36,9 +46,12 @@ final class ClusterProcesses: @unchecked Sendable {
             "tenants": tenants ?? [
                 [
                     "key_id": "acme", "secret": Self.tenantSecret, "rate": 1000, "burst": 1000, "max_queued": 10_000,
-                    "admin": true,
+                    "admin": true, "api_token_sha256": Self.sha256Hex(Self.acmeToken),
                 ],
-                ["key_id": "other", "secret": Self.otherSecret, "rate": 1000, "burst": 1000],
+                [
+                    "key_id": "other", "secret": Self.otherSecret, "rate": 1000, "burst": 1000,
+                    "api_token_sha256": Self.sha256Hex(Self.otherToken),
+                ],
             ],
             "workers": ["lease_ms": 3000, "heartbeat_interval_ms": 300],
             "jobs": ["retry_backoff_ms": 50, "max_attempts": 5],
@@ -66,8 +79,10 @@ final class ClusterProcesses: @unchecked Sendable {
 
     /// Starts the coordinator on free ports (or `listen`) and reads them from the line that announces them.
     /// `fileSizeLimitKiB`: started under `ulimit -f`, so writes past that size fail with EFBIG.
+    /// `api`: serve the HTTP API too, on a free port (or the one it had, after a restart).
     func startCoordinator(
-        listen: String = "127.0.0.1:0", extra: [String] = [], fileSizeLimitKiB: Int? = nil, mount: DataMount = .plain
+        listen: String = "127.0.0.1:0", extra: [String] = [], fileSizeLimitKiB: Int? = nil, mount: DataMount = .plain,
+        api: Bool = false
     ) throws {
         var setup: [String] = []
         // bash counts -f in KiB.
@@ -87,7 +102,7 @@ final class ClusterProcesses: @unchecked Sendable {
         }
         let process = try launch(
             ["coordinator", "--config", configPath, "--listen", listen, "--http", "127.0.0.1:0", "--data", dataPath]
-                + extra,
+                + (api ? ["--api", apiAddress.isEmpty ? "127.0.0.1:0" : apiAddress] : []) + extra,
             log: "coordinator", setup: setup, privateMounts: isPrivate)
         coordinator = process
         let line = try readLine(containing: "listening on", of: process, log: "coordinator")
@@ -98,6 +113,11 @@ final class ClusterProcesses: @unchecked Sendable {
         }
         protocolAddress = parts[on + 1]
         httpAddress = parts[on + 3]
+        if api {
+            // "pixelflow coordinator: HTTP API listening on http://127.0.0.1:PORT"
+            let announced = try readLine(containing: "HTTP API listening on", of: process, log: "coordinator")
+            apiAddress = String(announced.split(separator: "/").last ?? "")
+        }
     }
 
     func startWorker(_ name: String, slots: Int = 2, coordinator: String? = nil, extra: [String] = []) throws {
@@ -142,7 +162,7 @@ final class ClusterProcesses: @unchecked Sendable {
         try FileManager.default.removeItem(at: directory.appendingPathComponent("coordinator.log"))
         try previous.write(
             to: directory.appendingPathComponent("coordinator-before-kill.log"), atomically: true, encoding: .utf8)
-        try startCoordinator(listen: protocolAddress)
+        try startCoordinator(listen: protocolAddress, api: !apiAddress.isEmpty)
     }
 
     /// Resident memory of the coordinator process, in bytes (VmRSS).
