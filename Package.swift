@@ -203,6 +203,13 @@ let package = Package(
             name: "PixelFlowStoreTests",
             dependencies: ["PixelFlowStore", "PixelFlowProtocol", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        .testTarget(
+            name: "PixelFlowHTTPTests",
+            dependencies: [
+                "PixelFlowHTTP", "PixelFlowCoordinator", "PixelFlowProtocol", "PixelFlowStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "PixelFlowBatchTests", dependencies: ["PixelFlowBatch", "PixelFlowPipeline"]),
         .testTarget(name: "pfctlTests", dependencies: ["pfctl", "PixelFlowClient", "PixelFlowBatch"]),
         // Live cluster: real `pixelflow` processes on loopback ports.

@@ -17,6 +17,16 @@ public struct APIService: Service {
         onListening: @escaping @Sendable (String) -> Void = { _ in }
     ) throws {
         let (host, port) = try CoordinatorConfig.hostAndPort(address)
+        let router = Self.router(coordinator: coordinator, maxJSONBytes: maxJSONBytes)
+        application = Application(
+            router: router, server: .http1(configuration: .init(idleTimeout: idleTimeout)),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "pixelflow"),
+            onServerRunning: { channel in onListening(channel.localAddress.map(Self.display) ?? address) },
+            logger: logger)
+    }
+
+    /// Every route the API serves (proto/openapi.yaml documents each; a test holds the two together).
+    static func router(coordinator: Coordinator, maxJSONBytes: Int) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         router.get("healthz") { _, _ in "ok\n" }
@@ -29,11 +39,7 @@ public struct APIService: Service {
         let versioned = router.group("v1")
             .add(middleware: BearerAuthMiddleware(tenantForToken: { coordinator.tenant(forAPIToken: $0) }))
         JobRoutes(coordinator: coordinator, maxJSONBytes: maxJSONBytes).add(to: versioned)
-        application = Application(
-            router: router, server: .http1(configuration: .init(idleTimeout: idleTimeout)),
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "pixelflow"),
-            onServerRunning: { channel in onListening(channel.localAddress.map(Self.display) ?? address) },
-            logger: logger)
+        return router
     }
 
     public func run() async throws {

@@ -36,8 +36,11 @@ struct CreateJobBody {
             typed = try JSONDecoder().decode(Typed.self, from: Data(json.readableBytesView))
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
             let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw APIError(
-                .badRequest, "invalid_request", "\(field) has the wrong type: \(Typed.expected[field] ?? "")")
+            guard let expected = Typed.expected[field] else {
+                throw APIError(
+                    .badRequest, "invalid_request", "a field has the wrong type: \(context.debugDescription)")
+            }
+            throw APIError(.badRequest, "invalid_request", "\(field) must be \(expected)")
         } catch {
             throw APIError(.badRequest, "invalid_request", "the body does not have the fields of a job")
         }
@@ -52,7 +55,10 @@ struct CreateJobBody {
         sourceURL = typed.sourceURL ?? ""
         webhookURL = typed.webhookURL ?? ""
         idempotencyKey = typed.idempotencyKey ?? ""
-        priority = typed.priority ?? 128
+        guard (0...255).contains(typed.priority ?? 0) else {
+            throw APIError(.badRequest, "invalid_request", "priority must be \(Typed.expected["priority"]!)")
+        }
+        priority = UInt8(typed.priority ?? 128)
         guard let pipeline = fields["pipeline"] else {
             throw APIError(.badRequest, "invalid_pipeline", "pipeline is required: a list of variants")
         }
@@ -74,7 +80,7 @@ struct CreateJobBody {
         var sourceURL: String?
         var webhookURL: String?
         var idempotencyKey: String?
-        var priority: UInt8?
+        var priority: Int64?
 
         enum CodingKeys: String, CodingKey {
             case sourceType = "source_type", sourceURL = "source_url", webhookURL = "webhook_url"
