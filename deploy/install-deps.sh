@@ -1,16 +1,30 @@
 #!/usr/bin/env bash
-# Installs the system libraries PixelFlow builds against, when missing (Debian/Ubuntu; root or sudo).
+# Installs what PixelFlow builds against (Debian/Ubuntu packages; root or sudo) and the tools its tests run
+# (schemathesis, from PyPI, into a virtualenv of its own: $PIXELFLOW_TOOLS, default ~/.local/share/pixelflow/tools),
+# each only when missing.
 set -euo pipefail
 
-packages=(pkg-config libvips-dev libheif-dev libzstd-dev liblz4-dev libsqlite3-dev)
+packages=(pkg-config libvips-dev libheif-dev libzstd-dev liblz4-dev libsqlite3-dev python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# A Python that can make a virtualenv without Debian's python3-venv (pyenv, a distribution's own) is enough.
+if [[ " ${missing[*]} " == *" python3-venv "* ]] && python3 -c "import ensurepip, venv" 2>/dev/null; then
+  missing=("${missing[@]/python3-venv/}")
+fi
+missing=(${missing[@]+"${missing[@]}"})
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
 
-sudo=""
-[ "$(id -u)" -ne 0 ] && sudo="sudo"
-echo "installing: ${missing[*]}"
-$sudo apt-get update -q
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+tools=${PIXELFLOW_TOOLS:-$HOME/.local/share/pixelflow/tools}
+if [ ! -x "$tools/bin/st" ]; then
+  echo "installing: schemathesis (PyPI) into $tools"
+  python3 -m venv "$tools"
+  "$tools/bin/python" -m pip install --quiet --disable-pip-version-check schemathesis
+fi

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import PixelFlowCoordinator
 import PixelFlowProtocol
@@ -11,6 +12,8 @@ struct APIError: HTTPResponseError {
     var code: String
     var message: String
     var retryAfterMilliseconds: UInt32 = 0
+    /// The `Allow` header of a 405.
+    var allow: String?
 
     init(_ status: HTTPResponse.Status, _ code: String, _ message: String, retryAfterMilliseconds: UInt32 = 0) {
         self.status = status
@@ -52,6 +55,7 @@ struct APIError: HTTPResponseError {
             headers[.retryAfter] = String((retryAfterMilliseconds + 999) / 1000)
         }
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if let allow, let name = HTTPField.Name("Allow") { headers[name] = allow }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = try encoder.encode(Body(error: .init(code: code, message: message)))
@@ -70,6 +74,8 @@ struct APIError: HTTPResponseError {
 /// Turns every error a route or Hummingbird throws (an unknown route, a body over its cap) into the API's JSON
 /// shape, so a client parses one kind of error whatever went wrong.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: RouteMethods
+
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
@@ -78,6 +84,13 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIError {
             throw error
         } catch let error as HTTPError {
+            if error.status == .notFound, let allowed = routes.methods(for: request.uri.path) {
+                var refusal = APIError(
+                    .methodNotAllowed, "method_not_allowed",
+                    "\(request.method.rawValue) is not served here; allowed: \(allowed.joined(separator: ", "))")
+                refusal.allow = allowed.joined(separator: ", ")
+                throw refusal
+            }
             throw Self.translate(error)
         } catch let error as any HTTPResponseError {
             throw APIError(error.status, "invalid_request", "\(error)")

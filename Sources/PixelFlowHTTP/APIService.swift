@@ -28,18 +28,24 @@ public struct APIService: Service {
     /// Every route the API serves (proto/openapi.yaml documents each; a test holds the two together).
     static func router(coordinator: Coordinator, maxJSONBytes: Int) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
-        router.add(middleware: APIErrorMiddleware())
-        router.get("healthz") { _, _ in "ok\n" }
+        let methods = RouteMethods()
+        router.add(middleware: APIErrorMiddleware(routes: methods))
+        router.get("healthz") { _, _ in Self.text("ok\n") }
         router.get("readyz") { _, _ -> Response in
-            guard let reason = coordinator.unreadyReason else {
-                return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ready\n")))
-            }
+            guard let reason = coordinator.unreadyReason else { return Self.text("ready\n") }
             throw APIError(.serviceUnavailable, "unavailable", reason)
         }
         let versioned = router.group("v1")
             .add(middleware: BearerAuthMiddleware(tenantForToken: { coordinator.tenant(forAPIToken: $0) }))
         JobRoutes(coordinator: coordinator, maxJSONBytes: maxJSONBytes).add(to: versioned)
+        methods.learn(router.routes)
         return router
+    }
+
+    private static func text(_ text: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
     public func run() async throws {

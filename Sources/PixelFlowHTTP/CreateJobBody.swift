@@ -56,14 +56,17 @@ struct CreateJobBody {
         webhookURL = typed.webhookURL ?? ""
         idempotencyKey = typed.idempotencyKey ?? ""
         guard (0...255).contains(typed.priority ?? 0) else {
-            throw APIError(.badRequest, "invalid_request", "priority must be \(Typed.expected["priority"]!)")
+            throw APIError(.badRequest, "invalid_request", "priority must be an integer from 0 to 255")
         }
         priority = UInt8(typed.priority ?? 128)
         guard let pipeline = fields["pipeline"] else {
             throw APIError(.badRequest, "invalid_pipeline", "pipeline is required: a list of variants")
         }
-        guard let encoded = try? JSONSerialization.data(withJSONObject: pipeline, options: [.sortedKeys]) else {
-            throw APIError(.badRequest, "invalid_pipeline", "pipeline is not JSON that can be re-encoded")
+        // Only an array is a pipeline; checked before encoding, which traps on a top-level string or number.
+        guard pipeline is [Any], JSONSerialization.isValidJSONObject(pipeline),
+            let encoded = try? JSONSerialization.data(withJSONObject: pipeline, options: [.sortedKeys])
+        else {
+            throw APIError(.badRequest, "invalid_pipeline", "pipeline: expected an array of variant objects")
         }
         self.pipeline = ByteBuffer(data: encoded)
         if type == .url, sourceURL.isEmpty {

@@ -15,7 +15,7 @@ struct JobRoutes {
         router.post("jobs", use: create)
         router.get("jobs", use: list)
         router.get("jobs/{id}", use: show)
-        router.delete("jobs/{id}", use: cancel)
+        router.delete("jobs/{id}", use: delete)
         router.post("jobs/{id}/start", use: start)
         router.put("jobs/{id}/source", use: upload)
         router.get("jobs/{id}/variants/{variant_id}", use: variant)
@@ -90,10 +90,10 @@ struct JobRoutes {
         }
     }
 
-    @Sendable func cancel(_ request: Request, context: APIRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
         let tenant = try context.requireTenant()
         let id = try Self.jobID(context)
-        switch await coordinator.cancelJob(id, tenant: tenant) {
+        switch await coordinator.deleteJob(id, tenant: tenant) {
         case .failure(let problem): throw APIError(problem)
         case .success(let state): return try Self.json(["job_id": String(id), "status": state.description])
         }
@@ -104,7 +104,7 @@ struct JobRoutes {
         let query = request.uri.queryParameters
         let filter: Coordinator.ListFilter?
         switch query["state"].map(String.init) {
-        case nil, "": filter = nil
+        case nil: filter = nil
         case "created": filter = .drafts
         case let name?:
             guard let state = JobStatus.State.allCases.first(where: { $0.description == name }) else {
@@ -154,7 +154,7 @@ struct JobRoutes {
         let now = UInt64(Date().timeIntervalSince1970)
         let since: UInt64
         switch request.uri.queryParameters["since"].map(String.init) {
-        case nil, "": since = now - min(now, 24 * 3600)
+        case nil: since = now - min(now, 24 * 3600)
         case let text?:
             guard let parsed = UsageSince.seconds(text, now: now) else {
                 throw APIError(
@@ -171,7 +171,7 @@ struct JobRoutes {
             let body = UsageJSON(
                 since: JobJSON.time(Int64(since) * 1000),
                 buckets: buckets.map { UsageJSON.Row(tenant: $0.tenant, hour: $0.hour, $0.counts) },
-                totals: totals.keys.sorted().map { UsageJSON.Row(tenant: $0, hour: nil, totals[$0]!) })
+                totals: totals.sorted { $0.key < $1.key }.map { UsageJSON.Row(tenant: $0.key, hour: nil, $0.value) })
             return try Self.json(body)
         }
     }
@@ -211,7 +211,7 @@ struct JobRoutes {
     static func integer(
         _ value: Substring?, name: String, in range: ClosedRange<UInt64>
     ) throws -> UInt64? {
-        guard let value, !value.isEmpty else { return nil }
+        guard let value else { return nil }
         guard let number = UInt64(value), range.contains(number) else {
             throw APIError(
                 .badRequest, "invalid_request",

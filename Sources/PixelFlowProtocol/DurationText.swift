@@ -5,9 +5,11 @@ public enum DurationText {
     public static func seconds(_ text: String) -> Double? {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
         let unit = text.last.flatMap { units[$0] }
-        guard let number = Double(unit == nil ? text : String(text.dropLast())), number.isFinite, number >= 0 else {
-            return nil
-        }
+        let digits = unit == nil ? Substring(text) : text.dropLast()
+        // Plain decimals only: Double() would also take "1e55", "inf" or "0x10".
+        guard digits.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), digits.filter({ $0 == "." }).count <= 1,
+            let number = Double(digits), number.isFinite
+        else { return nil }
         return number * (unit ?? 1)
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 import GRDB
 import NIOCore
 
-/// How the draft writes change the tables. A draft holds one reference to its uploaded source; starting it hands
-/// that hold to nobody (the job's `admit` takes its own), cancelling it hands it to the cancelled job's row.
+/// How the draft writes change the tables. A draft holds one reference to its uploaded source, given up when it is
+/// started (the job's `admit` takes its own), deleted, given another source or left to expire.
 extension SQLiteWrites {
     static func applyDraft(_ write: StoreWrite, _ db: Database, blobs: BlobDirectory, inlineMax: Int) throws {
         switch write {
@@ -31,17 +31,8 @@ extension SQLiteWrites {
         case .startDraft(let job):
             try releaseDraftSource(job, db)
             try db.cachedStatement(sql: "DELETE FROM drafts WHERE id = ?").execute(arguments: [Int64(bitPattern: job)])
-        case .cancelDraft(let job, let at, let expiresAt):
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO jobs (id, tenant, state, priority, pipeline, variant_count, formats, source_sha256,
-                        source_size, idempotency_key, webhook_url, attempt, admitted_at, finished_at, expires_at, code,
-                        message)
-                    SELECT id, tenant, 4, priority, pipeline, variant_count, formats, coalesce(source_sha256, x''),
-                        coalesce(source_size, 0), idempotency_key, webhook_url, 0, created_at, ?, ?, 0, ''
-                    FROM drafts WHERE id = ?
-                    """
-            ).execute(arguments: [at, expiresAt, Int64(bitPattern: job)])
+        case .deleteDraft(let job):
+            try releaseDraftSource(job, db)
             try db.cachedStatement(sql: "DELETE FROM drafts WHERE id = ?").execute(arguments: [Int64(bitPattern: job)])
         default:
             preconditionFailure("not a draft write: \(write)")

@@ -55,11 +55,13 @@ enum SQLiteWrites {
                 Int(state.rawValue), Int(attempts), Int(code.rawValue), message, at, expiresAt,
                 Int64(bitPattern: job),
             ])
+        case .deleteJob(let job):
+            try delete(job: Int64(bitPattern: job), db)
         case .reserveJobIDs(let through):
             try SQLiteJobStore.reserve(through: through, db)
         case .usage(let buckets, let sequence):
             try SQLiteJobStore.addUsage(buckets, sequence: sequence, db)
-        case .createDraft, .attachDraftSource, .startDraft, .cancelDraft:
+        case .createDraft, .attachDraftSource, .startDraft, .deleteDraft:
             try applyDraft(write, db, blobs: blobs, inlineMax: inlineMax)
         case .enqueueWebhook(let event):
             try db.cachedStatement(
@@ -98,23 +100,27 @@ enum SQLiteWrites {
             db, sql: "SELECT id FROM jobs WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?",
             arguments: [now, limit])
         let drafts = try deleteExpiredDrafts(now: now, limit: limit, db)
-        for id in ids {
-            try db.execute(
-                sql: """
-                    UPDATE blobs SET refs = refs - 1 WHERE sha256 IN (SELECT source_sha256 FROM jobs WHERE id = :id);
-                    UPDATE blobs SET refs = refs
-                        - (SELECT count(*) FROM variants WHERE job_id = :id AND blob_sha256 = blobs.sha256)
-                        WHERE sha256 IN (SELECT blob_sha256 FROM variants WHERE job_id = :id);
-                    DELETE FROM variants WHERE job_id = :id;
-                    DELETE FROM webhook_outbox WHERE job_id = :id AND state != 0;
-                    DELETE FROM attempts WHERE job_id = :id;
-                    DELETE FROM jobs WHERE id = :id;
-                    """, arguments: ["id": id])
-        }
+        for id in ids { try delete(job: id, db) }
         // Also the blobs a draft let go of when it was given another source.
         let files = try Data.fetchAll(db, sql: "SELECT sha256 FROM blobs WHERE refs <= 0 AND inline IS NULL")
         try db.execute(sql: "DELETE FROM blobs WHERE refs <= 0")
         return (ids.count + drafts, files.map { [UInt8]($0) })
+    }
+
+    /// Deletes a job with its variants and attempts, and its holds on blobs (swept by `deleteExpired`). An event
+    /// still waiting in the webhook outbox stays, to be delivered.
+    static func delete(job id: Int64, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                UPDATE blobs SET refs = refs - 1 WHERE sha256 IN (SELECT source_sha256 FROM jobs WHERE id = :id);
+                UPDATE blobs SET refs = refs
+                    - (SELECT count(*) FROM variants WHERE job_id = :id AND blob_sha256 = blobs.sha256)
+                    WHERE sha256 IN (SELECT blob_sha256 FROM variants WHERE job_id = :id);
+                DELETE FROM variants WHERE job_id = :id;
+                DELETE FROM webhook_outbox WHERE job_id = :id AND state != 0;
+                DELETE FROM attempts WHERE job_id = :id;
+                DELETE FROM jobs WHERE id = :id;
+                """, arguments: ["id": id])
     }
 
     static func data(_ buffer: ByteBuffer) -> Data {

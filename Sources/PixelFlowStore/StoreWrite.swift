@@ -28,8 +28,10 @@ public enum StoreWrite: Sendable {
     case attachDraftSource(job: UInt64, JobDraft.Source, bytes: ByteBuffer)
     /// The draft became a job (its `admit` is in the same transaction): the draft and its hold on the source go.
     case startDraft(job: UInt64)
-    /// A draft cancelled before it was started: it is kept as a cancelled job, to be listed and then expire.
-    case cancelDraft(job: UInt64, at: Int64, expiresAt: Int64)
+    /// A draft deleted before it was started (DELETE /v1/jobs/{id}): it goes with its hold on the source.
+    case deleteDraft(job: UInt64)
+    /// A job deleted with its variants (DELETE /v1/jobs/{id}, after its cancel if it had not ended).
+    case deleteJob(job: UInt64)
 
     /// The job this write is about, if any.
     public var jobID: UInt64? {
@@ -39,7 +41,8 @@ public enum StoreWrite: Sendable {
         case .variant(let variant, _): variant.jobID
         case .enqueueWebhook(let event): event.jobID
         case .createDraft(let draft): draft.id
-        case .attachDraftSource(let job, _, _), .startDraft(let job), .cancelDraft(let job, _, _): job
+        case .attachDraftSource(let job, _, _), .startDraft(let job), .deleteDraft(let job), .deleteJob(let job):
+            job
         case .reserveJobIDs, .usage: nil
         }
     }

@@ -222,7 +222,7 @@ extension LiveCluster {
         }
 
         @Test(
-            "start spends the tenant's token bucket: 429 with Retry-After, and the draft can be started later; DELETE of a draft leaves it cancelled and listed"
+            "start spends the tenant's token bucket: 429 with Retry-After, and the draft can be started later; DELETE of a draft deletes it"
         )
         func rateLimitAndCancel() async throws {
             let cluster = try ClusterProcesses(tenants: [
@@ -248,14 +248,54 @@ extension LiveCluster {
             try await Task.sleep(for: .seconds(retryAfter))
             #expect(try await api.call("POST", "/v1/jobs/\(ids[1])/start").status == 202)
 
-            let cancelled = try await api.call("DELETE", "/v1/jobs/\(ids[2])")
-            #expect(cancelled.status == 200 && cancelled.json["status"] as? String == "cancelled", "\(cancelled.text)")
-            #expect(try await api.call("POST", "/v1/jobs/\(ids[2])/start").status == 409)
-            let list = try await api.call("GET", "/v1/jobs?state=cancelled")
-            #expect((list.json["jobs"] as? [[String: Any]])?.compactMap { $0["job_id"] as? String } == [ids[2]])
+            let deleted = try await api.call("DELETE", "/v1/jobs/\(ids[2])")
+            #expect(deleted.status == 200 && deleted.json["status"] as? String == "cancelled", "\(deleted.text)")
+            #expect(try await api.call("GET", "/v1/jobs/\(ids[2])").status == 404)
+            #expect(try await api.call("POST", "/v1/jobs/\(ids[2])/start").status == 404)
+            #expect(try await api.call("DELETE", "/v1/jobs/\(ids[2])").status == 404)
             for id in ids.prefix(2) {
                 #expect(try await api.waitUntilEnded(id)["status"] as? String == "succeeded")
             }
+        }
+
+        @Test(
+            "DELETE of a queued job cancels it (its webhook says so) and deletes it; of an ended one, deletes it with its variants"
+        )
+        func deleteJobs() async throws {
+            let cluster = try ClusterProcesses(
+                extraConfig: ["webhooks": ["allow": ["127.0.0.1"], "retry_backoff_ms": 100]],
+                tenants: [
+                    [
+                        "key_id": "acme", "secret": ClusterProcesses.tenantSecret, "rate": 1000, "burst": 1000,
+                        "webhook_secret": WebhookReceiver.secret,
+                        "api_token_sha256": ClusterProcesses.sha256Hex(ClusterProcesses.acmeToken),
+                    ]
+                ])
+            let api = try await Self.start(cluster, worker: false)
+            let receiver = try WebhookReceiver(directory: cluster.directory)
+            let queued = try await api.createUploadJob(
+                pipeline: Self.pipeline, extra: ["webhook_url": receiver.url])
+            let source = Data(TestImages.jpeg(width: 400, height: 300))
+            #expect(try await api.call("PUT", "/v1/jobs/\(queued)/source", body: source).status == 200)
+            #expect(try await api.call("POST", "/v1/jobs/\(queued)/start").status == 202)
+            let deleted = try await api.call("DELETE", "/v1/jobs/\(queued)")
+            #expect(deleted.status == 200 && deleted.json["status"] as? String == "cancelled", "\(deleted.text)")
+            #expect(try await api.call("GET", "/v1/jobs/\(queued)").status == 404)
+            let event = await receiver.wait(timeout: .seconds(20)) { !$0.isEmpty }.first
+            #expect(event?.body["state"] as? String == "cancelled", "\(String(describing: event?.body))")
+            #expect(event?.signatureOK == true)
+
+            try cluster.startWorker("w1")
+            try await cluster.waitForWorkers(1)
+            let ended = try await api.createUploadJob(pipeline: Self.pipeline)
+            #expect(try await api.call("PUT", "/v1/jobs/\(ended)/source", body: source).status == 200)
+            #expect(try await api.call("POST", "/v1/jobs/\(ended)/start").status == 202)
+            #expect(try await api.waitUntilEnded(ended)["status"] as? String == "succeeded")
+            #expect(try await api.call("GET", "/v1/jobs/\(ended)/variants/thumb").status == 200)
+            let gone = try await api.call("DELETE", "/v1/jobs/\(ended)")
+            #expect(gone.status == 200 && gone.json["status"] as? String == "succeeded", "\(gone.text)")
+            #expect(try await api.call("GET", "/v1/jobs/\(ended)/variants/thumb").status == 404)
+            #expect((try await api.call("GET", "/v1/jobs").json["jobs"] as? [Any])?.isEmpty == true)
         }
 
         @Test("GET /v1/jobs pages newest first with next_cursor, drafts and jobs together or by state")

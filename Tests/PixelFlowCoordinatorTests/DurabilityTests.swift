@@ -56,7 +56,8 @@ struct DurabilityTests {
             case .createDraft: "create draft"
             case .attachDraftSource: "attach draft source"
             case .startDraft: "start draft"
-            case .cancelDraft: "cancel draft"
+            case .deleteDraft: "delete draft"
+            case .deleteJob: "delete job"
             }
         }
     }

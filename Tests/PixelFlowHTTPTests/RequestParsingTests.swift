@@ -37,6 +37,10 @@ import Testing
             "only for source_type url"
         ),
         (#"[1,2]"#, "invalid_request", "must be a JSON object"),
+        (#"{"source_type":"upload","pipeline":"AAA"}"#, "invalid_pipeline", "expected an array"),
+        (#"{"source_type":"upload","pipeline":7}"#, "invalid_pipeline", "expected an array"),
+        (#"{"source_type":"upload","pipeline":null}"#, "invalid_pipeline", "expected an array"),
+        (#"{"source_type":"upload","pipeline":{}}"#, "invalid_pipeline", "expected an array"),
         (#"{"source_type":"#, "invalid_request", "not valid JSON"),
     ])
     func badBodiesAreRefusedWithTheirReason(json: String, code: String, message: String) {
@@ -57,7 +61,18 @@ import Testing
         #expect(UsageSince.seconds("1764633600", now: now) == 1_764_633_600)
         #expect(UsageSince.seconds("2026-12-02T00:00:00Z", now: now) == 1_796_169_600)
         #expect(UsageSince.seconds("2026-12-02T00:00:00.250Z", now: now) == 1_796_169_600)
+        #expect(UsageSince.seconds("2026-12-02T01:30:00+01:30", now: now) == 1_796_169_600)
+        #expect(UsageSince.seconds("1969-07-20T20:17:40Z", now: now) == 0, "before 1970: from the start")
+        #expect(UsageSince.seconds("2024-02-29T00:00:00Z", now: now) == 1_709_164_800)
+        #expect(UsageSince.seconds("2023-02-29T00:00:00Z", now: now) == nil)
+        #expect(UsageSince.seconds("2026-12-02 00:00:00Z", now: now) == nil)
         #expect(UsageSince.seconds("yesterday", now: now) == nil)
+        #expect(UsageSince.seconds("1e55", now: now) == nil)
+        #expect(UsageSince.seconds("999999999999999", now: now) == now, "the future: from now")
+        #expect(UsageSince.seconds("9999999999999999", now: now) == nil, "more than 15 digits")
+        #expect(UsageSince.seconds("1.5h", now: now) == now - 5_400)
+        #expect(UsageSince.seconds("1.1234567h", now: now) == nil)
+        #expect(UsageSince.seconds("9999-12-31T23:59:59Z", now: now) == now)
         #expect(UsageSince.seconds("-5m", now: now) == nil)
     }
 }

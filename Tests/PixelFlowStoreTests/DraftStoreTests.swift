@@ -46,19 +46,22 @@ import Testing
         #expect(await Self.isStored(second, in: store), "the job holds it now")
     }
 
-    @Test func aCancelledDraftIsListedAsACancelledJobAndExpiresWithItsSource() async throws {
+    @Test func aDeletedDraftOrJobGoesWithWhatItHeld() async throws {
         let (store, _) = try SQLiteJobStore.open(directory: directory.path)
-        let bytes = ByteBuffer(repeating: 3, count: 100_000)
+        let draftSource = ByteBuffer(repeating: 3, count: 100_000)
+        let jobSource = ByteBuffer(repeating: 5, count: 100_000)
+        let variant = ByteBuffer(repeating: 6, count: 100_000)
         try await store.commit([
-            .createDraft(Self.draft(6)), .attachDraftSource(job: 6, Self.source(bytes), bytes: bytes),
-            .cancelDraft(job: 6, at: 20, expiresAt: 30),
+            .createDraft(Self.draft(6)), .attachDraftSource(job: 6, Self.source(draftSource), bytes: draftSource),
+            .admit(.sample(id: 8, source: jobSource), source: jobSource),
+            .variant(.sample(job: 8, id: "v", bytes: variant), bytes: variant),
         ])
+        try await store.commit([.deleteDraft(job: 6), .deleteJob(job: 8)])
         #expect(try await store.draft(6, tenant: "acme") == nil)
-        let job = try #require(try await store.job(6, tenant: "acme"))
-        #expect(job.state == .cancelled && job.finishedAt == 20 && job.sourceSize == 100_000)
-        #expect(try await store.jobs(tenant: "acme", state: .cancelled, beforeID: 0, limit: 10).map(\.job.id) == [6])
-        #expect(try await store.deleteExpired(now: 40, limit: 10) == 1)
-        #expect(await !Self.isStored(bytes, in: store))
+        #expect(try await store.job(8, tenant: "tenant") == nil)
+        #expect(try await store.variants(of: 8).isEmpty)
+        _ = try await store.deleteExpired(now: 0, limit: 10)
+        for bytes in [draftSource, jobSource, variant] { #expect(await !Self.isStored(bytes, in: store)) }
     }
 
     @Test func anExpiredDraftGoesWithItsSourceAndItsIdIsNeverHandedOutAgain() async throws {

@@ -177,6 +177,11 @@ extension ClusterState {
         storeWrites.append(.startDraft(job: id))
     }
 
+    /// The job is deleted from the store (DELETE over HTTP), after whatever is already written about it.
+    mutating func jobDeleted(_ id: JobID) {
+        storeWrites.append(.deleteJob(job: id))
+    }
+
     /// Reserves the next block of job ids before the current one runs out.
     mutating func reserveJobIDsIfNeeded() {
         guard isDurable, nextJobID + Self.jobIDBlock / 2 > reservedThrough else { return }

@@ -206,27 +206,21 @@ extension Coordinator {
                 continuation.resume(returning: Self.keyConflict(draft.idempotencyKey, job: earlier))
                 return nil
             case .admitted:
-                startWaiters.wait(for: draft.id, continuation)
+                commitWaiters.wait(for: draft.id) { continuation.resume(returning: $0) }
                 let chunks = PayloadAssembler.chunks(of: bytes, size: Int(settings.limits.maxChunkData))
                 let actions = shared.cluster.sourceReceived(
                     draft.id, source: chunks, bytes: bytes, digest: source.sha256,
-                    submitter: Subscriber(connection: StartWaiters.connection, stream: 0), now: now)
+                    submitter: Subscriber(connection: CommitWaiters.connection, stream: 0), now: now)
                 shared.cluster.draftStarted(draft.id)
                 return settle(route(actions, in: shared), in: &shared)
             }
         }
     }
 
-    /// DELETE /v1/jobs/{id}: cancels a running or queued job as CANCEL does; a draft becomes a cancelled job.
-    /// Returns the job's state afterwards (an ended job is left as it ended).
-    public func cancelJob(_ id: UInt64, tenant: String) async -> Result<JobStatus.State, DraftProblem> {
-        let now = NIODeadline.now()
-        let (status, deliveries) = shared.withLock { shared in
-            let (status, actions) = shared.cluster.cancel(id, tenant: tenant, now: now)
-            return (status, settle(route(actions, in: shared), in: &shared))
-        }
-        deliveries.send()
-        if let status { return .success(status.state) }
+    /// DELETE /v1/jobs/{id}: a job that has not ended is cancelled as CANCEL does (its webhook, if any, still
+    /// tells so), then the job is deleted with its results; a draft is deleted. Answered once that is stored, with
+    /// the state the job was left in (`cancelled` for a draft).
+    public func deleteJob(_ id: UInt64, tenant: String) async -> Result<JobStatus.State, DraftProblem> {
         let store: any JobStore
         switch usableStore() {
         case .success(let usable): store = usable
@@ -236,18 +230,44 @@ extension Coordinator {
         defer { draftsInProgress.release("job \(id)") }
         do throws(StoreError) {
             if try await store.draft(id, tenant: tenant) != nil {
-                let at = Self.unixMilliseconds()
-                try await store.commit([
-                    .cancelDraft(job: id, at: at, expiresAt: at + settings.resultTTL.nanoseconds / 1_000_000)
-                ])
+                try await store.commit([.deleteDraft(job: id)])
                 return .success(.cancelled)
             }
-            guard let job = try await store.job(id, tenant: tenant) else {
-                return .failure(.refused(ProtocolError(.notFound, "job \(id) not found")))
+            let stored = try await store.job(id, tenant: tenant)
+            // Through the step queue, behind every write about the job already queued (its last variant, its end).
+            let (state, refusal) = await withCheckedContinuation { continuation in
+                queueDeletion(id, tenant: tenant, stored: stored?.state, continuation)?.send()
             }
-            return .success(job.state)
+            if let refusal { return .failure(.refused(refusal)) }
+            guard let state else { return .failure(.refused(ProtocolError(.notFound, "job \(id) not found"))) }
+            guard try await store.job(id, tenant: tenant) == nil else {
+                return .failure(.refused(ProtocolError(.storageError, "job \(id) could not be deleted")))
+            }
+            return .success(state)
         } catch {
-            return .failure(.refused(ProtocolError(.storageError, "the job could not be cancelled: \(error.message)")))
+            return .failure(.refused(ProtocolError(.storageError, "job \(id) could not be deleted: \(error.message)")))
+        }
+    }
+
+    /// Cancels the job if it is live, and queues its deletion; `continuation` gets the state it was left in (nil
+    /// when the tenant has no such job) once that commits.
+    private func queueDeletion(
+        _ id: UInt64, tenant: String, stored: JobStatus.State?,
+        _ continuation: CheckedContinuation<(JobStatus.State?, ProtocolError?), Never>
+    ) -> Deliveries? {
+        let now = NIODeadline.now()
+        return shared.withLock { shared -> Deliveries? in
+            let (status, actions) = shared.cluster.cancel(id, tenant: tenant, now: now)
+            guard let state = status?.state ?? stored else {
+                continuation.resume(returning: (nil, nil))
+                return nil
+            }
+            shared.cluster.jobDeleted(id)
+            var deliveries = route(actions, in: shared)
+            let waiters = CommitWaiters()
+            waiters.wait(for: id) { continuation.resume(returning: (state, $0)) }
+            deliveries.answer(waiters, id, nil)
+            return settle(deliveries, in: &shared)
         }
     }
 

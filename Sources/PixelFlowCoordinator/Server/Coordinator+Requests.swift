@@ -150,16 +150,16 @@ extension Coordinator {
                 else { continue }
                 deliveries.append(target, .cancelTask(job: job, attempt: attempt))
             case .accepted(let job, let submitter):
-                if submitter.connection == StartWaiters.connection {
-                    deliveries.answer(startWaiters, job, nil)
+                if submitter.connection == CommitWaiters.connection {
+                    deliveries.answer(commitWaiters, job, nil)
                     continue
                 }
                 guard let target = shared.connections[submitter.connection] else { continue }
                 deliveries.append(target, .accepted(stream: submitter.stream, job))
             case .refused(let job, let submitter, let error):
                 logger.debug("job not stored", metadata: ["job_id": "\(job)", "error": "\(error)"])
-                if submitter.connection == StartWaiters.connection {
-                    deliveries.answer(startWaiters, job, error)
+                if submitter.connection == CommitWaiters.connection {
+                    deliveries.answer(commitWaiters, job, error)
                     continue
                 }
                 guard let target = shared.connections[submitter.connection] else { continue }
@@ -193,14 +193,14 @@ extension Coordinator {
 /// Messages for other connections, collected under the coordinator's lock and sent after it is released.
 struct Deliveries {
     private var pending: [(ConnectionHandle, Delivery)] = []
-    /// Admissions of HTTP-started jobs that committed (nil) or were refused.
-    private var answers: [(StartWaiters, JobID, ProtocolError?)] = []
+    /// Steps of HTTP requests that committed (nil) or were refused.
+    private var answers: [(CommitWaiters, JobID, ProtocolError?)] = []
 
     mutating func append(_ target: ConnectionHandle, _ delivery: Delivery) {
         pending.append((target, delivery))
     }
 
-    mutating func answer(_ waiters: StartWaiters, _ job: JobID, _ error: ProtocolError?) {
+    mutating func answer(_ waiters: CommitWaiters, _ job: JobID, _ error: ProtocolError?) {
         answers.append((waiters, job, error))
     }
 

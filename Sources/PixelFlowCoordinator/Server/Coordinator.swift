@@ -26,8 +26,8 @@ public final class Coordinator: Sendable {
     let webhooks: WebhookDispatcher?
     /// Bounds the stored variant bytes FETCHes hold in memory at once (`limits.max_fetch_bytes`).
     let fetchBudget: ByteBudget
-    /// HTTP requests waiting for a job they started to be stored.
-    let startWaiters = StartWaiters()
+    /// HTTP requests waiting for a job they started or deleted to be stored.
+    let commitWaiters = CommitWaiters()
     /// Drafts and idempotency keys an HTTP request is changing.
     let draftsInProgress = ClaimSet()
 
