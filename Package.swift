@@ -73,6 +73,16 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // Object storage: AWS Signature V4 and an S3-compatible client.
+        .target(
+            name: "PixelFlowObjects",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // The original JSON API (/v1/jobs…) on Hummingbird: routes translate to the coordinator's own calls.
         .target(
             name: "PixelFlowHTTP",
@@ -210,6 +220,13 @@ let package = Package(
             dependencies: [
                 "PixelFlowHTTP", "PixelFlowCoordinator", "PixelFlowProtocol", "PixelFlowStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "PixelFlowObjectsTests",
+            dependencies: [
+                "PixelFlowObjects", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "PixelFlowBatchTests", dependencies: ["PixelFlowBatch", "PixelFlowPipeline"]),
