@@ -62,6 +62,7 @@ let package = Package(
                 "PixelFlowProtocol",
                 "PixelFlowPipeline",
                 "PixelFlowStore",
+                "PixelFlowObjects",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -224,10 +225,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PixelFlowObjectsTests",
-            dependencies: [
-                "PixelFlowObjects", .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]
+            dependencies: ["PixelFlowObjects", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "PixelFlowBatchTests", dependencies: ["PixelFlowBatch", "PixelFlowPipeline"]),
         .testTarget(name: "pfctlTests", dependencies: ["pfctl", "PixelFlowClient", "PixelFlowBatch"]),
@@ -238,6 +236,7 @@ let package = Package(
                 "PixelFlowProtocol",
                 "PixelFlowClient",
                 "PixelFlowCoordinator",
+                "PixelFlowObjects",
                 "PixelFlowWorker",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Two builds side by side in one run (A B A B …, so the machine's load affects both alike): the canonical
+# Two builds side by side in one run (A B B A …, so the machine's load affects both alike): the canonical
 # corpus through the whole cluster, and coordinator capacity with null-engine workers (jobs/s, and the
 # coordinator's and worker's CPU per job read from /proc). Prints each run and the medians, and the ratio B/A.
 #
@@ -62,14 +62,27 @@ capacity_run() {  # capacity_run BIN PORT: "jobs/s coordinator-µs worker-µs" (
 echo "# A = $bin_a, B = $bin_b"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); corpus: $images images; $runs runs"
 corpus_a=() corpus_b=() capacity_a=() capacity_b=() cpu_a=() cpu_b=()
+capacity_of() {  # capacity_of A|B: one capacity run of that build, recorded
+  local rate coordinator_cpu worker_cpu
+  if [ "$1" = A ]; then
+    read -r rate coordinator_cpu worker_cpu <<< "$(capacity_run "$bin_a" 17520)"
+    capacity_a+=("$rate"); cpu_a+=("$coordinator_cpu"); line_a="A $rate jobs/s ($coordinator_cpu / $worker_cpu)"
+  else
+    read -r rate coordinator_cpu worker_cpu <<< "$(capacity_run "$bin_b" 17522)"
+    capacity_b+=("$rate"); cpu_b+=("$coordinator_cpu"); line_b="B $rate jobs/s ($coordinator_cpu / $worker_cpu)"
+  fi
+}
+# Odd runs measure A first, even runs B first (A B B A …): whichever runs second in a pair runs on a machine the
+# first has warmed, and that must not always be the same build.
 for run in $(seq 1 "$runs"); do
-  corpus_a+=("$(corpus_run "$bin_a" 17510)"); corpus_b+=("$(corpus_run "$bin_b" 17512)")
-  read -r rate coordinator_cpu worker_cpu <<< "$(capacity_run "$bin_a" 17520)"
-  capacity_a+=("$rate"); cpu_a+=("$coordinator_cpu")
-  line_a="A $rate jobs/s ($coordinator_cpu / $worker_cpu)"
-  read -r rate coordinator_cpu worker_cpu <<< "$(capacity_run "$bin_b" 17522)"
-  capacity_b+=("$rate"); cpu_b+=("$coordinator_cpu")
-  echo "run $run: corpus A ${corpus_a[-1]} B ${corpus_b[-1]} images/s; null-engine $line_a, B $rate jobs/s ($coordinator_cpu / $worker_cpu) [CPU µs per job: coordinator / worker]"
+  if [ $((run % 2)) -eq 1 ]; then
+    corpus_a+=("$(corpus_run "$bin_a" 17510)"); corpus_b+=("$(corpus_run "$bin_b" 17512)")
+    capacity_of A; capacity_of B
+  else
+    corpus_b+=("$(corpus_run "$bin_b" 17512)"); corpus_a+=("$(corpus_run "$bin_a" 17510)")
+    capacity_of B; capacity_of A
+  fi
+  echo "run $run: corpus A ${corpus_a[-1]} B ${corpus_b[-1]} images/s; null-engine $line_a, $line_b [CPU µs per job: coordinator / worker]"
 done
 ca=$(printf '%s\n' "${corpus_a[@]}" | median); cb=$(printf '%s\n' "${corpus_b[@]}" | median)
 na=$(printf '%s\n' "${capacity_a[@]}" | median); nb=$(printf '%s\n' "${capacity_b[@]}" | median)

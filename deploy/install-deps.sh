@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what PixelFlow builds against (Debian/Ubuntu packages; root or sudo) and the tools its tests run
-# (schemathesis, from PyPI, into a virtualenv of its own: $PIXELFLOW_TOOLS, default ~/.local/share/pixelflow/tools),
+# (schemathesis and moto's S3 server, from PyPI, into a virtualenv of their own: $PIXELFLOW_TOOLS, default
+# ~/.local/share/pixelflow/tools),
 # each only when missing.
 set -euo pipefail
 
@@ -23,8 +24,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 tools=${PIXELFLOW_TOOLS:-$HOME/.local/share/pixelflow/tools}
-if [ ! -x "$tools/bin/st" ]; then
-  echo "installing: schemathesis (PyPI) into $tools"
-  python3 -m venv "$tools"
-  "$tools/bin/python" -m pip install --quiet --disable-pip-version-check schemathesis
+if [ ! -x "$tools/bin/st" ] || [ ! -x "$tools/bin/moto_server" ]; then
+  echo "installing: schemathesis, moto[server] (PyPI) into $tools"
+  [ -x "$tools/bin/python" ] || python3 -m venv "$tools"
+  "$tools/bin/python" -m pip install --quiet --disable-pip-version-check schemathesis 'moto[server]'
 fi

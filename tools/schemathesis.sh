@@ -11,20 +11,29 @@ tools=${PIXELFLOW_TOOLS:-$HOME/.local/share/pixelflow/tools}
 if [ -x "$tools/bin/st" ]; then st="$tools/bin/st"; else st=$(command -v st) || st=""; fi
 [ -n "$st" ] || { echo "schemathesis is not installed (deploy/install-deps.sh installs it)" >&2; exit 1; }
 work=$(mktemp -d /tmp/pf-schemathesis.XXXXXX)
-coordinator="" worker=""
+coordinator="" worker="" moto=""
 cleanup() {
-  for pid in $worker $coordinator; do kill "$pid" 2>/dev/null; done
+  for pid in $worker $coordinator $moto; do kill "$pid" 2>/dev/null; done
   wait 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
 token=schemathesis-token-0123456789
+# An object store (moto, beside schemathesis) so s3_presigned jobs can be created and started.
+moto_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$tools/bin/moto_server" -H 127.0.0.1 -p "$moto_port" > "$work/moto.log" 2>&1 &
+moto=$!
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$moto_port/" && break; sleep 0.1; done
+curl -sf -X PUT "http://127.0.0.1:$moto_port/pixelflow" > /dev/null  # the bucket (moto checks no signature here)
+export SCHEMATHESIS_S3_SECRET=moto-secret
 cat > "$work/coordinator.json" <<JSON
 {"join": {"secret": "schemathesis-join-secret-0123"},
  "tenants": [{"key_id": "st", "secret": "schemathesis-secret-0123", "rate": 100000, "burst": 100000,
               "webhook_secret": "schemathesis-webhook-secret",
               "api_token_sha256": "$(printf %s "$token" | sha256sum | cut -d' ' -f1)"}],
- "webhooks": {"allow": ["127.0.0.1"]}}
+ "webhooks": {"allow": ["127.0.0.1"]},
+ "objects": {"s3": {"endpoint": "http://127.0.0.1:$moto_port", "bucket": "pixelflow", "access_key_id": "AKIATEST",
+                    "secret_access_key_env": "SCHEMATHESIS_S3_SECRET"}}}
 JSON
 "$bin" coordinator --config "$work/coordinator.json" --listen 127.0.0.1:0 --http 127.0.0.1:0 --api 127.0.0.1:0 \
   --data "$work/data" > "$work/coordinator.log" 2>&1 &

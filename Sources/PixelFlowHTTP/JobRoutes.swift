@@ -27,26 +27,16 @@ struct JobRoutes {
         try Self.requireJSON(request)
         var request = request
         let body = try CreateJobBody(json: try await collect(&request, upTo: maxJSONBytes, what: "the JSON body"))
-        if body.sourceType == .s3Presigned {
-            throw APIError(
-                .badRequest, "invalid_request",
-                "source_type s3_presigned needs an object store (objects.s3), and this coordinator has none; "
-                    + "use source_type upload and PUT /v1/jobs/{id}/source")
-        }
-        if body.sourceType == .url {
-            throw APIError(
-                .badRequest, "invalid_request",
-                "source_type url is not accepted by this coordinator yet; use source_type upload")
-        }
         let draftRequest = Coordinator.DraftRequest(
             tenant: tenant, pipeline: body.pipeline, sourceType: body.sourceType, sourceURL: body.sourceURL,
             webhookURL: body.webhookURL, idempotencyKey: body.idempotencyKey, priority: body.priority)
         switch await coordinator.createDraft(draftRequest) {
         case .failure(let problem): throw APIError(problem)
         case .success(.draft(let draft, let isNew)):
+            let presigned = coordinator.uploadURL(for: draft)
             let upload = CreatedJSON.Upload(
-                url: "\(Self.baseURL(of: request))/v1/jobs/\(draft.id)/source", method: "PUT",
-                expiresAt: JobJSON.time(draft.expiresAt))
+                url: presigned?.url ?? "\(Self.baseURL(of: request))/v1/jobs/\(draft.id)/source", method: "PUT",
+                expiresAt: JobJSON.time(presigned?.expiresAt ?? draft.expiresAt))
             let created = CreatedJSON(jobID: String(draft.id), status: "created", upload: upload)
             return try Self.json(created, status: isNew ? .created : .ok)
         case .success(.job(let job)):

@@ -51,11 +51,21 @@ public struct S3Client: Sendable {
     private let scheme: String
     private let authority: String
 
-    public init(settings: S3Settings, http: HTTPClient = .shared) throws(ObjectStoreError) {
+    /// One client for every object store of the process (never shut down, like `HTTPClient.shared`): a server that
+    /// cannot be reached fails a request within its connect timeout of 3 s, not the request's whole deadline.
+    public static let transport: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(3), read: .seconds(30))
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    public init(settings: S3Settings, http: HTTPClient = S3Client.transport) throws(ObjectStoreError) {
         guard let url = URL(string: settings.endpoint), let scheme = url.scheme, ["http", "https"].contains(scheme),
             let host = url.host, !host.isEmpty
         else {
-            throw ObjectStoreError(code: "InvalidEndpoint", message: "objects.s3.endpoint \(settings.endpoint) is not an http(s) URL")
+            throw ObjectStoreError(
+                code: "InvalidEndpoint", message: "objects.s3.endpoint \(settings.endpoint) is not an http(s) URL")
         }
         self.settings = settings
         self.signer = SigV4(credentials: settings.credentials, region: settings.region)
@@ -82,9 +92,9 @@ public struct S3Client: Sendable {
         return "\(scheme)://\(authority)\(SigV4.canonicalURI(path))?\(query)"
     }
 
-    public func put(_ bytes: ByteBuffer, key: String, contentType: String = "application/octet-stream") async throws(
-        ObjectStoreError
-    ) {
+    public func put(
+        _ bytes: ByteBuffer, key: String, contentType: String = "application/octet-stream"
+    ) async throws(ObjectStoreError) {
         let hash = SigV4.hex(SHA256.hash(data: Data(bytes.readableBytesView)))
         _ = try await send(
             "PUT", key: key, body: bytes, payloadHash: hash, extraHeaders: [("Content-Type", contentType)],
@@ -99,7 +109,8 @@ public struct S3Client: Sendable {
     /// The object's size, or nil when there is no such object.
     public func size(key: String) async throws(ObjectStoreError) -> UInt64? {
         do {
-            let response = try await exchange("HEAD", key: key, body: nil, payloadHash: SigV4.emptyPayloadHash, extraHeaders: [])
+            let response = try await exchange(
+                "HEAD", key: key, body: nil, payloadHash: SigV4.emptyPayloadHash, extraHeaders: [])
             guard (200..<300).contains(Int(response.status.code)) else {
                 if response.status.code == 404 { return nil }
                 throw ObjectStoreError(status: Int(response.status.code), code: "HeadFailed", message: "HEAD \(key)")
@@ -120,7 +131,7 @@ public struct S3Client: Sendable {
     public func createBucket() async throws(ObjectStoreError) {
         do {
             _ = try await send("PUT", key: nil, limit: 1 << 16)
-        } catch where ["BucketAlreadyOwnedByYou", "BucketAlreadyExists"].contains(error.code) {
+        } catch  where ["BucketAlreadyOwnedByYou", "BucketAlreadyExists"].contains(error.code) {
             return
         }
     }
@@ -175,11 +186,13 @@ public struct S3Client: Sendable {
     static func error(status: Int, body: ByteBuffer) -> ObjectStoreError {
         let text = String(buffer: body)
         func element(_ name: String) -> String? {
-            guard let start = text.range(of: "<\(name)>"), let end = text.range(of: "</\(name)>", range: start.upperBound..<text.endIndex)
+            guard let start = text.range(of: "<\(name)>"),
+                let end = text.range(of: "</\(name)>", range: start.upperBound..<text.endIndex)
             else { return nil }
             return String(text[start.upperBound..<end.lowerBound])
         }
         return ObjectStoreError(
-            status: status, code: element("Code") ?? "HTTP\(status)", message: element("Message") ?? String(text.prefix(200)))
+            status: status, code: element("Code") ?? "HTTP\(status)",
+            message: element("Message") ?? String(text.prefix(200)))
     }
 }

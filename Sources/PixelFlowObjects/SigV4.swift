@@ -123,7 +123,10 @@ public struct SigV4: Sendable {
     /// Names and values percent-encoded, sorted by name then value (bytewise), `name=value` joined by `&`.
     static func canonicalQuery(_ query: [(name: String, value: String)]) -> String {
         query.map { (encode($0.name, keepSlash: false), encode($0.value, keepSlash: false)) }
-            .sorted { $0.0 == $1.0 ? $0.1.utf8.lexicographicallyPrecedes($1.1.utf8) : $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+            .sorted {
+                $0.0 == $1.0
+                    ? $0.1.utf8.lexicographicallyPrecedes($1.1.utf8) : $0.0.utf8.lexicographicallyPrecedes($1.0.utf8)
+            }
             .map { "\($0.0)=\($0.1)" }.joined(separator: "&")
     }
 

@@ -28,6 +28,8 @@ final class ClusterProcesses: @unchecked Sendable {
     private(set) var httpAddress = ""
     /// host:port of the HTTP API, once a coordinator started with `api: true` announced it.
     private(set) var apiAddress = ""
+    /// Set in every process started (names starting PIXELFLOW_ are otherwise kept from them).
+    var environment: [String: String] = [:]
 
     static var binary: URL {
         let beside = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("pixelflow")
@@ -246,6 +248,7 @@ final class ClusterProcesses: @unchecked Sendable {
             process.arguments = arguments
         }
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PIXELFLOW_") }
+            .merging(environment) { _, set in set }
         let logURL = directory.appendingPathComponent("\(name).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: logURL)

@@ -91,8 +91,12 @@ import Testing
     @Test func theIntermediateStringsAreThePublishedOnes() {
         let query = Self.vectors[2]
         let signed = Self.suite.sign(query.request, payloadHash: SigV4.emptyPayloadHash, date: Self.suiteDate)
-        #expect(signed.canonicalRequest.split(separator: "\n", omittingEmptySubsequences: false)[2] == "Param1=value1&Param2=value2")
-        #expect(Self.sha256Hex(signed.canonicalRequest) == "816cd5b414d056048ba4f7c5386d6e0533120fb1fcfa93762cf0fc39e2cf19e0")
+        #expect(
+            signed.canonicalRequest.split(separator: "\n", omittingEmptySubsequences: false)[2]
+                == "Param1=value1&Param2=value2")
+        #expect(
+            Self.sha256Hex(signed.canonicalRequest)
+                == "816cd5b414d056048ba4f7c5386d6e0533120fb1fcfa93762cf0fc39e2cf19e0")
         let post = Self.vectors[8]
         let posted = Self.suite.sign(post.request, payloadHash: Self.sha256Hex(post.body), date: Self.suiteDate)
         #expect(
@@ -109,13 +113,16 @@ import Testing
                 ("x-amz-content-sha256", SigV4.emptyPayloadHash), ("x-amz-date", "20130524T000000Z"),
             ])
         let signed = Self.s3.sign(request, payloadHash: SigV4.emptyPayloadHash, date: Self.s3Date)
-        #expect(Self.sha256Hex(signed.canonicalRequest) == "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972")
+        #expect(
+            Self.sha256Hex(signed.canonicalRequest)
+                == "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972")
         #expect(signed.signature == "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
     }
 
     @Test func theS3ReferencePresignedURLExample() {
         let query = Self.s3.presignedQuery(
-            method: "GET", host: "examplebucket.s3.amazonaws.com", path: "/test.txt", expires: 86_400, date: Self.s3Date)
+            method: "GET", host: "examplebucket.s3.amazonaws.com", path: "/test.txt", expires: 86_400, date: Self.s3Date
+        )
         #expect(
             query
                 == "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"

@@ -23,6 +23,8 @@ public struct CoordinatorConfig: Sendable {
     public var storePath: String?
     public var storeOptions = SQLiteStoreOptions()
     public var webhooks = WebhookSettings()
+    /// The object store of `s3_presigned` jobs (`objects.s3`); nil: none.
+    public var objects: ObjectsConfig?
 
     public init() {}
 
@@ -106,6 +108,7 @@ public struct CoordinatorConfig: Sendable {
         settings.usageRetention = try reader.duration("usage.retention") ?? settings.usageRetention
         settings.draftTTL = try reader.duration("api.draft_ttl") ?? settings.draftTTL
         api = try reader.string("api.listen") ?? api
+        objects = try ObjectsConfig.read(&reader)
         apiMaxJSONBytes = try reader.integer("api.max_json_bytes", in: 1024...(64 << 20)) ?? apiMaxJSONBytes
         settings.expirySweepInterval =
             try reader.milliseconds("jobs.expiry_sweep_interval_ms", in: 100...86_400_000)

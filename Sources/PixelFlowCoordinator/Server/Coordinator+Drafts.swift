@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import PixelFlowObjects
 import PixelFlowProtocol
 import PixelFlowStore
 
@@ -159,12 +160,22 @@ extension Coordinator {
         }
         guard draftsInProgress.claim("job \(id)") else { return .failure(Self.busy(id)) }
         defer { draftsInProgress.release("job \(id)") }
+        return await startDraftHoldingClaim(id, tenant: tenant, store)
+    }
+
+    private func startDraftHoldingClaim(
+        _ id: UInt64, tenant: String, _ store: any JobStore
+    ) async -> Result<Void, DraftProblem> {
         let draft: JobDraft
         let source: JobDraft.Source
         let bytes: ByteBuffer
         do throws(StoreError) {
             guard let found = try await store.draft(id, tenant: tenant) else {
                 return .failure(try await startedOrMissing(id, tenant: tenant, store))
+            }
+            if found.sourceType == .s3Presigned, found.source == nil {
+                if let problem = await takeUploadedObject(found, store) { return .failure(problem) }
+                return await startDraftHoldingClaim(id, tenant: tenant, store)
             }
             guard let uploaded = found.source else {
                 return .failure(.sourceMissing("job \(id) has no source yet: upload it before starting the job"))
@@ -271,6 +282,58 @@ extension Coordinator {
         }
     }
 
+    // MARK: Object store
+
+    /// Where an `s3_presigned` draft's source is uploaded: `<prefix>/<tenant>/<job_id>/source`.
+    func sourceKey(_ draft: JobDraft) -> String? {
+        objects.map { $0.client.key("\(draft.tenant)/\(draft.id)/source") }
+    }
+
+    /// The presigned PUT a client uploads an `s3_presigned` draft's source with, and when it expires (Unix ms);
+    /// nil for other drafts.
+    public func uploadURL(for draft: JobDraft) -> (url: String, expiresAt: Int64)? {
+        guard draft.sourceType == .s3Presigned, let objects, let key = sourceKey(draft) else { return nil }
+        let now = Date()
+        let seconds = Int(objects.presignTTL.nanoseconds / 1_000_000_000)
+        return (
+            objects.client.presignedURL(method: "PUT", key: key, expires: seconds, now: now),
+            Int64(now.timeIntervalSince1970 * 1000) + Int64(seconds) * 1000
+        )
+    }
+
+    /// Reads an `s3_presigned` draft's uploaded object (bounded by `limits.max_source_bytes`) into the blob store
+    /// as its source, so the job no longer depends on the object store. Nil when done, else why not.
+    private func takeUploadedObject(_ draft: JobDraft, _ store: any JobStore) async -> DraftProblem? {
+        guard let objects, let key = sourceKey(draft) else {
+            return .refused(ProtocolError(.unavailable, "this coordinator has no object store (objects.s3)"))
+        }
+        let limit = settings.limits.maxSourceBytes
+        do throws(ObjectStoreError) {
+            guard let size = try await objects.client.size(key: key) else {
+                return .sourceMissing(
+                    "job \(draft.id) has no source yet: PUT it to its upload URL before starting the job")
+            }
+            guard size > 0 else { return .refused(ProtocolError(.undecodableImage, "the uploaded source is empty")) }
+            guard size <= limit else {
+                return .refused(
+                    ProtocolError(.sourceTooLarge, "the uploaded source of \(size) bytes is over the limit of \(limit)")
+                )
+            }
+            let bytes = try await objects.client.get(key: key, limit: Int(clamping: limit))
+            let source = JobDraft.Source(sha256: SHA256Digest.of(bytes), size: UInt64(bytes.readableBytes))
+            do throws(StoreError) {
+                try await store.commit([.attachDraftSource(job: draft.id, source, bytes: bytes)])
+            } catch {
+                return .refused(ProtocolError(.storageError, "the source could not be stored: \(error.message)"))
+            }
+            return nil
+        } catch {
+            return .refused(
+                ProtocolError(
+                    .storageError, "the object store failed: \(error)", retryAfterMilliseconds: 1_000))
+        }
+    }
+
     // MARK: Helpers
 
     /// The store, or why the HTTP API's jobs cannot be kept now.
@@ -291,8 +354,21 @@ extension Coordinator {
         return .success(store)
     }
 
-    /// What SUBMIT checks before the pipeline: the webhook URL and the tenant's right to one, the key's size.
+    /// What SUBMIT checks before the pipeline: the webhook URL and the tenant's right to one, the key's size; and
+    /// that this coordinator can get the source the way the request says.
     private func checkDraft(_ request: DraftRequest) -> ProtocolError? {
+        switch request.sourceType {
+        case .upload: break
+        case .s3Presigned where objects == nil:
+            return ProtocolError(
+                .invalidRequest,
+                "source_type s3_presigned needs an object store (objects.s3), and this coordinator has none; "
+                    + "use source_type upload and PUT /v1/jobs/{id}/source")
+        case .s3Presigned: break
+        case .url:
+            return ProtocolError(
+                .invalidRequest, "source_type url is not accepted by this coordinator yet; use source_type upload")
+        }
         if request.idempotencyKey.utf8.count > Self.maxIdempotencyKeyBytes {
             return ProtocolError(.invalidRequest, "idempotency_key is longer than \(Self.maxIdempotencyKeyBytes) bytes")
         }

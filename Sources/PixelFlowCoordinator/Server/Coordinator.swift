@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import PixelFlowObjects
 import PixelFlowProtocol
 import PixelFlowStore
 import Synchronization
@@ -30,6 +31,8 @@ public final class Coordinator: Sendable {
     let commitWaiters = CommitWaiters()
     /// Drafts and idempotency keys an HTTP request is changing.
     let draftsInProgress = ClaimSet()
+    /// Where `s3_presigned` sources are uploaded (`objects.s3`), and how long an upload URL lasts.
+    let objects: (client: S3Client, presignTTL: TimeAmount)?
 
     /// Everything behind the coordinator's one lock.
     struct Shared {
@@ -60,8 +63,13 @@ public final class Coordinator: Sendable {
         settings: CoordinatorSettings, tenants: [TenantPolicy], workerKeys: [String: [UInt8]],
         validatePipeline: @escaping PipelineValidator = PipelineRules.validate,
         store: (any JobStore)? = nil, recovered: RecoveredState? = nil, storeProblem: String? = nil,
-        webhooks: WebhookSettings = WebhookSettings(), logger: Logger = Logger(label: "pixelflow.coordinator")
+        webhooks: WebhookSettings = WebhookSettings(), objects: ObjectsConfig? = nil,
+        logger: Logger = Logger(label: "pixelflow.coordinator")
     ) {
+        // The settings were checked when the config was read: an endpoint that is not a URL never gets here.
+        self.objects = objects.flatMap { config in
+            (try? S3Client(settings: config.s3)).map { ($0, config.presignTTL) }
+        }
         self.settings = settings
         self.store = store
         self.fetchBudget = ByteBudget(capacity: settings.maxFetchBytes)

@@ -28,7 +28,8 @@ public struct CoordinatorService: Service {
         let opened = try openStore(config, logger: logger)
         let coordinator = Coordinator(
             settings: config.settings, tenants: config.tenants, workerKeys: workerKeys, store: opened.store,
-            recovered: opened.recovered, storeProblem: opened.problem, webhooks: config.webhooks, logger: logger)
+            recovered: opened.recovered, storeProblem: opened.problem, webhooks: config.webhooks,
+            objects: config.objects, logger: logger)
         let (host, port) = try CoordinatorConfig.hostAndPort(listen ?? config.listen)
         let (httpHost, httpPort) = try CoordinatorConfig.hostAndPort(http ?? config.http)
         let server = CoordinatorServer(coordinator: coordinator, group: group)
