@@ -11,9 +11,9 @@ tools=${PIXELFLOW_TOOLS:-$HOME/.local/share/pixelflow/tools}
 if [ -x "$tools/bin/st" ]; then st="$tools/bin/st"; else st=$(command -v st) || st=""; fi
 [ -n "$st" ] || { echo "schemathesis is not installed (deploy/install-deps.sh installs it)" >&2; exit 1; }
 work=$(mktemp -d /tmp/pf-schemathesis.XXXXXX)
-coordinator="" worker="" moto=""
+coordinator="" worker="" moto="" sources=""
 cleanup() {
-  for pid in $worker $coordinator $moto; do kill "$pid" 2>/dev/null; done
+  for pid in $worker $coordinator $moto $sources; do kill "$pid" 2>/dev/null; done
   wait 2>/dev/null
   rm -rf "$work"
 }
@@ -26,12 +26,18 @@ moto=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$moto_port/" && break; sleep 0.1; done
 curl -sf -X PUT "http://127.0.0.1:$moto_port/pixelflow" > /dev/null  # the bucket (moto checks no signature here)
 export SCHEMATHESIS_S3_SECRET=moto-secret
+# A loopback source for url jobs: the hooks point every generated source_url there (nothing leaves the machine).
+head -c 4096 /dev/urandom > "$work/source.bin"
+python3 tools/source-server.py --port-file "$work/source-port" --file "$work/source.bin" &
+sources=$!
+for _ in $(seq 1 100); do [ -s "$work/source-port" ] && break; sleep 0.1; done
+export SCHEMATHESIS_SOURCE_URL="http://127.0.0.1:$(cat "$work/source-port")/photo.jpg"
 cat > "$work/coordinator.json" <<JSON
 {"join": {"secret": "schemathesis-join-secret-0123"},
  "tenants": [{"key_id": "st", "secret": "schemathesis-secret-0123", "rate": 100000, "burst": 100000,
               "webhook_secret": "schemathesis-webhook-secret",
               "api_token_sha256": "$(printf %s "$token" | sha256sum | cut -d' ' -f1)"}],
- "webhooks": {"allow": ["127.0.0.1"]},
+ "webhooks": {"allow": ["127.0.0.1"]}, "sources": {"allow": ["127.0.0.1"]},
  "objects": {"s3": {"endpoint": "http://127.0.0.1:$moto_port", "bucket": "pixelflow", "access_key_id": "AKIATEST",
                     "secret_access_key_env": "SCHEMATHESIS_S3_SECRET"}}}
 JSON

@@ -2,14 +2,16 @@
 
 The one rule of a pipeline that JSON Schema cannot state — variant ids are unique within it — is kept by dropping
 generated bodies that break it. Webhook URLs are pointed at a closed loopback port (allowed in the test config),
-so no generated job ever makes the coordinator reach beyond this machine.
+and source URLs at the script's loopback source server, so no generated job ever makes the coordinator reach
+beyond this machine.
 """
+import os
 import re
 
 import schemathesis
 
-# proto/openapi.yaml's pattern for webhook_url, without the empty case.
-_WEBHOOK_URL = re.compile(r"^[hH][tT][tT][pP][sS]?://[A-Za-z0-9._~-]+(:[0-9]{1,5})?(/[!-~]*)?$")
+# proto/openapi.yaml's pattern for webhook_url and source_url, without the empty case.
+_URL = re.compile(r"^[hH][tT][tT][pP][sS]?://[A-Za-z0-9._~-]+(:[0-9]{1,5})?(/[!-~]*)?$")
 
 
 def _pipeline(body):
@@ -26,8 +28,13 @@ def filter_body(ctx, body):
 
 
 @schemathesis.hook
-def map_body(ctx, body):
-    # Only valid URLs are replaced: an invalid one (a negative case) must reach the server as it was generated.
-    if isinstance(body, dict) and isinstance(body.get("webhook_url"), str) and _WEBHOOK_URL.match(body["webhook_url"]):
+def before_call(ctx, case, **kwargs):
+    # Every phase's request passes here (map_body is not applied to stateful runs). Only valid URLs are replaced:
+    # an invalid one (a negative case) must reach the server as it was generated.
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    if isinstance(body.get("webhook_url"), str) and _URL.match(body["webhook_url"]):
         body["webhook_url"] = "http://127.0.0.1:9/hook"
-    return body
+    if isinstance(body.get("source_url"), str) and _URL.match(body["source_url"]):
+        body["source_url"] = os.environ["SCHEMATHESIS_SOURCE_URL"]

@@ -33,6 +33,7 @@ struct APIError: HTTPResponseError {
         case .refused(let error): self.init(error)
         case .sourceMissing(let message): self.init(.conflict, "source_missing", message)
         case .conflict(let message): self.init(.conflict, "conflict", message)
+        case .sourceUnavailable(let message): self.init(.badGateway, "source_unavailable", message)
         }
     }
 

@@ -27,6 +27,7 @@ struct JobJSON: Encodable {
     var jobID: String
     var status: String
     var sourceType: String?
+    var sourceURL: String?
     var attempts: UInt16
     var createdAt: String
     var finishedAt: String?
@@ -40,7 +41,8 @@ struct JobJSON: Encodable {
     var variantsStored: Int?
 
     enum CodingKeys: String, CodingKey {
-        case jobID = "job_id", status, sourceType = "source_type", attempts, createdAt = "created_at"
+        case jobID = "job_id", status, sourceType = "source_type", sourceURL = "source_url", attempts
+        case createdAt = "created_at"
         case finishedAt = "finished_at", expiresAt = "expires_at", webhookURL = "webhook_url", source, error
         case variantCount = "variant_count", variants, variantsStored = "variants_stored"
     }
@@ -49,6 +51,7 @@ struct JobJSON: Encodable {
         jobID = String(draft.id)
         status = "created"
         sourceType = draft.sourceType.name
+        sourceURL = draft.sourceURL.isEmpty ? nil : draft.sourceURL
         attempts = 0
         createdAt = Self.time(draft.createdAt)
         expiresAt = Self.time(draft.expiresAt)

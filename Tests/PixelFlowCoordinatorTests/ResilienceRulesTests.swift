@@ -106,7 +106,7 @@ struct ResilienceRulesTests {
         }
         for bad in [
             "not a url", "ftp://host/x", "https://", "https:///path", "https://ho st/", "https://host/\u{7}",
-            "//host/x",
+            "//host/x", "HTtpS://host:41055*",
             "https://" + String(repeating: "a", count: 3000),
         ] {
             #expect(WebhookURL.problem(with: bad) != nil, "\(bad)")

@@ -11,7 +11,7 @@ import Testing
 struct WebhookRulesTests {
     @Test("loopback, private, link-local and CGNAT addresses are refused unless allowed; public ones pass")
     func addresses() async {
-        let strict = WebhookGuard(allow: [])
+        let strict = AddressGuard(allow: [])
         for url in [
             "http://127.0.0.1:8080/h", "http://10.1.2.3/h", "http://172.16.0.1/", "http://192.168.1.1/",
             "http://169.254.169.254/latest/meta-data", "http://100.64.0.1/", "http://[::1]:80/", "http://[fe80::1]/",
@@ -21,7 +21,7 @@ struct WebhookRulesTests {
         }
         #expect(await strict.problem(with: "https://93.184.216.34/hook") == nil)
         #expect(await strict.problem(with: "https://[2606:4700::1111]/hook") == nil)
-        let allowing = WebhookGuard(allow: ["127.0.0.1/32", "10.0.0.0/8"].compactMap(AddressBlock.init))
+        let allowing = AddressGuard(allow: ["127.0.0.1/32", "10.0.0.0/8"].compactMap(AddressBlock.init))
         #expect(await allowing.problem(with: "http://127.0.0.1:9/h") == nil)
         #expect(await allowing.problem(with: "http://10.200.0.1/h") == nil)
         #expect(await allowing.problem(with: "http://127.0.0.2/h") != nil)

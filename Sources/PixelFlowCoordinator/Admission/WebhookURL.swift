@@ -1,3 +1,5 @@
+import Foundation
+
 /// The rules for SUBMIT's `webhook_url` (PROTOCOL.md §6.2): empty, or an absolute http(s) URL with a host,
 /// at most 2048 bytes, without spaces or control characters.
 enum WebhookURL {
@@ -18,6 +20,10 @@ enum WebhookURL {
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         let host = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? ""
         guard !host.isEmpty, !host.hasPrefix(":") else { return "webhook_url has no host" }
+        // What is left to a real parser: the port, percent-escapes, brackets.
+        guard let components = URLComponents(string: url), components.host?.isEmpty == false else {
+            return "webhook_url is not a valid URL"
+        }
         return nil
     }
 }

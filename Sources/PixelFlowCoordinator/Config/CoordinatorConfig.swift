@@ -25,6 +25,8 @@ public struct CoordinatorConfig: Sendable {
     public var webhooks = WebhookSettings()
     /// The object store of `s3_presigned` jobs (`objects.s3`); nil: none.
     public var objects: ObjectsConfig?
+    /// How `url` sources are fetched (`sources.*`).
+    public var sources = SourceSettings()
 
     public init() {}
 
@@ -126,16 +128,10 @@ public struct CoordinatorConfig: Sendable {
         storeOptions.recentFinishedJobs = settings.maxFinishedJobs
         settings.maxPendingStoreWrites =
             try reader.integer("store.max_batch", in: 1...1_000_000) ?? settings.maxPendingStoreWrites
-        webhooks.allow =
-            try (root["webhooks"] as? [String: Any])?["allow"].map { value in
-                guard let list = value as? [String] else { throw Invalid("webhooks.allow must be a list of strings") }
-                return try list.map { text in
-                    guard let block = AddressBlock(text) else {
-                        throw Invalid("webhooks.allow: '\(text)' is not an address or a CIDR block")
-                    }
-                    return block
-                }
-            } ?? []
+        webhooks.allow = try Self.addressBlocks(root, "webhooks")
+        sources.allow = try Self.addressBlocks(root, "sources")
+        sources.timeout = try reader.milliseconds("sources.fetch_timeout_ms", in: 100...600_000) ?? sources.timeout
+        sources.maxRedirects = try reader.integer("sources.max_redirects", in: 0...10) ?? sources.maxRedirects
         webhooks.timeout = try reader.milliseconds("webhooks.timeout_ms", in: 100...600_000) ?? webhooks.timeout
         webhooks.retryBackoff = try reader.milliseconds("webhooks.retry_backoff_ms") ?? webhooks.retryBackoff
         webhooks.retryBackoffMax =
@@ -195,6 +191,18 @@ public struct CoordinatorConfig: Sendable {
         }
         let ids = tenants.map(\.keyID)
         guard Set(ids).count == ids.count else { throw Invalid("two tenants share a key_id") }
+    }
+
+    /// `<section>.allow`: addresses and CIDR blocks.
+    static func addressBlocks(_ root: [String: Any], _ section: String) throws -> [AddressBlock] {
+        guard let value = (root[section] as? [String: Any])?["allow"] else { return [] }
+        guard let list = value as? [String] else { throw Invalid("\(section).allow must be a list of strings") }
+        return try list.map { text in
+            guard let block = AddressBlock(text) else {
+                throw Invalid("\(section).allow: '\(text)' is not an address or a CIDR block")
+            }
+            return block
+        }
     }
 
     /// Bytes from hex digits (either case), or nil if `hex` is not an even run of them.

@@ -1,6 +1,5 @@
 import Foundation
 import NIOCore
-import PixelFlowObjects
 import PixelFlowProtocol
 import PixelFlowStore
 
@@ -16,6 +15,8 @@ extension Coordinator {
         case sourceMissing(String)
         /// Started or cancelled already, or another request is changing it at this moment.
         case conflict(String)
+        /// Its `source_url` could not be fetched: unreachable, an error status, too slow.
+        case sourceUnavailable(String)
     }
 
     public struct DraftRequest: Sendable {
@@ -82,7 +83,9 @@ extension Coordinator {
             if !request.idempotencyKey.isEmpty {
                 let earlier = try await store.jobOrDraft(idempotencyKey: request.idempotencyKey, tenant: request.tenant)
                 if let draft = earlier.draft {
-                    guard draft.pipeline == request.pipeline, draft.sourceType == request.sourceType else {
+                    guard draft.pipeline == request.pipeline, draft.sourceType == request.sourceType,
+                        draft.sourceURL == request.sourceURL
+                    else {
                         return .failure(.refused(Self.keyConflict(request.idempotencyKey, job: draft.id)))
                     }
                     return .success(.draft(draft, isNew: false))
@@ -135,12 +138,7 @@ extension Coordinator {
                 return .failure(try await startedOrMissing(id, tenant: tenant, store))
             }
             guard draft.sourceType != .url else {
-                return .failure(
-                    .refused(
-                        ProtocolError(
-                            .invalidRequest, "job \(id) has source_type url: its source is fetched from its source_url")
-                    )
-                )
+                return .failure(.conflict("job \(id) has source_type url: its source is fetched from its source_url"))
             }
             let source = JobDraft.Source(sha256: SHA256Digest.of(bytes), size: UInt64(bytes.readableBytes))
             try await store.commit([.attachDraftSource(job: id, source, bytes: bytes)])
@@ -173,8 +171,11 @@ extension Coordinator {
             guard let found = try await store.draft(id, tenant: tenant) else {
                 return .failure(try await startedOrMissing(id, tenant: tenant, store))
             }
-            if found.sourceType == .s3Presigned, found.source == nil {
-                if let problem = await takeUploadedObject(found, store) { return .failure(problem) }
+            if found.source == nil, found.sourceType != .upload {
+                let problem =
+                    found.sourceType == .url
+                    ? await takeURLSource(found, store) : await takeUploadedObject(found, store)
+                if let problem { return .failure(problem) }
                 return await startDraftHoldingClaim(id, tenant: tenant, store)
             }
             guard let uploaded = found.source else {
@@ -228,116 +229,10 @@ extension Coordinator {
         }
     }
 
-    /// DELETE /v1/jobs/{id}: a job that has not ended is cancelled as CANCEL does (its webhook, if any, still
-    /// tells so), then the job is deleted with its results; a draft is deleted. Answered once that is stored, with
-    /// the state the job was left in (`cancelled` for a draft).
-    public func deleteJob(_ id: UInt64, tenant: String) async -> Result<JobStatus.State, DraftProblem> {
-        let store: any JobStore
-        switch usableStore() {
-        case .success(let usable): store = usable
-        case .failure(let problem): return .failure(problem)
-        }
-        guard draftsInProgress.claim("job \(id)") else { return .failure(Self.busy(id)) }
-        defer { draftsInProgress.release("job \(id)") }
-        do throws(StoreError) {
-            if try await store.draft(id, tenant: tenant) != nil {
-                try await store.commit([.deleteDraft(job: id)])
-                return .success(.cancelled)
-            }
-            let stored = try await store.job(id, tenant: tenant)
-            // Through the step queue, behind every write about the job already queued (its last variant, its end).
-            let (state, refusal) = await withCheckedContinuation { continuation in
-                queueDeletion(id, tenant: tenant, stored: stored?.state, continuation)?.send()
-            }
-            if let refusal { return .failure(.refused(refusal)) }
-            guard let state else { return .failure(.refused(ProtocolError(.notFound, "job \(id) not found"))) }
-            guard try await store.job(id, tenant: tenant) == nil else {
-                return .failure(.refused(ProtocolError(.storageError, "job \(id) could not be deleted")))
-            }
-            return .success(state)
-        } catch {
-            return .failure(.refused(ProtocolError(.storageError, "job \(id) could not be deleted: \(error.message)")))
-        }
-    }
-
-    /// Cancels the job if it is live, and queues its deletion; `continuation` gets the state it was left in (nil
-    /// when the tenant has no such job) once that commits.
-    private func queueDeletion(
-        _ id: UInt64, tenant: String, stored: JobStatus.State?,
-        _ continuation: CheckedContinuation<(JobStatus.State?, ProtocolError?), Never>
-    ) -> Deliveries? {
-        let now = NIODeadline.now()
-        return shared.withLock { shared -> Deliveries? in
-            let (status, actions) = shared.cluster.cancel(id, tenant: tenant, now: now)
-            guard let state = status?.state ?? stored else {
-                continuation.resume(returning: (nil, nil))
-                return nil
-            }
-            shared.cluster.jobDeleted(id)
-            var deliveries = route(actions, in: shared)
-            let waiters = CommitWaiters()
-            waiters.wait(for: id) { continuation.resume(returning: (state, $0)) }
-            deliveries.answer(waiters, id, nil)
-            return settle(deliveries, in: &shared)
-        }
-    }
-
-    // MARK: Object store
-
-    /// Where an `s3_presigned` draft's source is uploaded: `<prefix>/<tenant>/<job_id>/source`.
-    func sourceKey(_ draft: JobDraft) -> String? {
-        objects.map { $0.client.key("\(draft.tenant)/\(draft.id)/source") }
-    }
-
-    /// The presigned PUT a client uploads an `s3_presigned` draft's source with, and when it expires (Unix ms);
-    /// nil for other drafts.
-    public func uploadURL(for draft: JobDraft) -> (url: String, expiresAt: Int64)? {
-        guard draft.sourceType == .s3Presigned, let objects, let key = sourceKey(draft) else { return nil }
-        let now = Date()
-        let seconds = Int(objects.presignTTL.nanoseconds / 1_000_000_000)
-        return (
-            objects.client.presignedURL(method: "PUT", key: key, expires: seconds, now: now),
-            Int64(now.timeIntervalSince1970 * 1000) + Int64(seconds) * 1000
-        )
-    }
-
-    /// Reads an `s3_presigned` draft's uploaded object (bounded by `limits.max_source_bytes`) into the blob store
-    /// as its source, so the job no longer depends on the object store. Nil when done, else why not.
-    private func takeUploadedObject(_ draft: JobDraft, _ store: any JobStore) async -> DraftProblem? {
-        guard let objects, let key = sourceKey(draft) else {
-            return .refused(ProtocolError(.unavailable, "this coordinator has no object store (objects.s3)"))
-        }
-        let limit = settings.limits.maxSourceBytes
-        do throws(ObjectStoreError) {
-            guard let size = try await objects.client.size(key: key) else {
-                return .sourceMissing(
-                    "job \(draft.id) has no source yet: PUT it to its upload URL before starting the job")
-            }
-            guard size > 0 else { return .refused(ProtocolError(.undecodableImage, "the uploaded source is empty")) }
-            guard size <= limit else {
-                return .refused(
-                    ProtocolError(.sourceTooLarge, "the uploaded source of \(size) bytes is over the limit of \(limit)")
-                )
-            }
-            let bytes = try await objects.client.get(key: key, limit: Int(clamping: limit))
-            let source = JobDraft.Source(sha256: SHA256Digest.of(bytes), size: UInt64(bytes.readableBytes))
-            do throws(StoreError) {
-                try await store.commit([.attachDraftSource(job: draft.id, source, bytes: bytes)])
-            } catch {
-                return .refused(ProtocolError(.storageError, "the source could not be stored: \(error.message)"))
-            }
-            return nil
-        } catch {
-            return .refused(
-                ProtocolError(
-                    .storageError, "the object store failed: \(error)", retryAfterMilliseconds: 1_000))
-        }
-    }
-
     // MARK: Helpers
 
     /// The store, or why the HTTP API's jobs cannot be kept now.
-    private func usableStore() -> Result<any JobStore, DraftProblem> {
+    func usableStore() -> Result<any JobStore, DraftProblem> {
         guard let store else {
             return .failure(
                 .refused(
@@ -366,8 +261,9 @@ extension Coordinator {
                     + "use source_type upload and PUT /v1/jobs/{id}/source")
         case .s3Presigned: break
         case .url:
-            return ProtocolError(
-                .invalidRequest, "source_type url is not accepted by this coordinator yet; use source_type upload")
+            if let problem = SourceFetcher.problem(with: request.sourceURL) {
+                return ProtocolError(.invalidRequest, problem)
+            }
         }
         if request.idempotencyKey.utf8.count > Self.maxIdempotencyKeyBytes {
             return ProtocolError(.invalidRequest, "idempotency_key is longer than \(Self.maxIdempotencyKeyBytes) bytes")
@@ -391,7 +287,7 @@ extension Coordinator {
     }
 
     /// A draft that is not there: started already (409) or never the tenant's (404).
-    private func startedOrMissing(
+    func startedOrMissing(
         _ id: UInt64, tenant: String, _ store: any JobStore
     ) async throws(StoreError) -> DraftProblem {
         if try await store.job(id, tenant: tenant) != nil || shared.withLock({ $0.cluster.isLive(id) }) {
@@ -400,7 +296,7 @@ extension Coordinator {
         return .refused(ProtocolError(.notFound, "job \(id) not found"))
     }
 
-    private static func busy(_ id: UInt64) -> DraftProblem {
+    static func busy(_ id: UInt64) -> DraftProblem {
         .conflict("another request is changing job \(id) at this moment")
     }
 

@@ -33,6 +33,8 @@ public final class Coordinator: Sendable {
     let draftsInProgress = ClaimSet()
     /// Where `s3_presigned` sources are uploaded (`objects.s3`), and how long an upload URL lasts.
     let objects: (client: S3Client, presignTTL: TimeAmount)?
+    /// Fetches `url` sources (`sources.*`).
+    let sourceFetcher: SourceFetcher
 
     /// Everything behind the coordinator's one lock.
     struct Shared {
@@ -64,8 +66,9 @@ public final class Coordinator: Sendable {
         validatePipeline: @escaping PipelineValidator = PipelineRules.validate,
         store: (any JobStore)? = nil, recovered: RecoveredState? = nil, storeProblem: String? = nil,
         webhooks: WebhookSettings = WebhookSettings(), objects: ObjectsConfig? = nil,
-        logger: Logger = Logger(label: "pixelflow.coordinator")
+        sources: SourceSettings = SourceSettings(), logger: Logger = Logger(label: "pixelflow.coordinator")
     ) {
+        self.sourceFetcher = SourceFetcher(settings: sources)
         // The settings were checked when the config was read: an endpoint that is not a URL never gets here.
         self.objects = objects.flatMap { config in
             (try? S3Client(settings: config.s3)).map { ($0, config.presignTTL) }

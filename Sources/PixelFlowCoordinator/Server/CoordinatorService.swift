@@ -29,7 +29,7 @@ public struct CoordinatorService: Service {
         let coordinator = Coordinator(
             settings: config.settings, tenants: config.tenants, workerKeys: workerKeys, store: opened.store,
             recovered: opened.recovered, storeProblem: opened.problem, webhooks: config.webhooks,
-            objects: config.objects, logger: logger)
+            objects: config.objects, sources: config.sources, logger: logger)
         let (host, port) = try CoordinatorConfig.hostAndPort(listen ?? config.listen)
         let (httpHost, httpPort) = try CoordinatorConfig.hostAndPort(http ?? config.http)
         let server = CoordinatorServer(coordinator: coordinator, group: group)

@@ -15,7 +15,7 @@ final class WebhookDispatcher: Sendable {
     private let store: any JobStore
     private let settings: WebhookSettings
     private let secrets: [String: [UInt8]]
-    private let guardrail: WebhookGuard
+    private let guardrail: AddressGuard
     private let client: HTTPClient
     private let logger: Logger
     let delivered = Atomic<UInt64>(0)
@@ -26,7 +26,7 @@ final class WebhookDispatcher: Sendable {
         self.store = store
         self.settings = settings
         self.secrets = secrets
-        self.guardrail = WebhookGuard(allow: settings.allow)
+        self.guardrail = AddressGuard(allow: settings.allow)
         self.logger = logger
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow

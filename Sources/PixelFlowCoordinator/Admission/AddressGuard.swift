@@ -7,11 +7,14 @@ import Glibc
 import Darwin
 #endif
 
-/// Decides whether a webhook URL may be called: its host is resolved, and every address it resolves to must be
-/// public or inside `webhooks.allow`. (The HTTP client resolves the name again when it connects; a name whose
-/// answer changes in between is the gap this check leaves, as every pre-connect check does.)
-struct WebhookGuard: Sendable {
+/// Decides whether a URL the coordinator is asked to call (a webhook, a `source_url`) may be called: its host is
+/// resolved, and every address it resolves to must be public or inside the allow list (`allowKey` names its config
+/// key in messages). (The HTTP client resolves the name again when it connects; a name whose answer changes in
+/// between is the gap this check leaves, as every pre-connect check does.)
+struct AddressGuard: Sendable {
     let allow: [AddressBlock]
+    var subject = "webhook_url"
+    var allowKey = "webhooks.allow"
 
     enum Problem: Error, Equatable {
         /// The URL may never be called (its addresses are not public and not allowed): the event fails.
@@ -31,7 +34,7 @@ struct WebhookGuard: Sendable {
 
     func check(_ url: String) async -> Problem? {
         guard let components = URLComponents(string: url), let rawHost = components.host, !rawHost.isEmpty else {
-            return .refused("webhook_url \(url) has no host")
+            return .refused("\(subject) \(url) has no host")
         }
         let host = rawHost.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         let addresses: [[UInt8]]
@@ -48,7 +51,7 @@ struct WebhookGuard: Sendable {
         for address in addresses where !isAllowed(address) {
             return .refused(
                 "\(host) resolves to \(AddressBlock.format(address)), which is loopback, private or link-local "
-                    + "and not in webhooks.allow")
+                    + "and not in \(allowKey)")
         }
         return nil
     }
