@@ -82,13 +82,11 @@ struct JobJSON: Encodable {
     }
 
     static func time(_ unixMilliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(unixMilliseconds) / 1000))
+        RFC3339.string(unixMilliseconds: unixMilliseconds)
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        Hex.encode(bytes)
     }
 
     static func pathSegment(_ text: String) -> String {

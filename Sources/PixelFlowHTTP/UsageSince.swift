@@ -86,6 +86,31 @@ enum RFC3339 {
         }
     }
 
+    /// `2026-12-02T10:00:00.250Z`: UTC with milliseconds (a formatter object per answer cost more than the answer).
+    static func string(unixMilliseconds: Int64) -> String {
+        let milliseconds = Int(unixMilliseconds.remainderReportingOverflow(dividingBy: 1000).partialValue + 1000) % 1000
+        let seconds = Int((unixMilliseconds - Int64(milliseconds)) / 1000)
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = civilFromDays(days)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, month, day, secondOfDay / 3600, secondOfDay / 60 % 60,
+            secondOfDay % 60, milliseconds)
+    }
+
+    /// The proleptic Gregorian date `days` after 1970-01-01 (H. Hinnant's algorithm).
+    static func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
     /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
     static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
         let year = month <= 2 ? year - 1 : year

@@ -101,16 +101,7 @@ struct BlobDirectory: Sendable {
         }
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 
     private static func makeDirectory(_ path: String) throws(StoreError) {
         guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw failure("create directory \(path)") }

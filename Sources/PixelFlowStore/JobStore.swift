@@ -37,6 +37,8 @@ public protocol JobStore: Sendable {
     ) async throws(StoreError) -> (buckets: [UsageReport.Bucket], sequence: UInt64)
     /// Deletes buckets of hours before `hour` (Unix seconds); returns how many went.
     func deleteUsage(before hour: UInt64) async throws(StoreError) -> Int
+    /// A job of the tenant with its stored variants, or else a draft of the tenant with that id: one read.
+    func lookup(_ id: UInt64, tenant: String) async throws(StoreError) -> StoredLookup?
     /// A draft (a job created over HTTP, not started), if the tenant has it.
     func draft(_ id: UInt64, tenant: String) async throws(StoreError) -> JobDraft?
     /// Drafts newest first with an id below `beforeID` (0: from the newest), of one tenant (nil: all), at most `limit`.
@@ -45,6 +47,12 @@ public protocol JobStore: Sendable {
     func jobOrDraft(
         idempotencyKey: String, tenant: String
     ) async throws(StoreError) -> (job: StoredJob?, draft: JobDraft?)
+}
+
+/// What an id names in the store.
+public enum StoredLookup: Sendable {
+    case job(StoredJob, variants: [StoredVariant])
+    case draft(JobDraft)
 }
 
 /// A position in usage order: the hour (Unix seconds) and tenant of the last bucket already read.

@@ -13,6 +13,20 @@ extension SQLiteJobStore {
         }
     }
 
+    public func lookup(_ id: UInt64, tenant: String) async throws(StoreError) -> StoredLookup? {
+        try await reading("read job \(id)") { db -> StoredLookup? in
+            let key = Int64(bitPattern: id)
+            // Cached statements: an answer to GET /v1/jobs/{id} should not parse SQL.
+            let jobs = try db.cachedStatement(sql: "SELECT * FROM jobs WHERE id = ? AND tenant = ?")
+            if let job = try Row.fetchOne(jobs, arguments: [key, tenant]).map(Self.job(from:)) {
+                let variants = try db.cachedStatement(sql: "SELECT * FROM variants WHERE job_id = ? ORDER BY seq")
+                return .job(job, variants: try Row.fetchAll(variants, arguments: [key]).map(Self.variant(from:)))
+            }
+            let drafts = try db.cachedStatement(sql: "SELECT * FROM drafts WHERE id = ? AND tenant = ?")
+            return try Row.fetchOne(drafts, arguments: [key, tenant]).map { .draft(Self.draft(from: $0)) }
+        }
+    }
+
     public func drafts(tenant: String?, beforeID: UInt64, limit: Int) async throws(StoreError) -> [JobDraft] {
         let before = beforeID == 0 || beforeID > UInt64(Int64.max) ? Int64.max : Int64(beforeID)
         return try await reading("list drafts") { db in

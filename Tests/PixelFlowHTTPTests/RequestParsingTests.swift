@@ -53,6 +53,17 @@ import Testing
         #expect(error.status == .badRequest)
     }
 
+    @Test func timesAreWrittenAsRFC3339UTCWithMilliseconds() {
+        #expect(RFC3339.string(unixMilliseconds: 0) == "1970-01-01T00:00:00.000Z")
+        #expect(RFC3339.string(unixMilliseconds: 1_796_169_600_250) == "2026-12-02T00:00:00.250Z")
+        #expect(RFC3339.string(unixMilliseconds: 1_709_164_799_999) == "2024-02-28T23:59:59.999Z")
+        #expect(RFC3339.string(unixMilliseconds: -1) == "1969-12-31T23:59:59.999Z")
+        for probe: Int64 in [0, 951_782_400_123, 1_796_169_600_250, 4_102_444_800_000] {
+            let written = RFC3339.string(unixMilliseconds: probe)
+            #expect(RFC3339.unixSeconds(written) == probe / 1000, "\(written)")
+        }
+    }
+
     @Test func sinceIsADurationATimeOrUnixSeconds() {
         let now: UInt64 = 1_800_000_000
         #expect(UsageSince.seconds("24h", now: now) == now - 86_400)

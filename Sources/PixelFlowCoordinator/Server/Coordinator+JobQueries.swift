@@ -4,12 +4,6 @@ import PixelFlowStore
 
 /// What the HTTP API reads: a job or draft, a page of them, a stored variant's bytes, a span of usage.
 extension Coordinator {
-    /// A job as the HTTP API shows it: a draft not started yet, or a stored job with the variants it stored.
-    public enum JobLookup: Sendable {
-        case draft(JobDraft)
-        case job(StoredJob, variants: [StoredVariant])
-    }
-
     /// One entry of a job list: a draft, or a stored job with its number of stored variants.
     public enum ListedJob: Sendable {
         case draft(JobDraft)
@@ -29,14 +23,14 @@ extension Coordinator {
         case state(JobStatus.State)
     }
 
-    public func lookupJob(_ id: UInt64, tenant: String) async -> Result<JobLookup, ProtocolError> {
+    /// A job as the HTTP API shows it: a stored job with the variants it stored, or a draft not started yet.
+    public func lookupJob(_ id: UInt64, tenant: String) async -> Result<StoredLookup, ProtocolError> {
         guard let store else { return .failure(ProtocolError(.notFound, "job \(id) not found (no job store)")) }
         do throws(StoreError) {
-            if let job = try await store.job(id, tenant: tenant) {
-                return .success(.job(job, variants: try await store.variants(of: id)))
+            guard let found = try await store.lookup(id, tenant: tenant) else {
+                return .failure(ProtocolError(.notFound, "job \(id) not found"))
             }
-            if let draft = try await store.draft(id, tenant: tenant) { return .success(.draft(draft)) }
-            return .failure(ProtocolError(.notFound, "job \(id) not found"))
+            return .success(found)
         } catch {
             return .failure(ProtocolError(.storageError, "job \(id) cannot be read: \(error.message)"))
         }
