@@ -295,6 +295,7 @@ extension LiveCluster {
             let gone = try await api.call("DELETE", "/v1/jobs/\(ended)")
             #expect(gone.status == 200 && gone.json["status"] as? String == "succeeded", "\(gone.text)")
             #expect(try await api.call("GET", "/v1/jobs/\(ended)/variants/thumb").status == 404)
+            #expect(try await api.call("GET", "/v1/jobs/\(ended)").status == 404, "not answered from memory either")
             #expect((try await api.call("GET", "/v1/jobs").json["jobs"] as? [Any])?.isEmpty == true)
         }
 

@@ -109,6 +109,7 @@ public struct CoordinatorConfig: Sendable {
             try reader.milliseconds("usage.flush_interval_ms", in: 100...3_600_000) ?? settings.usageFlushInterval
         settings.usageRetention = try reader.duration("usage.retention") ?? settings.usageRetention
         settings.draftTTL = try reader.duration("api.draft_ttl") ?? settings.draftTTL
+        settings.apiCachedJobs = try reader.integer("api.cached_jobs", in: 0...10_000_000) ?? settings.apiCachedJobs
         api = try reader.string("api.listen") ?? api
         objects = try ObjectsConfig.read(&reader)
         apiMaxJSONBytes = try reader.integer("api.max_json_bytes", in: 1024...(64 << 20)) ?? apiMaxJSONBytes

@@ -113,6 +113,9 @@ public struct CoordinatorSettings: Sendable {
     public var usageRetention: TimeAmount = .hours(24 * 365)
     /// A job created over the HTTP API and never started is deleted after this (`api.draft_ttl`).
     public var draftTTL: TimeAmount = .hours(24)
+    /// Ended jobs whose HTTP answer is kept in memory (`api.cached_jobs`; 0: none): they change only when deleted
+    /// or expired, and clients poll them.
+    public var apiCachedJobs = 10_000
 
     public init() {}
 }

@@ -28,6 +28,10 @@ extension Coordinator {
             }
             if let refusal { return .failure(.refused(refusal)) }
             guard let state else { return .failure(.refused(ProtocolError(.notFound, "job \(id) not found"))) }
+            endedJobs.withLock { cache in
+                cache.remove(id)
+                jobDeletions.add(1, ordering: .releasing)
+            }
             guard try await store.job(id, tenant: tenant) == nil else {
                 return .failure(.refused(ProtocolError(.storageError, "job \(id) could not be deleted")))
             }

@@ -24,11 +24,27 @@ extension Coordinator {
     }
 
     /// A job as the HTTP API shows it: a stored job with the variants it stored, or a draft not started yet.
+    /// An ended job is answered from memory while it has not expired (it changes only when deleted, which forgets
+    /// it here too).
     public func lookupJob(_ id: UInt64, tenant: String) async -> Result<StoredLookup, ProtocolError> {
         guard let store else { return .failure(ProtocolError(.notFound, "job \(id) not found (no job store)")) }
+        let now = Self.unixMilliseconds()
+        if let cached = endedJobs.withLock({ $0[id] }), cached.tenant == tenant,
+            case .job(let job, _) = cached.lookup, (job.expiresAt ?? .max) > now
+        {
+            return .success(cached.lookup)
+        }
+        let deletions = jobDeletions.load(ordering: .acquiring)
         do throws(StoreError) {
             guard let found = try await store.lookup(id, tenant: tenant) else {
                 return .failure(ProtocolError(.notFound, "job \(id) not found"))
+            }
+            if settings.apiCachedJobs > 0, case .job(let job, _) = found, job.state.isTerminal {
+                endedJobs.withLock { cache in
+                    // A deletion that ended meanwhile may have removed what this read saw.
+                    guard jobDeletions.load(ordering: .acquiring) == deletions else { return }
+                    cache.insert((tenant, found), for: id)
+                }
             }
             return .success(found)
         } catch {

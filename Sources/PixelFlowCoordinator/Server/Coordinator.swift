@@ -35,6 +35,10 @@ public final class Coordinator: Sendable {
     let objects: (client: S3Client, presignTTL: TimeAmount)?
     /// Fetches `url` sources (`sources.*`).
     let sourceFetcher: SourceFetcher
+    /// Ended jobs as the store last gave them, by id, with their tenant (`api.cached_jobs`).
+    let endedJobs: Mutex<RecentMap<JobID, (tenant: String, lookup: StoredLookup)>>
+    /// Counts deletions, so a read that overlapped one does not put back what it deleted.
+    let jobDeletions = Atomic<UInt64>(0)
 
     /// Everything behind the coordinator's one lock.
     struct Shared {
@@ -69,6 +73,7 @@ public final class Coordinator: Sendable {
         sources: SourceSettings = SourceSettings(), logger: Logger = Logger(label: "pixelflow.coordinator")
     ) {
         self.sourceFetcher = SourceFetcher(settings: sources)
+        self.endedJobs = Mutex(RecentMap(capacity: settings.apiCachedJobs))
         // The settings were checked when the config was read: an endpoint that is not a URL never gets here.
         self.objects = objects.flatMap { config in
             (try? S3Client(settings: config.s3)).map { ($0, config.presignTTL) }
