@@ -33,10 +33,14 @@ struct JobRoutes {
         switch await coordinator.createDraft(draftRequest) {
         case .failure(let problem): throw APIError(problem)
         case .success(.draft(let draft, let isNew)):
+            // A url job's source is fetched: there is nothing to upload.
             let presigned = coordinator.uploadURL(for: draft)
-            let upload = CreatedJSON.Upload(
-                url: presigned?.url ?? "\(Self.baseURL(of: request))/v1/jobs/\(draft.id)/source", method: "PUT",
-                expiresAt: JobJSON.time(presigned?.expiresAt ?? draft.expiresAt))
+            let upload =
+                draft.sourceType == .url
+                ? nil
+                : CreatedJSON.Upload(
+                    url: presigned?.url ?? "\(Self.baseURL(of: request))/v1/jobs/\(draft.id)/source", method: "PUT",
+                    expiresAt: JobJSON.time(presigned?.expiresAt ?? draft.expiresAt))
             let created = CreatedJSON(jobID: String(draft.id), status: "created", upload: upload)
             return try Self.json(created, status: isNew ? .created : .ok)
         case .success(.job(let job)):

@@ -66,7 +66,13 @@ extension LiveCluster {
         func fetched() async throws {
             let (server, cluster, api) = try await Self.start(allow: ["127.0.0.1"])
             defer { withExtendedLifetime(cluster) {} }
-            let id = try await Self.create(api, server.url("/redirect/2"))
+            let created = try await api.call(
+                "POST", "/v1/jobs",
+                json: [
+                    "source_type": "url", "source_url": server.url("/redirect/2"), "pipeline": HTTPAPITests.pipeline,
+                ])
+            #expect(created.status == 201 && created.json["upload"] == nil, "nothing to upload: \(created.text)")
+            let id = try #require(created.json["job_id"] as? String)
             let draft = try await api.call("GET", "/v1/jobs/\(id)")
             #expect(draft.json["source_url"] as? String == server.url("/redirect/2"))
             #expect(draft.json["source_type"] as? String == "url")
