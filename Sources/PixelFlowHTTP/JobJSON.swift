@@ -56,7 +56,7 @@ struct JobJSON: Encodable {
         createdAt = Self.time(draft.createdAt)
         expiresAt = Self.time(draft.expiresAt)
         webhookURL = draft.webhookURL.isEmpty ? nil : draft.webhookURL
-        source = draft.source.map { Source(bytes: $0.size, sha256: Self.hex($0.sha256)) }
+        source = draft.source.map { Source(bytes: $0.size, sha256: Hex.encode($0.sha256)) }
         variantCount = draft.variantCount
     }
 
@@ -69,7 +69,7 @@ struct JobJSON: Encodable {
         finishedAt = job.finishedAt.map(Self.time)
         expiresAt = job.expiresAt.map(Self.time)
         webhookURL = job.webhookURL.isEmpty ? nil : job.webhookURL
-        if !job.sourceSHA256.isEmpty { source = Source(bytes: job.sourceSize, sha256: Self.hex(job.sourceSHA256)) }
+        if !job.sourceSHA256.isEmpty { source = Source(bytes: job.sourceSize, sha256: Hex.encode(job.sourceSHA256)) }
         if job.state == .failed { error = Failure(code: job.code.name, message: job.message) }
         variantCount = job.variantCount
         variants = stored?.map { variant in
@@ -83,10 +83,6 @@ struct JobJSON: Encodable {
 
     static func time(_ unixMilliseconds: Int64) -> String {
         RFC3339.string(unixMilliseconds: unixMilliseconds)
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        Hex.encode(bytes)
     }
 
     static func pathSegment(_ text: String) -> String {

@@ -61,7 +61,7 @@ struct JobRoutes {
         switch await coordinator.attachSource(bytes, to: id, tenant: tenant) {
         case .failure(let problem): throw APIError(problem)
         case .success(let source):
-            let body = JobJSON.Source(bytes: source.size, sha256: JobJSON.hex(source.sha256))
+            let body = JobJSON.Source(bytes: source.size, sha256: Hex.encode(source.sha256))
             return try Self.json(UploadedJSON(jobID: String(id), status: "created", source: body))
         }
     }
@@ -137,7 +137,7 @@ struct JobRoutes {
             defer { coordinator.releaseVariantBytes(held) }
             let headers: HTTPFields = [
                 .contentType: Self.mediaType(of: variant.format),
-                .eTag: "\"\(JobJSON.hex(variant.sha256))\"",
+                .eTag: "\"\(Hex.encode(variant.sha256))\"",
             ]
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: bytes))
         }

@@ -44,13 +44,7 @@ extension Coordinator {
                 )
             }
             let bytes = try await objects.client.get(key: key, limit: Int(clamping: limit))
-            let source = JobDraft.Source(sha256: SHA256Digest.of(bytes), size: UInt64(bytes.readableBytes))
-            do throws(StoreError) {
-                try await store.commit([.attachDraftSource(job: draft.id, source, bytes: bytes)])
-            } catch {
-                return .refused(ProtocolError(.storageError, "the source could not be stored: \(error.message)"))
-            }
-            return nil
+            return await keepSource(bytes, of: draft.id, store).failure
         } catch {
             return .refused(
                 ProtocolError(
@@ -68,12 +62,27 @@ extension Coordinator {
         case .failure(.unavailable(let reason)): return .sourceUnavailable(reason)
         case .failure(.tooLarge(let reason)): return .refused(ProtocolError(.sourceTooLarge, reason))
         }
+        return await keepSource(bytes, of: draft.id, store).failure
+    }
+
+    /// Stores `bytes` as the draft's source (content-addressed; replacing any earlier one).
+    func keepSource(
+        _ bytes: ByteBuffer, of id: UInt64, _ store: any JobStore
+    ) async -> Result<JobDraft.Source, DraftProblem> {
         let source = JobDraft.Source(sha256: SHA256Digest.of(bytes), size: UInt64(bytes.readableBytes))
         do throws(StoreError) {
-            try await store.commit([.attachDraftSource(job: draft.id, source, bytes: bytes)])
+            try await store.commit([.attachDraftSource(job: id, source, bytes: bytes)])
+            return .success(source)
         } catch {
-            return .refused(ProtocolError(.storageError, "the source could not be stored: \(error.message)"))
+            return .failure(.refused(ProtocolError(.storageError, "the source could not be stored: \(error.message)")))
         }
-        return nil
+    }
+}
+
+extension Result {
+    /// The error, or nil on success.
+    var failure: Failure? {
+        guard case .failure(let error) = self else { return nil }
+        return error
     }
 }

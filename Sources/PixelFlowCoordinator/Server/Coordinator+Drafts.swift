@@ -140,12 +140,10 @@ extension Coordinator {
             guard draft.sourceType != .url else {
                 return .failure(.conflict("job \(id) has source_type url: its source is fetched from its source_url"))
             }
-            let source = JobDraft.Source(sha256: SHA256Digest.of(bytes), size: UInt64(bytes.readableBytes))
-            try await store.commit([.attachDraftSource(job: id, source, bytes: bytes)])
-            return .success(source)
         } catch {
-            return .failure(.refused(ProtocolError(.storageError, "the source could not be stored: \(error.message)")))
+            return .failure(.refused(ProtocolError(.storageError, "job \(id) could not be read: \(error.message)")))
         }
+        return await keepSource(bytes, of: id, store)
     }
 
     /// POST /v1/jobs/{id}/start: admits the draft as an async job (the tenant's token bucket and the queue caps
@@ -304,5 +302,5 @@ extension Coordinator {
         ProtocolError(.idempotencyConflict, "idempotency key '\(key)' names job \(job), created with another request")
     }
 
-    static func unixMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    static func unixMilliseconds() -> Int64 { WebhookDispatcher.unixMilliseconds() }
 }
