@@ -89,6 +89,7 @@ let package = Package(
             name: "PixelFlowHTTP",
             dependencies: [
                 "PixelFlowCoordinator",
+                "PixelFlowPipeline",
                 "PixelFlowProtocol",
                 "PixelFlowStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -104,6 +105,7 @@ let package = Package(
                 "PixelFlowCompression",
                 "PixelFlowPipeline",
                 "PixelFlowImaging",
+                "PixelFlowObjects",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

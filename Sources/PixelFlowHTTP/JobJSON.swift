@@ -12,7 +12,14 @@ struct JobJSON: Encodable {
 
     struct Source: Encodable {
         var bytes: UInt64
-        var sha256: String
+        /// Nil for a source left in the object store: the coordinator never read it.
+        var sha256: String?
+        /// The source's key in the object store, for such a source.
+        var objectKey: String?
+
+        enum CodingKeys: String, CodingKey {
+            case bytes, sha256, objectKey = "object_key"
+        }
     }
 
     struct Variant: Encodable {
@@ -60,8 +67,12 @@ struct JobJSON: Encodable {
         variantCount = draft.variantCount
     }
 
-    /// `baseURL`: where the variants' URLs point (scheme and host of the request).
-    init(job: StoredJob, variants stored: [StoredVariant]?, storedCount: Int? = nil, baseURL: String) {
+    /// `baseURL`: where the variants' URLs point (scheme and host of the request); `objectURL`: a presigned GET
+    /// for a variant in the object store.
+    init(
+        job: StoredJob, variants stored: [StoredVariant]?, storedCount: Int? = nil, baseURL: String,
+        objectURL: (StoredVariant) -> String?
+    ) {
         jobID = String(job.id)
         status = job.state.description
         attempts = job.attempt
@@ -69,14 +80,19 @@ struct JobJSON: Encodable {
         finishedAt = job.finishedAt.map(Self.time)
         expiresAt = job.expiresAt.map(Self.time)
         webhookURL = job.webhookURL.isEmpty ? nil : job.webhookURL
-        if !job.sourceSHA256.isEmpty { source = Source(bytes: job.sourceSize, sha256: Hex.encode(job.sourceSHA256)) }
+        if let key = job.sourceObjectKey {
+            source = Source(bytes: job.sourceSize, objectKey: key)
+        } else if !job.sourceSHA256.isEmpty {
+            source = Source(bytes: job.sourceSize, sha256: Hex.encode(job.sourceSHA256))
+        }
         if job.state == .failed { error = Failure(code: job.code.name, message: job.message) }
         variantCount = job.variantCount
         variants = stored?.map { variant in
             Variant(
                 id: variant.variantID, format: variant.format, width: variant.width, height: variant.height,
                 bytes: variant.size,
-                url: "\(baseURL)/v1/jobs/\(job.id)/variants/\(Self.pathSegment(variant.variantID))")
+                url: objectURL(variant)
+                    ?? "\(baseURL)/v1/jobs/\(job.id)/variants/\(Self.pathSegment(variant.variantID))")
         }
         variantsStored = storedCount
     }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import PixelFlowCoordinator
+import PixelFlowPipeline
 import PixelFlowProtocol
 import PixelFlowStore
 
@@ -80,7 +81,10 @@ struct JobRoutes {
         case .failure(let error): throw APIError(error)
         case .success(.draft(let draft)): return try Self.json(JobJSON(draft: draft))
         case .success(.job(let job, let variants)):
-            return try Self.json(JobJSON(job: job, variants: variants, baseURL: Self.baseURL(of: request)))
+            return try Self.json(
+                JobJSON(
+                    job: job, variants: variants, baseURL: Self.baseURL(of: request), objectURL: coordinator.variantURL)
+            )
         }
     }
 
@@ -117,7 +121,8 @@ struct JobRoutes {
             let jobs = page.jobs.map { listed -> JobJSON in
                 switch listed {
                 case .draft(let draft): JobJSON(draft: draft)
-                case .job(let job, let stored): JobJSON(job: job, variants: nil, storedCount: stored, baseURL: base)
+                case .job(let job, let stored):
+                    JobJSON(job: job, variants: nil, storedCount: stored, baseURL: base, objectURL: { _ in nil })
                 }
             }
             let next = page.more ? page.jobs.last.map { String($0.id) } : nil
@@ -133,7 +138,10 @@ struct JobRoutes {
         }
         switch await coordinator.variantBytes(job: id, variant: variantID, tenant: tenant) {
         case .failure(let error): throw APIError(error)
-        case .success(let (variant, bytes, held)):
+        case .success(.objectURL(let url)):
+            // The bytes are in the object store: the client fetches them there, not through the coordinator.
+            return Response(status: .temporaryRedirect, headers: [.location: url])
+        case .success(.bytes(let variant, let bytes, let held)):
             defer { coordinator.releaseVariantBytes(held) }
             let headers: HTTPFields = [
                 .contentType: Self.mediaType(of: variant.format),
@@ -220,14 +228,7 @@ struct JobRoutes {
     }
 
     static func mediaType(of format: String) -> String {
-        switch format {
-        case "jpeg", "jpg": "image/jpeg"
-        case "png": "image/png"
-        case "webp": "image/webp"
-        case "avif": "image/avif"
-        case "heic": "image/heic"
-        default: "application/octet-stream"
-        }
+        OutputFormat(name: format)?.mediaType ?? "application/octet-stream"
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {

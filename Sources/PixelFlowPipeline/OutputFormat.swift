@@ -31,6 +31,18 @@ public enum OutputFormat: String, Sendable, CaseIterable {
         }
     }
 
+    /// The media type its files are served and stored with.
+    public var mediaType: String {
+        switch self {
+        case .jpeg: "image/jpeg"
+        case .png: "image/png"
+        case .webp: "image/webp"
+        case .avif: "image/avif"
+        case .heic: "image/heic"
+        case .gif: "image/gif"
+        }
+    }
+
     public var hasAlpha: Bool {
         switch self {
         case .jpeg: false

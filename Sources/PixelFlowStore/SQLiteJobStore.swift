@@ -99,7 +99,9 @@ public final class SQLiteJobStore: JobStore {
                 for job in live {
                     let source: Result<ByteBuffer, StoreError>
                     do throws(StoreError) {
-                        source = .success(try readBlob(job.sourceSHA256, db))
+                        // A source in the object store is read by the worker that runs the job.
+                        source = .success(
+                            job.sourceObjectKey == nil ? try readBlob(job.sourceSHA256, db) : ByteBuffer())
                     } catch {
                         source = .failure(error)
                     }

@@ -75,6 +75,13 @@ enum SQLiteSchema {
                     CREATE INDEX drafts_by_key ON drafts (tenant, idempotency_key) WHERE idempotency_key != '';
                     """)
         }
+        migrator.registerMigration("v5-objects") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE jobs ADD COLUMN source_object TEXT;
+                    ALTER TABLE variants ADD COLUMN object_key TEXT;
+                    """)
+        }
         return migrator
     }
 }

@@ -11,15 +11,17 @@ enum SQLiteWrites {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO jobs (id, tenant, state, priority, pipeline, variant_count, formats, source_sha256,
-                        source_size, idempotency_key, webhook_url, attempt, deadline_at, admitted_at, code, message)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '')
+                        source_size, idempotency_key, webhook_url, attempt, deadline_at, admitted_at, code, message,
+                        source_object)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', ?)
                     """
             ).execute(arguments: [
                 Int64(bitPattern: job.id), job.tenant, Int(job.state.rawValue), Int(job.priority), data(job.pipeline),
                 job.variantCount, Int64(job.formats.rawValue), Data(job.sourceSHA256),
                 Int64(bitPattern: job.sourceSize), job.idempotencyKey, job.webhookURL, Int(job.attempt),
-                job.deadlineAt, job.admittedAt,
+                job.deadlineAt, job.admittedAt, job.sourceObjectKey,
             ])
+            guard job.sourceObjectKey == nil else { return }  // its source stays in the object store
             try addReference(to: source, sha256: job.sourceSHA256, db, blobs: blobs, inlineMax: inlineMax)
         case .lease(let job, let attempt, let worker, let at):
             try db.cachedStatement(sql: "UPDATE jobs SET state = 1, attempt = ?, retry_at = NULL WHERE id = ?")
@@ -34,15 +36,16 @@ enum SQLiteWrites {
             try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO variants (job_id, variant_id, seq, attempt, blob_sha256, size, format, width,
-                        height, elapsed_ms)
-                    VALUES (?1, ?2, (SELECT count(*) FROM variants WHERE job_id = ?1), ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                        height, elapsed_ms, object_key)
+                    VALUES (?1, ?2, (SELECT count(*) FROM variants WHERE job_id = ?1), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                     """
             ).execute(arguments: [
                 Int64(bitPattern: variant.jobID), variant.variantID, Int(variant.attempt), Data(variant.sha256),
                 Int64(bitPattern: variant.size), variant.format, Int64(variant.width), Int64(variant.height),
-                Int64(variant.elapsedMilliseconds),
+                Int64(variant.elapsedMilliseconds), variant.objectKey,
             ])
-            guard db.changesCount > 0 else { return }  // delivered before: the first one stands
+            // Delivered before: the first one stands. A variant in the object store has no blob here.
+            guard db.changesCount > 0, variant.objectKey == nil else { return }
             try addReference(to: bytes, sha256: variant.sha256, db, blobs: blobs, inlineMax: inlineMax)
         case .finish(let job, let state, let attempts, let code, let message, let at, let expiresAt):
             try db.cachedStatement(
@@ -146,7 +149,8 @@ extension SQLiteJobStore {
             webhookURL: row["webhook_url"], attempt: UInt16(clamping: row["attempt"] as Int),
             retryAt: row["retry_at"], admittedAt: row["admitted_at"], deadlineAt: row["deadline_at"],
             finishedAt: row["finished_at"],
-            expiresAt: row["expires_at"], code: ErrorCode(rawValue: UInt16(clamping: code)), message: row["message"])
+            expiresAt: row["expires_at"], code: ErrorCode(rawValue: UInt16(clamping: code)), message: row["message"],
+            sourceObjectKey: row["source_object"])
     }
 
     static func variant(from row: Row) -> StoredVariant {
@@ -155,6 +159,7 @@ extension SQLiteJobStore {
             variantID: row["variant_id"], format: row["format"], width: UInt32(clamping: row["width"] as Int64),
             height: UInt32(clamping: row["height"] as Int64), size: UInt64(bitPattern: row["size"] as Int64),
             elapsedMilliseconds: UInt32(clamping: row["elapsed_ms"] as Int64))
+        if let key: String = row["object_key"] { return StoredVariant(header, objectKey: key) }
         let sha: Data = row["blob_sha256"]
         return StoredVariant(header, sha256: [UInt8](sha))
     }

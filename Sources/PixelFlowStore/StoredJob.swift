@@ -28,13 +28,18 @@ public struct StoredJob: Sendable, Hashable {
     public var expiresAt: Int64?
     public var code: ErrorCode
     public var message: String
+    /// The object-store key of its source, for a job whose data lives in the object store: its source is not in the
+    /// blob store (`sourceSHA256` is empty) and its variants are objects too.
+    public var sourceObjectKey: String?
 
     public init(
         id: UInt64, tenant: String, state: JobStatus.State = .queued, priority: UInt8, pipeline: ByteBuffer,
         variantCount: Int, formats: OutputFormats, sourceSHA256: [UInt8], sourceSize: UInt64, idempotencyKey: String,
         webhookURL: String, attempt: UInt16 = 0, retryAt: Int64? = nil, admittedAt: Int64, deadlineAt: Int64? = nil,
-        finishedAt: Int64? = nil, expiresAt: Int64? = nil, code: ErrorCode = .none, message: String = ""
+        finishedAt: Int64? = nil, expiresAt: Int64? = nil, code: ErrorCode = .none, message: String = "",
+        sourceObjectKey: String? = nil
     ) {
+        self.sourceObjectKey = sourceObjectKey
         self.retryAt = retryAt
         self.id = id
         self.tenant = tenant
@@ -57,7 +62,7 @@ public struct StoredJob: Sendable, Hashable {
     }
 }
 
-/// A variant a job produced, kept with its bytes in the blob store.
+/// A variant a job produced, kept with its bytes in the blob store, or in the object store under `objectKey`.
 public struct StoredVariant: Sendable, Hashable {
     public var jobID: UInt64
     public var variantID: String
@@ -67,7 +72,10 @@ public struct StoredVariant: Sendable, Hashable {
     public var height: UInt32
     public var size: UInt64
     public var elapsedMilliseconds: UInt32
+    /// Empty for a variant in the object store.
     public var sha256: [UInt8]
+    /// Where the variant is in the object store; nil: in the blob store.
+    public var objectKey: String?
 
     public init(_ header: VariantHeader, sha256: [UInt8]) {
         jobID = header.jobID
@@ -79,6 +87,12 @@ public struct StoredVariant: Sendable, Hashable {
         size = header.size
         elapsedMilliseconds = header.elapsedMilliseconds
         self.sha256 = sha256
+    }
+
+    /// A variant a worker stored in the object store itself.
+    public init(_ header: VariantHeader, objectKey: String) {
+        self.init(header, sha256: [])
+        self.objectKey = objectKey
     }
 
     /// The VARIANT header that relays it, as it was first relayed.

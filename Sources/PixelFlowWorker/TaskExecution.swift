@@ -2,16 +2,26 @@ import Foundation
 import NIOCore
 import PixelFlowCompression
 import PixelFlowImaging
+import PixelFlowObjects
 import PixelFlowPipeline
 import PixelFlowProtocol
 import Synchronization
 
-/// One assigned task: decode the pipeline, run it, stream each variant as VARIANT + CHUNKs, end with
-/// TASK_DONE or TASK_FAILED. Stops early on CANCEL_TASK.
+/// Where a task's source comes from and where its variants go.
+enum TaskData: Sendable {
+    /// ASSIGN: the source came as CHUNKs; each variant goes back as VARIANT + CHUNKs.
+    case inline(source: [UInt8])
+    /// ASSIGN_OBJECT: the source is read from a presigned URL, each variant PUT to its own (by variant id), then
+    /// announced with VARIANT_STORED.
+    case objects(sourceURL: String, putURLs: [String: String], transfer: PresignedTransfer)
+}
+
+/// One assigned task: decode the pipeline, run it, stream each variant as VARIANT + CHUNKs (or store it and send
+/// VARIANT_STORED), end with TASK_DONE or TASK_FAILED. Stops early on CANCEL_TASK.
 struct TaskExecution: Sendable {
     let stream: UInt32
     let assign: Assign
-    let source: [UInt8]
+    let data: TaskData
     let runner: any TaskRunner
     let outbound: NIOAsyncChannelOutboundWriter<WireElement>
     let chunkSize: Int
@@ -96,8 +106,9 @@ struct TaskExecution: Sendable {
         }
         let total = pipeline.variants.count
         do {
+            let source = try await readSource()
             try await runner.run(source: source, pipeline: pipeline, onSource: progress.sourceRead) { variant in
-                let frames = try frames(for: variant)
+                let frames = try await frames(for: variant)
                 if progress.count + 1 == total {
                     progress.hold(frames)
                 } else {
@@ -116,8 +127,23 @@ struct TaskExecution: Sendable {
         }
     }
 
-    /// VARIANT, then the bytes in chunks, compressed only where it pays; written together so they stay in order.
-    private func frames(for variant: ProducedVariant) throws -> [WireElement] {
+    private func readSource() async throws -> [UInt8] {
+        switch data {
+        case .inline(let source):
+            return source
+        case .objects(let url, _, let transfer):
+            do throws(ObjectStoreError) {
+                return Array(try await transfer.get(url, size: Int(clamping: assign.sourceSize)).readableBytesView)
+            } catch {
+                throw Failure(
+                    code: .storageError, permanent: false,
+                    message: "the source could not be read from the object store: \(error)")
+            }
+        }
+    }
+
+    /// What announces a variant: VARIANT and its bytes in chunks, or, once PUT to its URL, VARIANT_STORED.
+    private func frames(for variant: ProducedVariant) async throws -> [WireElement] {
         guard UInt64(variant.data.count) <= maxVariantBytes else {
             throw Failure(
                 code: .internal, permanent: true,
@@ -128,9 +154,31 @@ struct TaskExecution: Sendable {
             width: UInt32(clamping: variant.width), height: UInt32(clamping: variant.height),
             size: UInt64(variant.data.count),
             elapsedMilliseconds: UInt32(clamping: Int(variant.milliseconds.rounded())))
+        switch data {
+        case .inline:
+            return chunkedFrames(header, payload: variant.data)
+        case .objects(_, let putURLs, let transfer):
+            guard let url = putURLs[variant.id] else {
+                throw Failure(
+                    code: .invalidPipeline, permanent: true,
+                    message: "ASSIGN_OBJECT names no output URL for variant '\(variant.id)'")
+            }
+            do throws(ObjectStoreError) {
+                try await transfer.put(ByteBuffer(bytes: variant.data), to: url, contentType: variant.format.mediaType)
+            } catch {
+                throw Failure(
+                    code: .storageError, permanent: false,
+                    message: "variant '\(variant.id)' could not be stored in the object store: \(error)")
+            }
+            return [.frame(Frame(stream: stream, .variantStored(VariantStored(header))))]
+        }
+    }
+
+    /// VARIANT, then the bytes in chunks, compressed only where it pays; written together so they stay in order.
+    private func chunkedFrames(_ header: VariantHeader, payload: [UInt8]) -> [WireElement] {
         var frames: [WireElement] = [.frame(Frame(stream: stream, .variant(header)))]
         var compressor = PayloadCompressor()
-        let bytes = ByteBuffer(bytes: variant.data)
+        let bytes = ByteBuffer(bytes: payload)
         var offset = 0
         repeat {
             let length = min(chunkSize, bytes.readableBytes - offset)

@@ -15,6 +15,8 @@ struct WorkerLinkStateMachine {
         case refuse(stream: UInt32, TaskFailed)
         /// The task's source is complete: run it.
         case start(stream: UInt32, Assign, source: ByteBuffer)
+        /// An ASSIGN_OBJECT taken: run it, its source read from the object store.
+        case startObject(stream: UInt32, AssignObject)
         /// CANCEL_TASK for a task that is running (or ignored: it already ended, PROTOCOL.md §10.1).
         case cancel(stream: UInt32)
         /// The coordinator asked for a drain: finish what runs, say GOAWAY(none), close and reconnect.
@@ -56,12 +58,7 @@ struct WorkerLinkStateMachine {
         }
         switch message {
         case .assign(let assign):
-            guard stream % 2 == 0, stream > lastStreamID else {
-                return .fail(
-                    ProtocolError.malformed("ASSIGN must open a new even stream above \(lastStreamID), got \(stream)"),
-                    sendGoAway: true)
-            }
-            lastStreamID = stream
+            if let failure = openTaskStream(stream, frame: "ASSIGN") { return failure }
             if let refusal = refusal(of: assign, running: running()) {
                 discarding.insert(stream)
                 return .refuse(stream: stream, refusal)
@@ -69,6 +66,11 @@ struct WorkerLinkStateMachine {
             assemblies[stream] = Assembly(
                 assign: assign, source: PayloadAssembler(expected: Int(assign.sourceSize)))
             return .accept(stream: stream, Heartbeat.HeldTask(taskID: assign.taskID, attempt: assign.attempt))
+        case .assignObject(let assign):
+            if let failure = openTaskStream(stream, frame: "ASSIGN_OBJECT") { return failure }
+            // No source chunks follow: a refusal has nothing to discard.
+            if let refusal = refusal(of: assign.assign, running: running()) { return .refuse(stream: stream, refusal) }
+            return .startObject(stream: stream, assign)
         case .chunk(let chunk):
             if discarding.contains(stream) {
                 if chunk.isLast { discarding.remove(stream) }
@@ -111,6 +113,17 @@ struct WorkerLinkStateMachine {
         case .pong, .registered:
             return .none
         }
+    }
+
+    /// A task must open a new even stream above every earlier one; nil when this one does.
+    private mutating func openTaskStream(_ stream: UInt32, frame: String) -> Action? {
+        guard stream % 2 == 0, stream > lastStreamID else {
+            return .fail(
+                ProtocolError.malformed("\(frame) must open a new even stream above \(lastStreamID), got \(stream)"),
+                sendGoAway: true)
+        }
+        lastStreamID = stream
+        return nil
     }
 
     private func refusal(of assign: Assign, running: Int) -> TaskFailed? {

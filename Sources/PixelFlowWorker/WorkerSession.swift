@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import PixelFlowCompression
 import PixelFlowImaging
+import PixelFlowObjects
 import PixelFlowPipeline
 import PixelFlowProtocol
 
@@ -12,6 +13,8 @@ struct WorkerSession {
     let config: WorkerConfig
     let runner: any TaskRunner
     let shutdown: ShutdownSignal
+    /// Reads sources and stores variants of ASSIGN_OBJECT tasks.
+    var transfer = PresignedTransfer()
 
     enum End: Error {
         /// The worker drained on its own SIGTERM and said goodbye: do not reconnect.
@@ -50,8 +53,8 @@ struct WorkerSession {
         }
     }
 
-    /// What this worker's engine encodes: every format the pipeline model knows.
-    static let formats = OutputFormat.allCases.reduce(into: OutputFormats()) {
+    /// What this worker's engine encodes: every format the pipeline model knows; and it takes ASSIGN_OBJECT.
+    static let formats = OutputFormat.allCases.reduce(into: OutputFormats.objects) {
         $0.formUnion(OutputFormats(name: $1.rawValue) ?? [])
     }
 
@@ -106,6 +109,25 @@ struct WorkerSession {
         if state.isDraining { throw shutdown.isFired ? End.drained : End.drainedForCoordinator }
     }
 
+    /// Runs a task as a child task of the session.
+    private func startTask(
+        stream: UInt32, assign: Assign, data: TaskData, state: WorkerSessionState, outbound: Outbound,
+        group: inout ThrowingTaskGroup<Void, any Error>, chunkSize: Int, maxVariantBytes: UInt64, version: UInt8
+    ) {
+        let (stops, stop) = AsyncStream<TaskExecution.Stop>.makeStream()
+        // ASSIGN's time_limit_ms is enforced by the session's 100 ms sweep, not by a timer per task.
+        let deadline =
+            assign.timeLimitMilliseconds == 0
+            ? nil : NIODeadline.now() + .milliseconds(Int64(assign.timeLimitMilliseconds))
+        state.start(
+            stream: stream, task: .init(taskID: assign.taskID, attempt: assign.attempt), deadline: deadline, stop: stop)
+        let task = TaskExecution(
+            stream: stream, assign: assign, data: data, runner: runner, outbound: outbound, chunkSize: chunkSize,
+            maxVariantBytes: min(maxVariantBytes, UInt64(Int.max)), state: state,
+            reportsUsage: version >= ProtocolVersion.v2)
+        group.addTask { await task.run(stops: stops) }
+    }
+
     /// The inbound loop: each frame through the link state machine, its action carried out.
     private func receiveFrames(
         _ frames: inout NIOAsyncChannelInboundStream<WireElement>.AsyncIterator, machine: inout WorkerLinkStateMachine,
@@ -127,20 +149,17 @@ struct WorkerSession {
                 if version >= ProtocolVersion.v2 { refusal.usage = TaskUsage(cpuMilliseconds: 0, sourcePixels: 0) }
                 try await outbound.write(.frame(Frame(stream: stream, .taskFailed(refusal))))
             case .start(let stream, let assign, let source):
-                let (stops, stop) = AsyncStream<TaskExecution.Stop>.makeStream()
-                // ASSIGN's time_limit_ms is enforced by the session's 100 ms sweep, not by a timer per task.
-                let deadline =
-                    assign.timeLimitMilliseconds == 0
-                    ? nil : NIODeadline.now() + .milliseconds(Int64(assign.timeLimitMilliseconds))
-                state.start(
-                    stream: stream, task: .init(taskID: assign.taskID, attempt: assign.attempt), deadline: deadline,
-                    stop: stop)
-                let task = TaskExecution(
-                    stream: stream, assign: assign, source: Array(source.readableBytesView), runner: runner,
-                    outbound: outbound,
-                    chunkSize: chunkSize, maxVariantBytes: min(maxVariantBytes, UInt64(Int.max)), state: state,
-                    reportsUsage: version >= ProtocolVersion.v2)
-                group.addTask { await task.run(stops: stops) }
+                startTask(
+                    stream: stream, assign: assign, data: .inline(source: Array(source.readableBytesView)),
+                    state: state, outbound: outbound, group: &group, chunkSize: chunkSize,
+                    maxVariantBytes: maxVariantBytes, version: version)
+            case .startObject(let stream, let assign):
+                let putURLs = Dictionary(assign.outputs.map { ($0.variantID, $0.putURL) }) { first, _ in first }
+                startTask(
+                    stream: stream, assign: assign.assign,
+                    data: .objects(sourceURL: assign.sourceURL, putURLs: putURLs, transfer: transfer),
+                    state: state, outbound: outbound, group: &group, chunkSize: chunkSize,
+                    maxVariantBytes: maxVariantBytes, version: version)
             case .cancel(let stream):
                 state.cancel(stream: stream)
             case .drain(let deadline):

@@ -22,7 +22,7 @@ struct APIClient: Sendable {
 
     func call(
         _ method: String, _ path: String, json: Any? = nil, body: Data? = nil, contentType: String? = nil,
-        headers: [String: String] = [:]
+        headers: [String: String] = [:], followRedirects: Bool = true
     ) async throws -> Reply {
         var request = URLRequest(url: URL(string: "http://\(address)\(path)")!)
         request.httpMethod = method
@@ -35,7 +35,8 @@ struct APIClient: Sendable {
             request.setValue(contentType ?? "application/octet-stream", forHTTPHeaderField: "Content-Type")
         }
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let session = followRedirects ? URLSession.shared : Self.noRedirects
+        let (data, response) = try await session.data(for: request)
         let http = response as! HTTPURLResponse
         var fields: [String: String] = [:]
         for (name, value) in http.allHeaderFields {
@@ -43,6 +44,9 @@ struct APIClient: Sendable {
         }
         return Reply(status: http.statusCode, headers: fields, body: data)
     }
+
+    /// Answers a redirect itself instead of following it.
+    static let noRedirects = URLSession(configuration: .ephemeral, delegate: RedirectRefuser(), delegateQueue: nil)
 
     /// POST /v1/jobs with `source_type: upload`; the new job's id.
     func createUploadJob(pipeline: Any, extra: [String: Any] = [:]) async throws -> String {
@@ -66,5 +70,14 @@ struct APIClient: Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw ClusterProcesses.Failure("job \(id) did not end within \(timeout)")
+    }
+}
+
+final class RedirectRefuser: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
     }
 }

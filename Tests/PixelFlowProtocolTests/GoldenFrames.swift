@@ -202,6 +202,39 @@ enum GoldenFrames {
                             taskID: 7, attempt: 1, code: .imageTooLarge, permanent: true,
                             message: "65535x65535 is over the 50 MP limit")))
             ),
+            (
+                "30-register-objects-v2",
+                Frame(
+                    .register(
+                        Register(
+                            name: "w1", slots: 2, formats: [.jpeg, .png, .webp, .avif, .heic, .objects],
+                            version: "1.0.0")))
+            ),
+            (
+                "38-assign-object",
+                Frame(
+                    stream: 2,
+                    .assignObject(
+                        AssignObject(
+                            taskID: 7, attempt: 1, leaseMilliseconds: 10_000, timeLimitMilliseconds: 30_000,
+                            sourceSize: 3, sourceURL: "http://127.0.0.1:9000/b/acme/7/source?X-Amz-Signature=ab",
+                            pipeline: ByteBuffer(string: pipelineJSON),
+                            outputs: [
+                                .init(
+                                    variantID: "thumb",
+                                    putURL: "http://127.0.0.1:9000/b/acme/7/thumb.webp?X-Amz-Signature=cd")
+                            ])))
+            ),
+            (
+                "39-variant-stored",
+                Frame(
+                    stream: 2,
+                    .variantStored(
+                        VariantStored(
+                            VariantHeader(
+                                jobID: 7, attempt: 1, variantID: "thumb", format: "webp", width: 150, height: 100,
+                                size: 3, elapsedMilliseconds: 12))))
+            ),
             ("35-heartbeat", Frame(.heartbeat(Heartbeat(freeSlots: 1, tasks: [.init(taskID: 7, attempt: 1)])))),
             ("36-drain", Frame(.drain(Drain(deadlineMilliseconds: 30_000)))),
             ("37-cancel-task", Frame(stream: 2, .cancelTask(CancelTask(taskID: 7, attempt: 1)))),

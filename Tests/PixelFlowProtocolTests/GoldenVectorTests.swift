@@ -8,7 +8,9 @@ import Testing
 struct GoldenVectorTests {
     /// The protocol version a vector belongs to: v2's own frame types, and v2 layouts of older ones (`-v2`).
     static func version(of name: String, _ frame: Frame) -> Int {
-        let v2Types: Set<FrameType> = [.fetch, .jobsRequest, .jobList, .usageRequest, .usage]
+        let v2Types: Set<FrameType> = [
+            .fetch, .jobsRequest, .jobList, .usageRequest, .usage, .assignObject, .variantStored,
+        ]
         return name.hasSuffix("-v2") || v2Types.contains(frame.message.frameType) ? 2 : 1
     }
 

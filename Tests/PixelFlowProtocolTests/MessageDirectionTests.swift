@@ -35,11 +35,11 @@ struct MessageDirectionTests {
             case .submit, .cancel, .statusRequest, .watch, .fetch, .jobsRequest, .usageRequest, .workersRequest,
                 .statsRequest:
                 #expect(CoordinatorToClient(message) == nil && CoordinatorToWorker(message) == nil)
-            case .assign, .cancelTask, .registered:
+            case .assign, .assignObject, .cancelTask, .registered:
                 #expect(CoordinatorToWorker(message) != nil && CoordinatorToClient(message) == nil)
             case .accepted, .rejected, .jobDone, .jobFailed, .status, .workers, .stats, .jobList, .usage:
                 #expect(CoordinatorToClient(message) != nil && CoordinatorToWorker(message) == nil)
-            case .register, .heartbeat, .taskDone, .taskFailed:
+            case .register, .heartbeat, .taskDone, .taskFailed, .variantStored:
                 #expect(WorkerToCoordinator(message) != nil && ClientToCoordinator(message) == nil)
             case .hello, .auth, .authOK, .ping, .pong, .goAway, .chunk, .variant, .drain:
                 continue

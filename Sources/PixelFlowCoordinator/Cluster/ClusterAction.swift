@@ -10,6 +10,8 @@ public enum ClusterAction: Sendable {
     case admitted(JobID, tenant: String)
     /// Send ASSIGN and then the source's chunks on a new stream to the worker: the job is leased for this attempt.
     case assign(worker: WorkerID, tenant: String, assign: Assign, source: [Chunk])
+    /// Send ASSIGN_OBJECT, its URLs presigned for the source at `sourceKey` and the job's results: leased likewise.
+    case assignObject(worker: WorkerID, tenant: String, assign: Assign, sourceKey: String)
     /// Tell the worker to stop an attempt (lease expired, or the job was cancelled).
     case cancelTask(worker: WorkerID, job: JobID, attempt: UInt16)
     /// The job ended: send `outcome` (JOB_DONE or JOB_FAILED) on each subscriber's stream, which it ends.

@@ -61,6 +61,7 @@ extension ClusterState {
         job.isStored = true
         job.webhookURL = stored.webhookURL
         job.sourceDigest = stored.sourceSHA256
+        job.sourceObject = stored.sourceObjectKey
         job.attempt = stored.attempt
         job.delivered = Set(live.storedVariants.map(\.variantID))
         if !stored.webhookURL.isEmpty { job.variantSummaries = live.storedVariants.map(\.header) }
@@ -168,7 +169,7 @@ extension ClusterState {
             formats: job.formats, sourceSHA256: digest, sourceSize: job.sourceSize,
             idempotencyKey: job.idempotencyKey, webhookURL: job.webhookURL, attempt: job.attempt,
             admittedAt: wallClock.unixMilliseconds(at: job.admittedAt),
-            deadlineAt: job.deadline.map { wallClock.unixMilliseconds(at: $0) })
+            deadlineAt: job.deadline.map { wallClock.unixMilliseconds(at: $0) }, sourceObjectKey: job.sourceObject)
         storeWrites.append(.admit(stored, source: source))
     }
 

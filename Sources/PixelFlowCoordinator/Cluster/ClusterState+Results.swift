@@ -85,10 +85,11 @@ extension ClusterState {
             return finish(id, outcome: .failure(code, message), now: now)
         }
         guard job.attempt < settings.maxAttempts else {
+            // An object store that stays down is the cause to report, not the retries it took to find out.
+            let reported: ErrorCode = code == .storageError ? .storageError : .retriesExhausted
             return finish(
-                id,
-                outcome: .failure(
-                    .retriesExhausted, "\(job.attempt) attempts failed; the last: \(code.name): \(message)"), now: now)
+                id, outcome: .failure(reported, "\(job.attempt) attempts failed; the last: \(code.name): \(message)"),
+                now: now)
         }
         job.state = .queued
         job.worker = nil

@@ -170,13 +170,15 @@ public struct ClusterState: Sendable {
     /// The job's source is complete: queue it and dispatch what can be. `digest` (SHA-256 of the source) is
     /// given for jobs with an idempotency key, so resubmissions can be compared with it, and for async jobs.
     /// A durable job is written to the store instead, with `bytes` (the source, whole), and queued when that
-    /// commits (`persisted`); `submitter` is then told ACCEPTED.
+    /// commits (`persisted`); `submitter` is then told ACCEPTED. `sourceObject`: the key of a source that stays in
+    /// the object store (`source` and `bytes` are then empty).
     public mutating func sourceReceived(
-        _ id: JobID, source: [Chunk], bytes: ByteBuffer? = nil, digest: [UInt8]? = nil, submitter: Subscriber? = nil,
-        now: NIODeadline
+        _ id: JobID, source: [Chunk], bytes: ByteBuffer? = nil, digest: [UInt8]? = nil, sourceObject: String? = nil,
+        submitter: Subscriber? = nil, now: NIODeadline
     ) -> [ClusterAction] {
         guard let index = jobs.index(forKey: id), !jobs.values[index].sourceComplete else { return [] }
         jobs.values[index].source = source
+        jobs.values[index].sourceObject = sourceObject
         jobs.values[index].sourceComplete = true
         let job = jobs.values[index]
         meter(job.tenant, UsageCounts(bytesIn: job.sourceSize), now: now)
@@ -260,7 +262,11 @@ public struct ClusterState: Sendable {
                 taskID: id, attempt: job.attempt, leaseMilliseconds: settings.lease.milliseconds,
                 timeLimitMilliseconds: settings.taskTimeLimit.milliseconds, sourceSize: job.sourceSize,
                 pipeline: job.pipeline)
-            actions.append(.assign(worker: workerID, tenant: job.tenant, assign: assign, source: job.source))
+            if let key = job.sourceObject {
+                actions.append(.assignObject(worker: workerID, tenant: job.tenant, assign: assign, sourceKey: key))
+            } else {
+                actions.append(.assign(worker: workerID, tenant: job.tenant, assign: assign, source: job.source))
+            }
         }
     }
 

@@ -7,10 +7,15 @@ public struct ObjectsConfig: Sendable {
     public var s3: S3Settings
     /// How long a presigned upload URL is valid (`objects.s3.presign_ttl`).
     public var presignTTL: TimeAmount = .minutes(15)
+    /// Workers GET `s3_presigned` sources and PUT their variants to the bucket themselves, so those bytes never pass
+    /// through the coordinator (`objects.s3.workers_direct`, default true). False: the coordinator reads the source
+    /// into its job store when the job starts, and the job's results are kept there, as for any other job.
+    public var workersDirect = true
 
-    public init(s3: S3Settings, presignTTL: TimeAmount = .minutes(15)) {
+    public init(s3: S3Settings, presignTTL: TimeAmount = .minutes(15), workersDirect: Bool = true) {
         self.s3 = s3
         self.presignTTL = presignTTL
+        self.workersDirect = workersDirect
     }
 
     static let defaultSecretVariable = "PIXELFLOW_S3_SECRET_ACCESS_KEY"
@@ -46,6 +51,7 @@ public struct ObjectsConfig: Sendable {
             guard ttl <= .hours(24 * 7) else { throw CoordinatorConfig.Invalid("objects.s3.presign_ttl is over 7d") }
             config.presignTTL = ttl
         }
+        config.workersDirect = try reader.bool("objects.s3.workers_direct") ?? true
         return config
     }
 }

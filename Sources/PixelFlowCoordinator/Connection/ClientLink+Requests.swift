@@ -349,7 +349,7 @@ extension ClientLink {
             guard streams[stream]?.awaiting == job else { return [] }
             finishResults(on: stream)
             return [reply(stream, .rejected(rejected))]
-        case .assign, .cancelTask, .goAway:
+        case .assign, .assignObject, .cancelTask, .goAway:
             return []
         }
     }

@@ -84,6 +84,8 @@ enum ClusterRequest {
     case heartbeat(WorkerID, Heartbeat)
     /// A whole variant arrived from a worker: relay it to the job's subscribers unless fenced off.
     case variantReceived(WorkerID, VariantHeader, chunks: [Chunk])
+    /// A worker stored a variant in the object store itself (ASSIGN_OBJECT): record it unless fenced off.
+    case variantStored(WorkerID, VariantHeader)
     case taskDone(WorkerID, TaskDone)
     case taskFailed(WorkerID, TaskFailed)
     case drainWorker(WorkerID)
@@ -136,6 +138,7 @@ enum Delivery: Sendable {
     /// A stored async job's record could not be written: REJECTED on its SUBMIT stream.
     case refused(stream: UInt32, JobID, Rejected)
     case assign(Assign, [Chunk])
+    case assignObject(AssignObject)
     case cancelTask(job: JobID, attempt: UInt16)
     case variant(stream: UInt32, VariantHeader, [Chunk])
     case outcome(stream: UInt32, Message)

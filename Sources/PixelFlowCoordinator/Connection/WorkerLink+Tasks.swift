@@ -14,6 +14,9 @@ extension WorkerLink {
         case .variant(let header):
             try beginVariant(header, on: stream)
             return []
+        case .variantStored(let stored):
+            try checkStoredVariant(stored.header, on: stream)
+            return [.cluster(.variantStored(workerID, stored.header))]
         case .chunk(let chunk):
             guard let (_, variant) = try receiveChunk(chunk, on: stream) else { return [] }
             let chunks = PayloadAssembler.chunks(of: variant.payload.bytes, size: chunkSize)
@@ -43,6 +46,9 @@ extension WorkerLink {
         case .assign(let assign, let source):
             let stream = openTask(job: assign.taskID, attempt: assign.attempt)
             return [.writeWithChunks(stream: stream, .assign(assign), source)]
+        case .assignObject(let assign):
+            let stream = openTask(job: assign.taskID, attempt: assign.attempt, storesObjects: true)
+            return [.write(.frame(Frame(stream: stream, .assignObject(assign))))]
         case .cancelTask(let job, let attempt):
             guard let stream = stream(of: job, attempt: attempt) else { return [] }
             return [.write(.frame(Frame(stream: stream, .cancelTask(CancelTask(taskID: job, attempt: attempt)))))]

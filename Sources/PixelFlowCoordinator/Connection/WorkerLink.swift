@@ -16,6 +16,8 @@ struct WorkerLink {
         var job: JobID
         var attempt: UInt16
         var variant: VariantInProgress?
+        /// An ASSIGN_OBJECT: its variants come as VARIANT_STORED, never as VARIANT and chunks.
+        var storesObjects = false
     }
 
     let workerID: WorkerID
@@ -31,11 +33,11 @@ struct WorkerLink {
         self.maxVariantBytes = maxVariantBytes
     }
 
-    /// A new even stream for an ASSIGN.
-    mutating func openTask(job: JobID, attempt: UInt16) -> UInt32 {
+    /// A new even stream for an ASSIGN or ASSIGN_OBJECT.
+    mutating func openTask(job: JobID, attempt: UInt16, storesObjects: Bool = false) -> UInt32 {
         let streamID = nextStreamID
         nextStreamID &+= 2
-        tasks[streamID] = Task(job: job, attempt: attempt)
+        tasks[streamID] = Task(job: job, attempt: attempt, storesObjects: storesObjects)
         return streamID
     }
 
@@ -44,9 +46,10 @@ struct WorkerLink {
     }
 
     mutating func beginVariant(_ header: VariantHeader, on streamID: UInt32) throws(ProtocolError) {
-        guard var task = tasks[streamID], task.variant == nil, header.jobID == task.job, header.attempt == task.attempt
+        guard var task = tasks[streamID], task.variant == nil, !task.storesObjects, header.jobID == task.job,
+            header.attempt == task.attempt
         else {
-            throw ProtocolError.malformed("VARIANT on stream \(streamID) does not match an open task")
+            throw ProtocolError.malformed("VARIANT on stream \(streamID) does not match an open ASSIGN task")
         }
         guard header.size <= maxVariantBytes else {
             throw ProtocolError.malformed(
@@ -54,6 +57,19 @@ struct WorkerLink {
         }
         task.variant = VariantInProgress(header: header, payload: PayloadAssembler(expected: Int(header.size)))
         tasks[streamID] = task
+    }
+
+    /// VARIANT_STORED must answer an ASSIGN_OBJECT on its stream, within the variant size limit.
+    func checkStoredVariant(_ header: VariantHeader, on streamID: UInt32) throws(ProtocolError) {
+        guard let task = tasks[streamID], task.storesObjects, header.jobID == task.job, header.attempt == task.attempt
+        else {
+            throw ProtocolError.malformed(
+                "VARIANT_STORED on stream \(streamID) does not match an open ASSIGN_OBJECT task")
+        }
+        guard header.size <= maxVariantBytes else {
+            throw ProtocolError.malformed(
+                "variant '\(header.variantID)' of \(header.size) bytes is over the limit of \(maxVariantBytes)")
+        }
     }
 
     /// Adds a chunk to the stream's variant. Returns the variant when this was its last chunk.

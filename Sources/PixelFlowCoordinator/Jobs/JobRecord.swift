@@ -28,6 +28,9 @@ public struct JobRecord: Sendable {
     /// The source, decoded, as raw slices of at most `max_chunk_data`: the chunks an ASSIGN is followed by.
     public var source: [Chunk]
     public var sourceSize: UInt64
+    /// Its source's key in the object store, for a job whose data lives there (`s3_presigned` with
+    /// `objects.s3.workers_direct`): `source` is empty, a worker reads the source and stores the variants itself.
+    public var sourceObject: String?
     public var sourceComplete = false
     public var admittedAt: NIODeadline
     public var deadline: NIODeadline?

@@ -10,46 +10,63 @@ import PixelFlowStore
 extension Coordinator {
     /// Where an `s3_presigned` draft's source is uploaded: `<prefix>/<tenant>/<job_id>/source`.
     func sourceKey(_ draft: JobDraft) -> String? {
-        objects.map { $0.client.key("\(draft.tenant)/\(draft.id)/source") }
+        objects?.sourceKey(tenant: draft.tenant, job: draft.id)
     }
 
     /// The presigned PUT a client uploads an `s3_presigned` draft's source with, and when it expires (Unix ms);
     /// nil for other drafts.
     public func uploadURL(for draft: JobDraft) -> (url: String, expiresAt: Int64)? {
         guard draft.sourceType == .s3Presigned, let objects, let key = sourceKey(draft) else { return nil }
-        let now = Date()
-        let seconds = Int(objects.presignTTL.nanoseconds / 1_000_000_000)
-        return (
-            objects.client.presignedURL(method: "PUT", key: key, expires: seconds, now: now),
-            Int64(now.timeIntervalSince1970 * 1000) + Int64(seconds) * 1000
-        )
+        return objects.presign("PUT", key: key, ttl: objects.presignTTL)
     }
 
     /// Reads an `s3_presigned` draft's uploaded object (bounded by `limits.max_source_bytes`) into the blob store
     /// as its source, so the job no longer depends on the object store. Nil when done, else why not.
     func takeUploadedObject(_ draft: JobDraft, _ store: any JobStore) async -> DraftProblem? {
+        let size: UInt64
+        switch await uploadedSize(of: draft) {
+        case .success(let found): size = found
+        case .failure(let problem): return problem
+        }
+        guard let objects, let key = sourceKey(draft) else { return nil }  // uploadedSize found both
+        do throws(ObjectStoreError) {
+            let bytes = try await objects.client.get(key: key, limit: Int(clamping: size))
+            return await keepSource(bytes, of: draft.id, store).failure
+        } catch {
+            return Self.objectStoreFailed(error)
+        }
+    }
+
+    /// The size of an `s3_presigned` draft's uploaded source, checked: there, not empty, within
+    /// `limits.max_source_bytes`.
+    func uploadedSize(of draft: JobDraft) async -> Result<UInt64, DraftProblem> {
         guard let objects, let key = sourceKey(draft) else {
-            return .refused(ProtocolError(.unavailable, "this coordinator has no object store (objects.s3)"))
+            return .failure(.refused(ProtocolError(.unavailable, "this coordinator has no object store (objects.s3)")))
         }
         let limit = settings.limits.maxSourceBytes
         do throws(ObjectStoreError) {
             guard let size = try await objects.client.size(key: key) else {
-                return .sourceMissing(
-                    "job \(draft.id) has no source yet: PUT it to its upload URL before starting the job")
+                return .failure(
+                    .sourceMissing(
+                        "job \(draft.id) has no source yet: PUT it to its upload URL before starting the job"))
             }
-            guard size > 0 else { return .refused(ProtocolError(.undecodableImage, "the uploaded source is empty")) }
+            guard size > 0 else {
+                return .failure(.refused(ProtocolError(.undecodableImage, "the uploaded source is empty")))
+            }
             guard size <= limit else {
-                return .refused(
-                    ProtocolError(.sourceTooLarge, "the uploaded source of \(size) bytes is over the limit of \(limit)")
-                )
+                return .failure(
+                    .refused(
+                        ProtocolError(
+                            .sourceTooLarge, "the uploaded source of \(size) bytes is over the limit of \(limit)")))
             }
-            let bytes = try await objects.client.get(key: key, limit: Int(clamping: limit))
-            return await keepSource(bytes, of: draft.id, store).failure
+            return .success(size)
         } catch {
-            return .refused(
-                ProtocolError(
-                    .storageError, "the object store failed: \(error)", retryAfterMilliseconds: 1_000))
+            return .failure(Self.objectStoreFailed(error))
         }
+    }
+
+    static func objectStoreFailed(_ error: ObjectStoreError) -> DraftProblem {
+        .refused(ProtocolError(.storageError, "the object store failed: \(error)", retryAfterMilliseconds: 1_000))
     }
 
     /// Fetches a `url` draft's `source_url` (with the SSRF guard, redirects checked hop by hop, bounded by

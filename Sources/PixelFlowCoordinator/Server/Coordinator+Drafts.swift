@@ -169,6 +169,9 @@ extension Coordinator {
             guard let found = try await store.draft(id, tenant: tenant) else {
                 return .failure(try await startedOrMissing(id, tenant: tenant, store))
             }
+            if found.source == nil, found.sourceType == .s3Presigned, let objects, objects.workersDirect {
+                return await startInObjectStore(found, objects)
+            }
             if found.source == nil, found.sourceType != .upload {
                 let problem =
                     found.sourceType == .url
@@ -184,8 +187,27 @@ extension Coordinator {
         } catch {
             return .failure(.refused(ProtocolError(.storageError, "the job could not be read: \(error.message)")))
         }
+        return await admit(draft, source: source, bytes: bytes)
+    }
+
+    /// Starts an `s3_presigned` draft whose source stays in the object store: a worker that can reach it reads it
+    /// there and stores the variants beside it (ASSIGN_OBJECT), so none of those bytes pass through here.
+    private func startInObjectStore(_ draft: JobDraft, _ objects: ObjectStorage) async -> Result<Void, DraftProblem> {
+        switch await uploadedSize(of: draft) {
+        case .failure(let problem):
+            return .failure(problem)
+        case .success(let size):
+            return await admit(
+                draft, source: JobDraft.Source(sha256: [], size: size), bytes: ByteBuffer(),
+                sourceObject: objects.sourceKey(tenant: draft.tenant, job: draft.id))
+        }
+    }
+
+    private func admit(
+        _ draft: JobDraft, source: JobDraft.Source, bytes: ByteBuffer, sourceObject: String? = nil
+    ) async -> Result<Void, DraftProblem> {
         let refusal = await withCheckedContinuation { continuation in
-            admitDraft(draft, source: source, bytes: bytes, continuation)?.send()
+            admitDraft(draft, source: source, bytes: bytes, sourceObject: sourceObject, continuation)?.send()
         }
         return refusal.map { .failure(.refused($0)) } ?? .success(())
     }
@@ -193,7 +215,7 @@ extension Coordinator {
     /// Admits and stores the draft in one step under the lock; `continuation` gets nil once its admission has
     /// committed, or the error that refused it. Returns the step's deliveries.
     private func admitDraft(
-        _ draft: JobDraft, source: JobDraft.Source, bytes: ByteBuffer,
+        _ draft: JobDraft, source: JobDraft.Source, bytes: ByteBuffer, sourceObject: String?,
         _ continuation: CheckedContinuation<ProtocolError?, Never>
     ) -> Deliveries? {
         let now = NIODeadline.now()
@@ -205,8 +227,10 @@ extension Coordinator {
             let submit = Submit(
                 mode: .async, priority: draft.priority, idempotencyKey: draft.idempotencyKey,
                 webhookURL: draft.webhookURL, sourceSize: source.size, pipeline: draft.pipeline)
+            // A job whose data stays in the object store runs only on a worker that reaches it (ASSIGN_OBJECT).
+            let formats = sourceObject == nil ? draft.formats : draft.formats.union(.objects)
             switch shared.cluster.admit(
-                tenant: draft.tenant, submit: submit, variantCount: draft.variantCount, formats: draft.formats,
+                tenant: draft.tenant, submit: submit, variantCount: draft.variantCount, formats: formats,
                 subscriber: nil, id: draft.id, now: now)
             {
             case .rejected(let error):
@@ -217,9 +241,11 @@ extension Coordinator {
                 return nil
             case .admitted:
                 commitWaiters.wait(for: draft.id) { continuation.resume(returning: $0) }
-                let chunks = PayloadAssembler.chunks(of: bytes, size: Int(settings.limits.maxChunkData))
+                let chunks =
+                    sourceObject == nil
+                    ? PayloadAssembler.chunks(of: bytes, size: Int(settings.limits.maxChunkData)) : []
                 let actions = shared.cluster.sourceReceived(
-                    draft.id, source: chunks, bytes: bytes, digest: source.sha256,
+                    draft.id, source: chunks, bytes: bytes, digest: source.sha256, sourceObject: sourceObject,
                     submitter: Subscriber(connection: CommitWaiters.connection, stream: 0), now: now)
                 shared.cluster.draftStarted(draft.id)
                 return settle(route(actions, in: shared), in: &shared)

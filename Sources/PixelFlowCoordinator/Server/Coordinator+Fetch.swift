@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import PixelFlowObjects
 import PixelFlowProtocol
 import PixelFlowStore
 
@@ -30,10 +31,30 @@ extension Coordinator {
         }
     }
 
-    /// One stored variant's bytes, checked against its size and hash.
+    /// One stored variant's bytes, checked against its size and hash; or read from the object store (a FETCH asks
+    /// for the bytes themselves: the binary protocol has no URLs).
     func storedVariantBytes(_ variant: StoredVariant) async -> Result<ByteBuffer, ProtocolError> {
         guard let store else {
             return .failure(ProtocolError(.notFound, "this coordinator keeps no results (no job store)"))
+        }
+        if let key = variant.objectKey {
+            guard let objects else {
+                return .failure(
+                    ProtocolError(
+                        .storageError, "job \(variant.jobID)'s results are in an object store no longer configured"))
+            }
+            do throws(ObjectStoreError) {
+                let bytes = try await objects.client.get(key: key, limit: Int(clamping: variant.size))
+                guard bytes.readableBytes == Int(clamping: variant.size) else {
+                    return .failure(
+                        ProtocolError(
+                            .storageError, "variant '\(variant.variantID)' in the object store has the wrong size"))
+                }
+                return .success(bytes)
+            } catch {
+                logger.error("job \(variant.jobID): variant \(key) cannot be read from the object store: \(error)")
+                return .failure(ProtocolError(.storageError, "the object store failed: \(error)"))
+            }
         }
         do throws(StoreError) {
             return .success(try await store.blob(variant.sha256))

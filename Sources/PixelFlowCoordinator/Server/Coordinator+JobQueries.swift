@@ -79,9 +79,17 @@ extension Coordinator {
 
     /// A stored variant and its bytes, held in the FETCH byte budget (`limits.max_fetch_bytes`) while the caller
     /// sends them: give `held` back to `releaseVariantBytes` once they are written.
+    /// A stored variant's bytes, or where to get them.
+    public enum VariantBody: Sendable {
+        /// Read from the blob store, held in the FETCH byte budget until `releaseVariantBytes(held)`.
+        case bytes(StoredVariant, ByteBuffer, held: UInt64)
+        /// In the object store: a presigned GET.
+        case objectURL(String)
+    }
+
     public func variantBytes(
         job id: UInt64, variant variantID: String, tenant: String
-    ) async -> Result<(StoredVariant, ByteBuffer, held: UInt64), ProtocolError> {
+    ) async -> Result<VariantBody, ProtocolError> {
         guard let store else { return .failure(ProtocolError(.notFound, "job \(id) not found (no job store)")) }
         do throws(StoreError) {
             guard try await store.job(id, tenant: tenant) != nil else {
@@ -90,9 +98,18 @@ extension Coordinator {
             guard let variant = try await store.variants(of: id).first(where: { $0.variantID == variantID }) else {
                 return .failure(ProtocolError(.notFound, "job \(id) has no stored variant '\(variantID)'"))
             }
+            if variant.objectKey != nil {
+                guard let url = variantURL(variant) else {
+                    return .failure(
+                        ProtocolError(
+                            .storageError, "variant '\(variantID)' is in an object store this coordinator no longer has"
+                        ))
+                }
+                return .success(.objectURL(url))
+            }
             let held = await fetchBudget.acquire(variant.size)
             do throws(StoreError) {
-                return .success((variant, try await store.blob(variant.sha256), held))
+                return .success(.bytes(variant, try await store.blob(variant.sha256), held: held))
             } catch {
                 fetchBudget.release(held)
                 throw error
@@ -100,6 +117,13 @@ extension Coordinator {
         } catch {
             return .failure(ProtocolError(.storageError, "variant '\(variantID)' cannot be read: \(error.message)"))
         }
+    }
+
+    /// A presigned GET of a variant in the object store (valid for `objects.s3.presign_ttl`); nil for one in the
+    /// blob store, or when this coordinator has no object store.
+    public func variantURL(_ variant: StoredVariant) -> String? {
+        guard let key = variant.objectKey, let objects else { return nil }
+        return objects.presign("GET", key: key, ttl: objects.presignTTL).url
     }
 
     /// Gives back what `variantBytes` held.

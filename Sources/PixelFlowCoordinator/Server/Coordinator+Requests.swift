@@ -101,6 +101,16 @@ extension Coordinator {
                     deliveries.append(target, .variant(stream: subscriber.stream, header, chunks))
                 }
                 return (nil, settle(deliveries, in: &shared))
+            case .variantStored(let worker, let header):
+                // Nothing to relay: the bytes are in the object store, where GET /v1/jobs/{id} and FETCH find them.
+                let route = shared.cluster.variantFinished(header, worker: worker, now: now)
+                guard case .deliver(_, isStored: true) = route, let objects,
+                    let tenant = shared.cluster.tenant(of: header.jobID)
+                else { break }
+                shared.cluster.recordObjectVariant(
+                    header,
+                    key: objects.resultKey(
+                        tenant: tenant, job: header.jobID, variantID: header.variantID, format: header.format))
             case .taskDone(let worker, let done):
                 actions = shared.cluster.taskDone(
                     worker: worker, job: done.taskID, attempt: done.attempt, usage: done.usage, now: now)
@@ -145,6 +155,18 @@ extension Coordinator {
                 guard let connection = shared.workerConnections[worker], let target = shared.connections[connection]
                 else { continue }
                 deliveries.append(target, .assign(assign, source))
+            case .assignObject(let worker, let tenant, let assign, let sourceKey):
+                logger.debug(
+                    "job assigned, its data in the object store",
+                    metadata: [
+                        "job_id": "\(assign.taskID)", "tenant": "\(tenant)", "attempt": "\(assign.attempt)",
+                        "worker": "\(worker)",
+                    ])
+                guard let objects, let connection = shared.workerConnections[worker],
+                    let target = shared.connections[connection]
+                else { continue }
+                deliveries.append(
+                    target, .assignObject(objects.assignment(for: assign, tenant: tenant, sourceKey: sourceKey)))
             case .cancelTask(let worker, let job, let attempt):
                 guard let connection = shared.workerConnections[worker], let target = shared.connections[connection]
                 else { continue }

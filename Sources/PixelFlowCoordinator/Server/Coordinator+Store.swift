@@ -122,6 +122,14 @@ extension ClusterState {
         }
         storeWrites.append(.variant(StoredVariant(header, sha256: SHA256Digest.of(bytes)), bytes: bytes))
     }
+
+    /// A variant of a stored job that its worker put in the object store at `key`.
+    mutating func recordObjectVariant(_ header: VariantHeader, key: String) {
+        storeWrites.append(.variant(StoredVariant(header, objectKey: key), bytes: ByteBuffer()))
+    }
+
+    /// The tenant of a job that has not ended.
+    func tenant(of id: JobID) -> String? { jobs[id]?.tenant }
 }
 
 extension Coordinator {

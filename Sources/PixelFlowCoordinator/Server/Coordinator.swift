@@ -31,8 +31,8 @@ public final class Coordinator: Sendable {
     let commitWaiters = CommitWaiters()
     /// Drafts and idempotency keys an HTTP request is changing.
     let draftsInProgress = ClaimSet()
-    /// Where `s3_presigned` sources are uploaded (`objects.s3`), and how long an upload URL lasts.
-    let objects: (client: S3Client, presignTTL: TimeAmount)?
+    /// Where `s3_presigned` jobs keep their source and results (`objects.s3`).
+    let objects: ObjectStorage?
     /// Fetches `url` sources (`sources.*`).
     let sourceFetcher: SourceFetcher
     /// Ended jobs as the store last gave them, by id, with their tenant (`api.cached_jobs`).
@@ -74,10 +74,7 @@ public final class Coordinator: Sendable {
     ) {
         self.sourceFetcher = SourceFetcher(settings: sources)
         self.endedJobs = Mutex(RecentMap(capacity: settings.apiCachedJobs))
-        // The settings were checked when the config was read: an endpoint that is not a URL never gets here.
-        self.objects = objects.flatMap { config in
-            (try? S3Client(settings: config.s3)).map { ($0, config.presignTTL) }
-        }
+        self.objects = objects.flatMap(ObjectStorage.init)
         self.settings = settings
         self.store = store
         self.fetchBudget = ByteBudget(capacity: settings.maxFetchBytes)

@@ -43,6 +43,10 @@ public enum FrameType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
     case heartbeat = 0x35
     case drain = 0x36
     case cancelTask = 0x37
+    /// Protocol v2, to workers that set REGISTER's `objects` bit.
+    case assignObject = 0x38
+    /// Protocol v2, answering ASSIGN_OBJECT.
+    case variantStored = 0x39
 
     // Bulk data on any link.
     case chunk = 0x40
@@ -82,6 +86,8 @@ public enum FrameType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
         case .heartbeat: "HEARTBEAT"
         case .drain: "DRAIN"
         case .cancelTask: "CANCEL_TASK"
+        case .assignObject: "ASSIGN_OBJECT"
+        case .variantStored: "VARIANT_STORED"
         case .chunk: "CHUNK"
         }
     }
@@ -94,7 +100,7 @@ public enum FrameType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
         case .hello, .auth, .authOK, .ping, .pong, .goAway, .register, .registered, .heartbeat, .drain: true
         case .submit, .accepted, .rejected, .variant, .jobDone, .jobFailed, .cancel, .statusRequest, .status,
             .watch, .fetch, .jobsRequest, .jobList, .usageRequest, .usage, .workersRequest, .workers, .statsRequest,
-            .stats, .assign,
+            .stats, .assign, .assignObject, .variantStored,
             .taskDone, .taskFailed,
             .cancelTask, .chunk:
             false
@@ -113,8 +119,8 @@ public enum FrameType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
         case .accepted, .jobDone, .jobFailed, .status, .workers, .stats, .jobList, .usage: Senders.coordinator
         case .rejected: Senders.coordinator
         case .variant: Senders.coordinatorOrWorker
-        case .register, .taskDone, .taskFailed, .heartbeat: Senders.worker
-        case .registered, .assign, .cancelTask: Senders.coordinator
+        case .register, .taskDone, .taskFailed, .heartbeat, .variantStored: Senders.worker
+        case .registered, .assign, .assignObject, .cancelTask: Senders.coordinator
         case .drain: Senders.coordinatorOrWorker
         }
     }

@@ -30,6 +30,8 @@ public enum Message: Sendable, Hashable {
     case register(Register)
     case registered(Registered)
     case assign(Assign)
+    case assignObject(AssignObject)
+    case variantStored(VariantStored)
     case taskDone(TaskDone)
     case taskFailed(TaskFailed)
     case heartbeat(Heartbeat)
@@ -73,6 +75,8 @@ public enum Message: Sendable, Hashable {
         case .register(let body): body
         case .registered(let body): body
         case .assign(let body): body
+        case .assignObject(let body): body
+        case .variantStored(let body): body
         case .taskDone(let body): body
         case .taskFailed(let body): body
         case .heartbeat(let body): body
@@ -132,6 +136,8 @@ public enum Message: Sendable, Hashable {
         case .register: message = .register(try Register(from: &payload))
         case .registered: message = .registered(try Registered(from: &payload))
         case .assign: message = .assign(try Assign(from: &payload))
+        case .assignObject: message = .assignObject(try AssignObject(from: &payload))
+        case .variantStored: message = .variantStored(try VariantStored(from: &payload))
         case .taskDone: message = .taskDone(try TaskDone(from: &payload))
         case .taskFailed: message = .taskFailed(try TaskFailed(from: &payload))
         case .heartbeat: message = .heartbeat(try Heartbeat(from: &payload))

@@ -36,7 +36,8 @@ public enum ClientToCoordinator: Sendable, Hashable {
         case .pong(let body): self = .pong(body)
         case .goAway(let body): self = .goAway(body)
         case .hello, .auth, .authOK, .accepted, .rejected, .variant, .jobDone, .jobFailed, .status, .workers, .stats,
-            .jobList, .usage, .register, .registered, .assign, .taskDone, .taskFailed, .heartbeat, .drain, .cancelTask:
+            .jobList, .usage, .register, .registered, .assign, .assignObject, .variantStored, .taskDone, .taskFailed,
+            .heartbeat, .drain, .cancelTask:
             return nil
         }
     }
@@ -78,7 +79,8 @@ public enum CoordinatorToClient: Sendable, Hashable {
         case .goAway(let body): self = .goAway(body)
         case .hello, .auth, .authOK, .submit, .cancel, .statusRequest, .watch, .fetch, .jobsRequest, .usageRequest,
             .workersRequest, .statsRequest,
-            .register, .registered, .assign, .taskDone, .taskFailed, .heartbeat, .drain, .cancelTask:
+            .register, .registered, .assign, .assignObject, .variantStored, .taskDone, .taskFailed, .heartbeat, .drain,
+            .cancelTask:
             return nil
         }
     }
@@ -89,6 +91,7 @@ public enum WorkerToCoordinator: Sendable, Hashable {
     case register(Register)
     case heartbeat(Heartbeat)
     case variant(VariantHeader)
+    case variantStored(VariantStored)
     case chunk(Chunk)
     case taskDone(TaskDone)
     case taskFailed(TaskFailed)
@@ -103,6 +106,7 @@ public enum WorkerToCoordinator: Sendable, Hashable {
         case .register(let body): self = .register(body)
         case .heartbeat(let body): self = .heartbeat(body)
         case .variant(let body): self = .variant(body)
+        case .variantStored(let body): self = .variantStored(body)
         case .chunk(let body): self = .chunk(body)
         case .taskDone(let body): self = .taskDone(body)
         case .taskFailed(let body): self = .taskFailed(body)
@@ -112,7 +116,7 @@ public enum WorkerToCoordinator: Sendable, Hashable {
         case .goAway(let body): self = .goAway(body)
         case .hello, .auth, .authOK, .submit, .accepted, .rejected, .jobDone, .jobFailed, .cancel, .statusRequest,
             .status, .watch, .fetch, .jobsRequest, .jobList, .usageRequest, .usage, .workersRequest, .workers,
-            .statsRequest, .stats, .registered, .assign, .cancelTask:
+            .statsRequest, .stats, .registered, .assign, .assignObject, .cancelTask:
             return nil
         }
     }
@@ -122,6 +126,7 @@ public enum WorkerToCoordinator: Sendable, Hashable {
 public enum CoordinatorToWorker: Sendable, Hashable {
     case registered(Registered)
     case assign(Assign)
+    case assignObject(AssignObject)
     case chunk(Chunk)
     case cancelTask(CancelTask)
     case drain(Drain)
@@ -134,6 +139,7 @@ public enum CoordinatorToWorker: Sendable, Hashable {
         switch message {
         case .registered(let body): self = .registered(body)
         case .assign(let body): self = .assign(body)
+        case .assignObject(let body): self = .assignObject(body)
         case .chunk(let body): self = .chunk(body)
         case .cancelTask(let body): self = .cancelTask(body)
         case .drain(let body): self = .drain(body)
@@ -143,7 +149,7 @@ public enum CoordinatorToWorker: Sendable, Hashable {
         case .hello, .auth, .authOK, .submit, .accepted, .rejected, .variant, .jobDone, .jobFailed, .cancel,
             .statusRequest, .status, .watch, .fetch, .jobsRequest, .jobList, .usageRequest, .usage, .workersRequest,
             .workers, .statsRequest,
-            .stats, .register, .taskDone, .taskFailed, .heartbeat:
+            .stats, .register, .variantStored, .taskDone, .taskFailed, .heartbeat:
             return nil
         }
     }

@@ -43,6 +43,9 @@ public struct OutputFormats: OptionSet, Sendable, Hashable {
     public static let avif = OutputFormats(rawValue: 1 << 3)
     public static let heic = OutputFormats(rawValue: 1 << 4)
     public static let gif = OutputFormats(rawValue: 1 << 5)
+    /// Not a format: bit 31 says the worker takes ASSIGN_OBJECT (it GETs sources and PUTs variants over HTTP).
+    /// A job whose data lives in the object store requires it, as other jobs require their formats.
+    public static let objects = OutputFormats(rawValue: 1 << 31)
 
     /// The format a pipeline names (`"jpeg"`, `"png"`, `"webp"`, `"avif"`, `"heic"`, `"gif"`; PROTOCOL.md §6.3);
     /// nil for any other name.
