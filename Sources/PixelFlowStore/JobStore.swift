@@ -37,6 +37,10 @@ public protocol JobStore: Sendable {
     ) async throws(StoreError) -> (buckets: [UsageReport.Bucket], sequence: UInt64)
     /// Deletes buckets of hours before `hour` (Unix seconds); returns how many went.
     func deleteUsage(before hour: UInt64) async throws(StoreError) -> Int
+    /// Keys of objects in the object store whose jobs were deleted (expired or DELETEd), at most `limit`.
+    func pendingObjectDeletions(limit: Int) async throws(StoreError) -> [String]
+    /// These objects are gone from the object store.
+    func objectsDeleted(_ keys: [String]) async throws(StoreError)
     /// A job of the tenant with its stored variants, or else a draft of the tenant with that id: one read.
     func lookup(_ id: UInt64, tenant: String) async throws(StoreError) -> StoredLookup?
     /// A draft (a job created over HTTP, not started), if the tenant has it.

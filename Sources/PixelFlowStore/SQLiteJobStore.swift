@@ -201,6 +201,21 @@ public final class SQLiteJobStore: JobStore {
         return count
     }
 
+    public func pendingObjectDeletions(limit: Int) async throws(StoreError) -> [String] {
+        try await reading("read the object deletions") { db in
+            try String.fetchAll(db, sql: "SELECT key FROM object_deletions LIMIT ?", arguments: [limit])
+        }
+    }
+
+    public func objectsDeleted(_ keys: [String]) async throws(StoreError) {
+        guard !keys.isEmpty else { return }
+        try await writing("record object deletions") { db in
+            for key in keys {
+                try db.cachedStatement(sql: "DELETE FROM object_deletions WHERE key = ?").execute(arguments: [key])
+            }
+        }
+    }
+
     public func probe() async throws(StoreError) {
         try await writing("write a probe row") { db in
             try db.execute(

@@ -80,6 +80,7 @@ enum SQLiteSchema {
                 sql: """
                     ALTER TABLE jobs ADD COLUMN source_object TEXT;
                     ALTER TABLE variants ADD COLUMN object_key TEXT;
+                    CREATE TABLE object_deletions (key TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;
                     """)
         }
         return migrator

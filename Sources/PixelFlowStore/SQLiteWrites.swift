@@ -110,11 +110,15 @@ enum SQLiteWrites {
         return (ids.count + drafts, files.map { [UInt8]($0) })
     }
 
-    /// Deletes a job with its variants and attempts, and its holds on blobs (swept by `deleteExpired`). An event
-    /// still waiting in the webhook outbox stays, to be delivered.
+    /// Deletes a job with its variants and attempts, and its holds on blobs (swept by `deleteExpired`); its
+    /// objects in the object store are queued for deletion there. An event still waiting in the webhook outbox
+    /// stays, to be delivered.
     static func delete(job id: Int64, _ db: Database) throws {
         try db.execute(
             sql: """
+                INSERT OR IGNORE INTO object_deletions (key)
+                    SELECT source_object FROM jobs WHERE id = :id AND source_object IS NOT NULL
+                    UNION ALL SELECT object_key FROM variants WHERE job_id = :id AND object_key IS NOT NULL;
                 UPDATE blobs SET refs = refs - 1 WHERE sha256 IN (SELECT source_sha256 FROM jobs WHERE id = :id);
                 UPDATE blobs SET refs = refs
                     - (SELECT count(*) FROM variants WHERE job_id = :id AND blob_sha256 = blobs.sha256)

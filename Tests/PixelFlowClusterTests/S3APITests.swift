@@ -159,6 +159,19 @@ extension LiveCluster {
                 ["process", "--variant", "t:resize:100:webp", "-o", processed.path, inputs.path], cluster: cluster)
             #expect(process.status == 0, "\(process.stderr)")
             #expect(FileManager.default.fileExists(atPath: processed.appendingPathComponent("a/t.webp").path))
+
+            // DELETE takes the job's objects out of the bucket too.
+            #expect(try await api.call("DELETE", "/v1/jobs/\(id)").status == 200)
+            let keys = ["source", "thumb.webp", "big.jpg"].map { "uploads/acme/\(id)/\($0)" }
+            let deadline = ContinuousClock.now + .seconds(10)
+            var left = keys
+            while !left.isEmpty, ContinuousClock.now < deadline {
+                var still: [String] = []
+                for key in left where try await bucket.size(key: key) != nil { still.append(key) }
+                left = still
+                if !left.isEmpty { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(left.isEmpty, "still in the bucket: \(left)")
         }
 
         @Test("objects.s3.workers_direct false: the coordinator reads the source at start and keeps the results")

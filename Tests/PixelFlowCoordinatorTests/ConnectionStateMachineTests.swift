@@ -298,6 +298,55 @@ struct ConnectionStateMachineTests {
         #expect(summary(machine.closed()) == ["cluster workerClosed"])
     }
 
+    @Test(
+        "an ASSIGN_OBJECT task's variants come as VARIANT_STORED; VARIANT on its stream, or VARIANT_STORED on an ASSIGN's, closes the link"
+    )
+    func objectTasks() throws {
+        func registered() throws -> CoordinatorConnectionStateMachine {
+            var machine = try authenticated(.worker)
+            let register = Register(name: "w1", slots: 4, formats: [.jpeg, .objects], version: "1")
+            _ = machine.received(Self.frame(.register(register)), now: now)
+            _ = machine.clusterReplied(.registered(3), now: now)
+            return machine
+        }
+        let assignObject = AssignObject(
+            taskID: 8, attempt: 1, leaseMilliseconds: 1, timeLimitMilliseconds: 1, sourceSize: 1,
+            sourceURL: "http://127.0.0.1:1/s", pipeline: ByteBuffer(),
+            outputs: [.init(variantID: "t", putURL: "http://127.0.0.1:1/t")])
+        let header = VariantHeader(
+            jobID: 8, attempt: 1, variantID: "t", format: "png", width: 1, height: 1, size: 2, elapsedMilliseconds: 1)
+
+        var machine = try registered()
+        #expect(summary(machine.deliver(.assignObject(assignObject))) == ["write ASSIGN_OBJECT s2"])
+        #expect(
+            summary(machine.received(Self.frame(2, .variantStored(VariantStored(header))), now: now)) == [
+                "cluster variantStored"
+            ])
+        #expect(summary(machine.received(Self.frame(2, .variant(header)), now: now)) == ["fail protocol_error"])
+
+        var chunked = try registered()
+        let assign = Assign(
+            taskID: 8, attempt: 1, leaseMilliseconds: 1, timeLimitMilliseconds: 1, sourceSize: 1, pipeline: ByteBuffer()
+        )
+        _ = chunked.deliver(.assign(assign, []))
+        #expect(
+            summary(chunked.received(Self.frame(2, .variantStored(VariantStored(header))), now: now)) == [
+                "fail protocol_error"
+            ])
+    }
+
+    @Test("VARIANT_STORED on a worker link that chose protocol v1 is an unknown frame type")
+    func variantStoredNeedsVersion2() {
+        var link = WorkerLink(workerID: 1, version: ProtocolVersion.v1, maxVariantBytes: 1 << 20)
+        let stream = link.openTask(job: 8, attempt: 1, storesObjects: true)
+        let header = VariantHeader(
+            jobID: 8, attempt: 1, variantID: "t", format: "png", width: 1, height: 1, size: 2, elapsedMilliseconds: 1)
+        let error = #expect(throws: ProtocolError.self) {
+            _ = try link.receive(.variantStored(VariantStored(header)), on: stream, chunkSize: 1024)
+        }
+        #expect(error?.code == .unknownFrameType)
+    }
+
     @Test("a variant over the size limit from a worker closes the link before any byte is buffered")
     mutating func oversizedVariant() throws {
         settings.limits.maxVariantBytes = 10

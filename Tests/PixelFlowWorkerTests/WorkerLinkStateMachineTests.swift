@@ -54,6 +54,39 @@ struct WorkerLinkStateMachineTests {
         }
     }
 
+    @Test("ASSIGN_OBJECT starts at once (no chunks), within the same slots and limits as ASSIGN")
+    func objectTasks() {
+        var machine = WorkerLinkStateMachine(slots: 1, maxSourceBytes: 1 << 20)
+        func assignObject(_ task: UInt64, size: UInt64) -> Frame {
+            Frame(
+                stream: UInt32(task * 2),
+                .assignObject(
+                    AssignObject(
+                        taskID: task, attempt: 1, leaseMilliseconds: 1000, timeLimitMilliseconds: 0, sourceSize: size,
+                        sourceURL: "http://127.0.0.1:1/source", pipeline: Self.pipeline,
+                        outputs: [.init(variantID: "t", putURL: "http://127.0.0.1:1/t.jpg")])))
+        }
+        guard case .startObject(let stream, let assign) = machine.receive(assignObject(1, size: 3), running: 0) else {
+            Issue.record("an ASSIGN_OBJECT within the slots did not start")
+            return
+        }
+        #expect(stream == 2 && assign.taskID == 1 && machine.receiving == 0)
+        guard case .refuse(_, let busy) = machine.receive(assignObject(2, size: 3), running: 1) else {
+            Issue.record("a task was taken beyond the one slot")
+            return
+        }
+        #expect(busy.code == .unavailable && !busy.permanent)
+        guard case .refuse(_, let large) = machine.receive(assignObject(3, size: 1 << 30), running: 0) else {
+            Issue.record("a source over the limit was taken")
+            return
+        }
+        #expect(large.code == .sourceTooLarge && large.permanent)
+        guard case .fail = machine.receive(assignObject(1, size: 3), running: 0) else {
+            Issue.record("a stream id below the last one was taken")
+            return
+        }
+    }
+
     @Test("a source over the worker's own limit is refused from the ASSIGN alone, permanently")
     func sourceLimit() {
         var machine = WorkerLinkStateMachine(slots: 2, maxSourceBytes: 64 << 20)

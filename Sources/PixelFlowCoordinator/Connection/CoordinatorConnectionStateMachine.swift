@@ -77,11 +77,13 @@ struct CoordinatorConnectionStateMachine {
             } catch {
                 return fail(error)
             }
-        case .unregisteredWorker:
+        case .unregisteredWorker(let version):
             framesReceived &+= 1
-            guard case .frame(let frame) = element, case .register(let register) = frame.message else {
+            guard case .frame(let frame) = element, case .register(var register) = frame.message else {
                 return fail(ProtocolError.malformed("a worker's first frame after AUTH_OK must be REGISTER"))
             }
+            // ASSIGN_OBJECT is a v2 frame: on a v1 connection the `objects` bit is a reserved one, ignored.
+            if version < ProtocolVersion.v2 { register.formats.remove(.objects) }
             return [.cluster(.registerWorker(register))]
         case .worker(var worker):
             framesReceived &+= 1

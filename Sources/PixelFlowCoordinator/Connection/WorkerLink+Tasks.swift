@@ -15,6 +15,10 @@ extension WorkerLink {
             try beginVariant(header, on: stream)
             return []
         case .variantStored(let stored):
+            guard version >= ProtocolVersion.v2 else {
+                throw ProtocolError(
+                    .unknownFrameType, "VARIANT_STORED is a protocol v2 frame; this connection speaks v1")
+            }
             try checkStoredVariant(stored.header, on: stream)
             return [.cluster(.variantStored(workerID, stored.header))]
         case .chunk(let chunk):

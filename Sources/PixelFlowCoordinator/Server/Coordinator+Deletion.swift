@@ -17,8 +17,13 @@ extension Coordinator {
         guard draftsInProgress.claim("job \(id)") else { return .failure(Self.busy(id)) }
         defer { draftsInProgress.release("job \(id)") }
         do throws(StoreError) {
-            if try await store.draft(id, tenant: tenant) != nil {
+            if let draft = try await store.draft(id, tenant: tenant) {
                 try await store.commit([.deleteDraft(job: id)])
+                // An upload to its presigned URL may have happened: it goes too. If the object store is down now, a
+                // lifecycle rule on the bucket is the backstop, as for drafts that expire (docs/http-api.md).
+                if let key = sourceKey(draft), draft.sourceType == .s3Presigned {
+                    try? await objects?.client.delete(key: key)
+                }
                 return .success(.cancelled)
             }
             let stored = try await store.job(id, tenant: tenant)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import PixelFlowObjects
 import PixelFlowProtocol
 import PixelFlowStore
 
@@ -91,8 +92,31 @@ extension Coordinator {
                 await deleteExpiredJobs(store)
                 await deleteOldUsage(store)
             }
+            if let objects { await deleteObjects(store, objects) }
             try? await Task.sleep(for: .seconds(1))
         }
+    }
+
+    /// Deletes from the object store what deleted jobs left there (queued in the store with their deletion, so a
+    /// restart or an object store that is down loses none); what fails is tried again the next second.
+    private func deleteObjects(_ store: any JobStore, _ objects: ObjectStorage) async {
+        guard let keys = try? await store.pendingObjectDeletions(limit: 200), !keys.isEmpty else { return }
+        var deleted: [String] = []
+        for key in keys {
+            do throws(ObjectStoreError) {
+                try await objects.client.delete(key: key)
+                deleted.append(key)
+            } catch {
+                logger.warning("object store: \(key) not deleted yet: \(error)")
+                break
+            }
+        }
+        do {
+            try await store.objectsDeleted(deleted)
+        } catch {
+            logger.error("job store: object deletions not recorded: \(error.message)")
+        }
+        if !deleted.isEmpty { logger.info("object store: deleted \(deleted.count) objects of deleted jobs") }
     }
 
     private func deleteExpiredJobs(_ store: any JobStore) async {
