@@ -80,6 +80,17 @@ func startCoordinator(
     }
 }
 
+/// A worker's join key id and secret from the same file (and environment), without reading the rest.
+func loadJoin(path: String?, environment: [String: String]) throws -> (keyID: String, secret: [UInt8]?) {
+    let path = path ?? environment["PIXELFLOW_CONFIG"]
+    let data = try path.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+    do {
+        return try CoordinatorConfig.join(json: data, environment: environment)
+    } catch let invalid as CoordinatorConfig.Invalid {
+        throw ValidationError("config: \(invalid.description)")
+    }
+}
+
 func loadConfig(path: String?, environment: [String: String]) throws -> CoordinatorConfig {
     let path = path ?? environment["PIXELFLOW_CONFIG"]
     let data = try path.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }

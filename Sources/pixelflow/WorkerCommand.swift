@@ -69,13 +69,13 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         logging.bootstrap()
-        let settings = try loadConfig(path: config, environment: ProcessInfo.processInfo.environment)
-        guard let secret = settings.joinSecret else {
+        let join = try loadJoin(path: config, environment: ProcessInfo.processInfo.environment)
+        guard let secret = join.secret else {
             throw ValidationError("no join secret: set join.secret in --config or PIXELFLOW_JOIN_SECRET")
         }
         let (host, port) = try CoordinatorConfig.hostAndPort(coordinator)
         var workerConfig = WorkerConfig(
-            coordinatorHost: host, coordinatorPort: port, keyID: settings.joinKeyID, secret: secret,
+            coordinatorHost: host, coordinatorPort: port, keyID: join.keyID, secret: secret,
             name: name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())", slots: slots)
         workerConfig.nullEngine = nullEngine
         workerConfig.nullVariantBytes = nullVariantBytes

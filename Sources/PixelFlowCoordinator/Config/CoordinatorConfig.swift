@@ -37,13 +37,7 @@ public struct CoordinatorConfig: Sendable {
 
     /// Reads `json` (may be nil: defaults only), then applies `environment` overrides.
     public init(json: Data?, environment: [String: String]) throws {
-        var root: [String: Any] = [:]
-        if let json {
-            guard let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
-                throw Invalid("the config file is not a JSON object")
-            }
-            root = object
-        }
+        let root = try Self.jsonRoot(json)
         var reader = ConfigReader(root: root, environment: environment)
         listen = try reader.string("listen") ?? listen
         http = try reader.string("http") ?? http
@@ -222,6 +216,21 @@ public struct CoordinatorConfig: Sendable {
     }
 
     /// `HOST:PORT` split; IPv6 hosts in brackets.
+    /// A worker's part of a shared config file: `join.key_id` and `join.secret`, nothing else, so a worker never
+    /// needs what only the coordinator holds (an object store's secret, a store path) to start.
+    public static func join(json: Data?, environment: [String: String]) throws -> (keyID: String, secret: [UInt8]?) {
+        var reader = ConfigReader(root: try jsonRoot(json), environment: environment)
+        return (try reader.string("join.key_id") ?? "worker", try reader.string("join.secret").map { Array($0.utf8) })
+    }
+
+    private static func jsonRoot(_ json: Data?) throws -> [String: Any] {
+        guard let json else { return [:] }
+        guard let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
+            throw Invalid("the config file is not a JSON object")
+        }
+        return object
+    }
+
     public static func hostAndPort(_ address: String) throws -> (String, Int) {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
             (0...65535).contains(port)
