@@ -15,6 +15,8 @@ public struct S3Settings: Sendable, Hashable {
     /// Prepended to every key, without a trailing slash (empty: none).
     public var prefix: String
     public var credentials: ObjectStoreCredentials
+    /// Each request, connection to last byte (`objects.s3.timeout_ms`).
+    public var timeout: TimeAmount = .seconds(30)
 
     public init(
         endpoint: String, region: String = "us-east-1", bucket: String, pathStyle: Bool = true, prefix: String = "",
@@ -52,7 +54,7 @@ public struct S3Client: Sendable {
     private let authority: String
 
     /// One client for every object store of the process (never shut down, like `HTTPClient.shared`): a server that
-    /// cannot be reached fails a request within its connect timeout of 3 s, not the request's whole deadline.
+    /// cannot be reached fails a request within a connect timeout of 3 s (or the request's own deadline, if sooner).
     public static let transport: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(3), read: .seconds(30))
@@ -179,7 +181,7 @@ public struct S3Client: Sendable {
             request.body = .bytes(body)
             request.headers.add(name: "Content-Length", value: String(body.readableBytes))
         }
-        return try await http.execute(request, timeout: .seconds(30))
+        return try await http.execute(request, timeout: settings.timeout)
     }
 
     /// An S3 error document's `<Code>` and `<Message>`.

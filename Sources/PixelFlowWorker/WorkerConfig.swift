@@ -26,6 +26,8 @@ public struct WorkerConfig: Sendable {
     public var drainTimeout: TimeAmount = .seconds(30)
     /// What the imaging engine accepts (source bytes, pixels, sides, frames, time per job).
     public var imagingLimits = ImagingLimits.default
+    /// Each GET of a source or PUT of a variant of an ASSIGN_OBJECT task, connection to last byte.
+    public var objectTimeout: TimeAmount = .seconds(60)
 
     public init(
         coordinatorHost: String, coordinatorPort: Int, keyID: String = "worker", secret: [UInt8], name: String,

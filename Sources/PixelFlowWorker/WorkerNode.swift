@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PixelFlowImaging
+import PixelFlowObjects
 import PixelFlowProtocol
 
 /// A worker process's life: connect, serve, and on a lost connection reconnect with backoff, until drained.
@@ -30,7 +31,10 @@ public struct WorkerNode: Sendable {
         var delay = config.reconnectDelay
         while !shutdown.isFired {
             do {
-                try await WorkerSession(config: config, runner: runner, shutdown: shutdown).run(group: group)
+                try await WorkerSession(
+                    config: config, runner: runner, shutdown: shutdown,
+                    transfer: PresignedTransfer(timeout: config.objectTimeout)
+                ).run(group: group)
                 if !shutdown.isFired { logger.info("the coordinator closed the connection; connecting again") }
                 delay = config.reconnectDelay
             } catch WorkerSession.End.drained {

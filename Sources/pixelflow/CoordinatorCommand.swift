@@ -53,7 +53,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             services.append(
                 try APIService(
                     coordinator: service.coordinator, address: address, maxJSONBytes: settings.apiMaxJSONBytes,
-                    logger: logger
+                    idleTimeout: settings.apiIdleTimeout, logger: logger
                 ) { bound in
                     print("pixelflow coordinator: HTTP API listening on http://\(bound)")
                     fflush(nil)

@@ -97,7 +97,7 @@ struct DevCommand: AsyncParsableCommand {
         services.append(
             try APIService(
                 coordinator: coordinator.coordinator, address: "127.0.0.1:\(port == 0 ? 0 : port + 2)",
-                maxJSONBytes: config.apiMaxJSONBytes, logger: logger
+                maxJSONBytes: config.apiMaxJSONBytes, idleTimeout: config.apiIdleTimeout, logger: logger
             ) { address in
                 print("pixelflow dev: HTTP API on http://\(address)\nexport PIXELFLOW_API=http://\(address)")
                 print("export PIXELFLOW_API_TOKEN=\(apiToken)")

@@ -25,6 +25,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Name shown in `pfctl workers` (default: the host name and process id).")
     var name: String?
 
+    @Option(help: "Milliseconds each GET of a source or PUT of a variant in the object store may take.")
+    var objectTimeoutMs: Int64 = 60_000
+
     @Option(help: "Configuration file (JSON), for join.key_id and join.secret.")
     var config: String?
 
@@ -86,6 +89,7 @@ struct WorkerCommand: AsyncParsableCommand {
         workerConfig.imagingLimits = try loadImagingLimits(
             path: config, environment: ProcessInfo.processInfo.environment)
         workerConfig.drainTimeout = .seconds(Int64(drainTimeout))
+        workerConfig.objectTimeout = .milliseconds(max(100, objectTimeoutMs))
         let logger = Logger(label: "pixelflow.worker")
         let service = WorkerService(node: WorkerNode(config: workerConfig), logger: logger)
         print(

@@ -6,41 +6,17 @@ extension LiveCluster {
     /// started, with the SSRF guard checking every redirect hop.
     @Suite("HTTP API: sources fetched from a URL", .serialized)
     struct URLSourceTests {
-        /// tools/source-server.py as a child process, stopped by its PID.
-        final class SourceServer: @unchecked Sendable {
-            let process = Process()
-            let port: Int
+        /// tools/source-server.py serving `photo` (and the redirects the tests ask of it).
+        final class SourceServer: Sendable {
+            let server: ToolServer
 
             init(directory: URL, photo: [UInt8]) throws {
                 let file = directory.appendingPathComponent("photo-\(UUID().uuidString).jpg")
                 try Data(photo).write(to: file)
-                let portFile = directory.appendingPathComponent("source-port-\(UUID().uuidString)")
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = [
-                    "python3", WebhookReceiver.repository.appendingPathComponent("tools/source-server.py").path,
-                    "--port-file", portFile.path, "--file", file.path,
-                ]
-                try process.run()
-                let deadline = ContinuousClock.now + .seconds(10)
-                while ContinuousClock.now < deadline {
-                    if let text = try? String(contentsOf: portFile, encoding: .utf8), let port = Int(text) {
-                        self.port = port
-                        return
-                    }
-                    Thread.sleep(forTimeInterval: 0.02)
-                }
-                process.terminate()
-                throw ClusterProcesses.Failure("the source server did not start")
+                server = try ToolServer("source-server.py", arguments: ["--file", file.path], directory: directory)
             }
 
-            deinit {
-                if process.isRunning {
-                    kill(process.processIdentifier, SIGKILL)
-                    process.waitUntilExit()
-                }
-            }
-
-            func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+            func url(_ path: String) -> String { "http://127.0.0.1:\(server.port)\(path)" }
         }
 
         static let photo = TestImages.jpeg(width: 900, height: 600, seed: 5)

@@ -13,41 +13,18 @@ final class WebhookReceiver: @unchecked Sendable {
     }
 
     static let secret = "webhook-secret-0123456789"
-    static var repository: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-    }
+    static var repository: URL { ToolServer.repository }
 
-    let process = Process()
+    let server: ToolServer
     let log: URL
-    let port: Int
+    var port: Int { server.port }
 
     init(directory: URL, failFirst: Int = 0) throws {
         log = directory.appendingPathComponent("webhooks-\(UUID().uuidString).jsonl")
-        let portFile = directory.appendingPathComponent("webhook-port-\(UUID().uuidString)")
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", Self.repository.appendingPathComponent("tools/webhook-receiver.py").path, "--port-file",
-            portFile.path, "--log", log.path, "--secret", Self.secret, "--fail-first", "\(failFirst)",
-        ]
-        try process.run()
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if let text = try? String(contentsOf: portFile, encoding: .utf8), let port = Int(text) {
-                self.port = port
-                return
-            }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        process.terminate()
-        throw ClusterProcesses.Failure("the webhook receiver did not start")
-    }
-
-    deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        server = try ToolServer(
+            "webhook-receiver.py",
+            arguments: ["--log", log.path, "--secret", Self.secret, "--fail-first", "\(failFirst)"],
+            directory: directory)
     }
 
     var url: String { "http://127.0.0.1:\(port)/hook" }

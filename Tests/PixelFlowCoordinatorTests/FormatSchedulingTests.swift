@@ -37,6 +37,47 @@ struct FormatSchedulingTests {
         #expect(assignments(joined).map(\.worker) == [full])
     }
 
+    @Test(
+        "a job whose data is in the object store goes only to a worker with the objects bit, as ASSIGN_OBJECT; one that runs out of attempts on storage_error fails with it"
+    )
+    mutating func objectJobs() throws {
+        let (plain, _) = state.registerWorker(name: "plain", address: "a", slots: 4, formats: [.jpeg], now: now)
+        let submit = Submit(mode: .async, sourceSize: 10, pipeline: ByteBuffer(string: "[]"))
+        guard
+            case .admitted(let id) = state.admit(
+                tenant: "t", submit: submit, variantCount: 1, formats: [.jpeg, .objects], subscriber: nil, now: now)
+        else { throw ProtocolError(.internal, "not admitted") }
+        let queued = state.sourceReceived(id, source: [], sourceObject: "p/t/1/source", now: now)
+        #expect(queued.allSatisfy { if case .assignObject = $0 { false } else { true } })
+        #expect(assignments(queued).isEmpty, "the only worker cannot reach the object store")
+
+        var attempts: [UInt16] = []
+        var (capable, actions) = state.registerWorker(
+            name: "s3", address: "b", slots: 1, formats: [.jpeg, .objects], now: now)
+        #expect(capable != plain)
+        var time = now
+        for _ in 0..<state.settings.maxAttempts {
+            let sent = actions.compactMap { action -> (WorkerID, Assign, String)? in
+                if case .assignObject(let worker, _, let assign, let key) = action { return (worker, assign, key) }
+                return nil
+            }
+            guard let (worker, assign, key) = sent.first else {
+                Issue.record("no ASSIGN_OBJECT for attempt \(attempts.count + 1)")
+                return
+            }
+            #expect(worker == capable && key == "p/t/1/source" && assign.sourceSize == 10)
+            attempts.append(assign.attempt)
+            _ = state.taskFailed(
+                worker: capable, job: id, attempt: assign.attempt, code: .storageError, permanent: false,
+                message: "the source could not be read from the object store", now: time)
+            time = time + .seconds(3600)  // past any backoff
+            actions = state.tick(now: time)
+        }
+        #expect(attempts == Array(1...state.settings.maxAttempts))
+        let status = try #require(state.status(of: id, tenant: "t"))
+        #expect(status.state == .failed && status.code == .storageError, "\(status)")
+    }
+
     @Test("the coordinator reads a pipeline's formats with the engine's own decoder")
     func pipelineFormats() throws {
         let json =

@@ -13,6 +13,8 @@ public struct CoordinatorConfig: Sendable {
     /// Largest JSON request body the HTTP API reads (`api.max_json_bytes`); sources are capped by
     /// `limits.max_source_bytes`.
     public var apiMaxJSONBytes = 1 << 20
+    /// An HTTP API connection with no request for this long is closed (`api.idle_timeout_ms`).
+    public var apiIdleTimeout: TimeAmount = .seconds(30)
     /// The key id and secret workers join with (`join.key_id`, `join.secret`).
     public var joinKeyID = "worker"
     public var joinSecret: [UInt8]?
@@ -107,6 +109,7 @@ public struct CoordinatorConfig: Sendable {
         api = try reader.string("api.listen") ?? api
         objects = try ObjectsConfig.read(&reader)
         apiMaxJSONBytes = try reader.integer("api.max_json_bytes", in: 1024...(64 << 20)) ?? apiMaxJSONBytes
+        apiIdleTimeout = try reader.milliseconds("api.idle_timeout_ms", in: 1000...3_600_000) ?? apiIdleTimeout
         settings.expirySweepInterval =
             try reader.milliseconds("jobs.expiry_sweep_interval_ms", in: 100...86_400_000)
             ?? settings.expirySweepInterval

@@ -37,10 +37,11 @@ public struct ObjectsConfig: Sendable {
         let token = try reader.string("objects.s3.session_token_env").flatMap { reader.environment[$0] }
         var prefix = try reader.string("objects.s3.prefix") ?? ""
         while prefix.hasSuffix("/") { prefix.removeLast() }
-        let settings = S3Settings(
+        var settings = S3Settings(
             endpoint: endpoint, region: try reader.string("objects.s3.region") ?? "us-east-1", bucket: bucket,
             pathStyle: try reader.bool("objects.s3.path_style") ?? true, prefix: prefix,
             credentials: ObjectStoreCredentials(accessKeyID: keyID, secretAccessKey: secret, sessionToken: token))
+        settings.timeout = try reader.milliseconds("objects.s3.timeout_ms", in: 100...600_000) ?? settings.timeout
         do {
             _ = try S3Client(settings: settings)
         } catch {
