@@ -24,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // System libraries, reached through pkg-config. Only the two targets below import them.
@@ -43,6 +46,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // TLS on the links (swift-nio-ssl) and a cluster's own CA (swift-certificates): kept out of
+        // PixelFlowProtocol so the protocol and its fuzzer need no TLS library.
+        .target(
+            name: "PixelFlowTLS",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The variant/pipeline model and its validation: pure Swift, so the coordinator and client can validate jobs without libvips.
         .target(name: "PixelFlowPipeline"),
         .target(name: "PixelFlowImaging", dependencies: ["CVipsShim", "PixelFlowPipeline"]),
@@ -59,6 +74,7 @@ let package = Package(
         .target(
             name: "PixelFlowCoordinator",
             dependencies: [
+                "PixelFlowTLS",
                 "PixelFlowProtocol",
                 "PixelFlowPipeline",
                 "PixelFlowStore",
@@ -101,6 +117,7 @@ let package = Package(
         .target(
             name: "PixelFlowWorker",
             dependencies: [
+                "PixelFlowTLS",
                 "PixelFlowProtocol",
                 "PixelFlowCompression",
                 "PixelFlowPipeline",
@@ -116,6 +133,7 @@ let package = Package(
         .target(
             name: "PixelFlowClient",
             dependencies: [
+                "PixelFlowTLS",
                 "PixelFlowProtocol",
                 "PixelFlowCompression",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -133,6 +151,7 @@ let package = Package(
         .executableTarget(
             name: "pixelflow",
             dependencies: [
+                "PixelFlowTLS",
                 "PixelFlowProtocol",
                 "PixelFlowImaging",
                 "PixelFlowPipeline",
@@ -149,6 +168,7 @@ let package = Package(
         .executableTarget(
             name: "pfctl",
             dependencies: [
+                "PixelFlowTLS",
                 "PixelFlowProtocol",
                 "PixelFlowClient",
                 "PixelFlowBatch",
@@ -235,6 +255,8 @@ let package = Package(
         .testTarget(
             name: "PixelFlowClusterTests",
             dependencies: [
+                "PixelFlowTLS",
+                .product(name: "X509", package: "swift-certificates"),
                 "PixelFlowProtocol",
                 "PixelFlowClient",
                 "PixelFlowCoordinator",

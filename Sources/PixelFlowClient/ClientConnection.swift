@@ -1,6 +1,7 @@
 import NIOCore
 import PixelFlowCompression
 import PixelFlowProtocol
+import PixelFlowTLS
 import Synchronization
 
 /// An established client link: the state machine under a lock, the outbound queue, and the operations the public
@@ -169,7 +170,7 @@ final class ClientConnection: Sendable {
         case let error as PixelFlowClientError: error
         case let error as ProtocolError: PixelFlowClientError(error)
         case is CancellationError: .cancelledByTask
-        default: .connectionLost("\(error)")
+        default: .connectionLost(TLSDiagnosis.describe(error) ?? "\(error)")
         }
     }
 }

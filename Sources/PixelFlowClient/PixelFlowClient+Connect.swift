@@ -2,6 +2,8 @@ import NIOCore
 import NIOPosix
 import PixelFlowProtocol
 
+@_exported import struct PixelFlowTLS.ClientTLS
+
 extension PixelFlowClient {
     /// How a connection is opened: timeouts, the largest frames accepted, keepalive, and the event loops to use.
     public struct Configuration: Sendable {
@@ -21,6 +23,8 @@ extension PixelFlowClient {
         /// Connecting again after the connection is lost while the client is open; nil: a lost connection fails
         /// every pending and later request with ``PixelFlowClientError/Code/connectionLost``.
         public var reconnect: ReconnectPolicy? = ReconnectPolicy()
+        /// TLS 1.3 to a coordinator with `tls.cert` (its certificate checked against a CA file); nil: plain TCP.
+        public var tls: ClientTLS?
 
         /// The defaults: 10 s to connect and 10 s to authenticate, the protocol's limits, a PING every 20 s.
         public init() {}
@@ -189,7 +193,8 @@ extension PixelFlowClient {
         do {
             return try await CoordinatorLink.connect(
                 host: host, port: port, acceptedLimits: configuration.receiveLimits.wire,
-                connectTimeout: TimeAmount(configuration.connectTimeout), group: configuration.eventLoopGroup)
+                connectTimeout: TimeAmount(configuration.connectTimeout), group: configuration.eventLoopGroup,
+                secure: configuration.tls?.securing(host: host))
         } catch {
             throw .connectionLost("cannot connect to \(host):\(port): \(error)")
         }

@@ -1,6 +1,7 @@
 import NIOCore
 import PixelFlowImaging
 import PixelFlowProtocol
+import PixelFlowTLS
 
 /// How a worker connects and how much it takes on.
 public struct WorkerConfig: Sendable {
@@ -26,6 +27,8 @@ public struct WorkerConfig: Sendable {
     public var drainTimeout: TimeAmount = .seconds(30)
     /// What the imaging engine accepts (source bytes, pixels, sides, frames, time per job).
     public var imagingLimits = ImagingLimits.default
+    /// TLS to the coordinator (`--ca`, and `--cert`/`--key` for mutual TLS); nil: plain TCP.
+    public var tls: ClientTLS?
     /// Each GET of a source or PUT of a variant of an ASSIGN_OBJECT task, connection to last byte.
     public var objectTimeout: TimeAmount = .seconds(60)
 

@@ -4,6 +4,7 @@ import NIOPosix
 import PixelFlowImaging
 import PixelFlowObjects
 import PixelFlowProtocol
+import PixelFlowTLS
 
 /// A worker process's life: connect, serve, and on a lost connection reconnect with backoff, until drained.
 public struct WorkerNode: Sendable {
@@ -45,7 +46,7 @@ public struct WorkerNode: Sendable {
                 delay = config.reconnectDelay
             } catch {
                 logger.warning(
-                    "connection to the coordinator ended: \(error); retrying in \(delay.milliseconds) ms",
+                    "connection to the coordinator ended: \(TLSDiagnosis.describe(error) ?? "\(error)"); retrying in \(delay.milliseconds) ms",
                     metadata: ["coordinator": "\(config.coordinatorHost):\(config.coordinatorPort)"])
             }
             guard !shutdown.isFired else { return }

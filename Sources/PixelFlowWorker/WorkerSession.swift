@@ -26,9 +26,11 @@ struct WorkerSession {
     typealias Outbound = NIOAsyncChannelOutboundWriter<WireElement>
 
     func run(group: any EventLoopGroup) async throws {
+        let host = config.coordinatorHost
         let channel = try await CoordinatorLink.connect(
-            host: config.coordinatorHost, port: config.coordinatorPort, acceptedLimits: Self.largestAcceptedLimits,
-            connectTimeout: config.connectTimeout, group: group)
+            host: host, port: config.coordinatorPort, acceptedLimits: Self.largestAcceptedLimits,
+            connectTimeout: config.connectTimeout, group: group,
+            secure: config.tls?.securing(host: host))
         try await run(on: channel)
     }
 

@@ -19,6 +19,21 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Tenant secret (default: $PIXELFLOW_SECRET).", valueName: "SECRET"))
     var secret: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "CA certificate (PEM) the coordinator's TLS certificate must chain to; connects over TLS (default: $PIXELFLOW_CA).",
+            valueName: "FILE"))
+    var ca: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "This side's own certificate and key for mutual TLS (default: $PIXELFLOW_CERT, $PIXELFLOW_KEY).",
+            valueName: "FILE"))
+    var cert: String?
+
+    @Option(help: ArgumentHelp("The key of --cert (PEM).", valueName: "FILE"))
+    var key: String?
+
     @Flag(help: "Print JSON for scripts instead of text.")
     var json = false
 
@@ -28,6 +43,14 @@ struct ConnectionOptions: ParsableArguments {
         var port: Int
         var keyID: String
         var secret: String
+        /// The CA file (and client certificate and key) for TLS; nil: plain TCP.
+        var tls: TLSFiles?
+    }
+
+    struct TLSFiles: Equatable {
+        var ca: String
+        var cert: String?
+        var key: String?
     }
 
     func resolve(
@@ -43,7 +66,11 @@ struct ConnectionOptions: ParsableArguments {
         guard let secret = secret ?? environment["PIXELFLOW_SECRET"], !secret.isEmpty else {
             throw ValidationError("no secret: pass --secret or set PIXELFLOW_SECRET")
         }
-        return Resolved(host: host, port: port, keyID: keyID, secret: secret)
+        let nonEmpty = { (name: String) in environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let tls = (ca ?? nonEmpty("PIXELFLOW_CA")).map {
+            TLSFiles(ca: $0, cert: cert ?? nonEmpty("PIXELFLOW_CERT"), key: key ?? nonEmpty("PIXELFLOW_KEY"))
+        }
+        return Resolved(host: host, port: port, keyID: keyID, secret: secret, tls: tls)
     }
 
     /// `HOST:PORT`, with `[v6]:PORT` for IPv6 literals.
@@ -64,9 +91,18 @@ struct ConnectionOptions: ParsableArguments {
         command: String, _ body: (PixelFlowClient) async throws -> Result
     ) async throws -> Result {
         let target = try resolve()
+        var configuration = PixelFlowClient.Configuration()
+        if let files = target.tls {
+            do {
+                configuration.tls = try ClientTLS(caFile: files.ca, certificateFile: files.cert, keyFile: files.key)
+            } catch {
+                throw ValidationError("TLS: \(error)")
+            }
+        }
         do {
             return try await PixelFlowClient.withConnection(
-                to: target.host, port: target.port, keyID: target.keyID, secret: target.secret, body)
+                to: target.host, port: target.port, keyID: target.keyID, secret: target.secret,
+                configuration: configuration, body)
         } catch let error as PixelFlowClientError {
             report(error, command: command)
             throw ExitCode(1)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PixelFlowCoordinator
+import PixelFlowTLS
 import PixelFlowWorker
 import ServiceLifecycle
 
@@ -24,6 +25,18 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(help: "Name shown in `pfctl workers` (default: the host name and process id).")
     var name: String?
+
+    @Option(
+        help:
+            "CA certificate (PEM) the coordinator's TLS certificate must chain to; connects over TLS (default: $PIXELFLOW_CA)."
+    )
+    var ca: String?
+
+    @Option(help: "This worker's certificate (PEM) for mutual TLS (default: $PIXELFLOW_CERT).")
+    var cert: String?
+
+    @Option(help: "The key of --cert (PEM; default: $PIXELFLOW_KEY).")
+    var key: String?
 
     @Option(help: "Milliseconds each GET of a source or PUT of a variant in the object store may take.")
     var objectTimeoutMs: Int64 = 60_000
@@ -90,6 +103,17 @@ struct WorkerCommand: AsyncParsableCommand {
             path: config, environment: ProcessInfo.processInfo.environment)
         workerConfig.drainTimeout = .seconds(Int64(drainTimeout))
         workerConfig.objectTimeout = .milliseconds(max(100, objectTimeoutMs))
+        let environment = ProcessInfo.processInfo.environment
+        let nonEmpty = { (name: String) in environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        if let caFile = ca ?? nonEmpty("PIXELFLOW_CA") {
+            do {
+                workerConfig.tls = try ClientTLS(
+                    caFile: caFile, certificateFile: cert ?? nonEmpty("PIXELFLOW_CERT"),
+                    keyFile: key ?? nonEmpty("PIXELFLOW_KEY"))
+            } catch {
+                throw ValidationError("TLS: \(error)")
+            }
+        }
         let logger = Logger(label: "pixelflow.worker")
         let service = WorkerService(node: WorkerNode(config: workerConfig), logger: logger)
         print(

@@ -63,6 +63,14 @@ final class ClusterProcesses: @unchecked Sendable {
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configPath))
     }
 
+    /// Changes the config file before the coordinator starts (for values that name files in `directory`).
+    func updateConfig(_ change: (inout [String: Any]) -> Void) throws {
+        let url = URL(fileURLWithPath: configPath)
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] ?? [:]
+        change(&config)
+        try JSONSerialization.data(withJSONObject: config).write(to: url)
+    }
+
     deinit {
         stopAll()
         try? FileManager.default.removeItem(at: directory)

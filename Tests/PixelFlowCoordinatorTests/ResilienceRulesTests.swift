@@ -17,6 +17,24 @@ struct ResilienceRulesTests {
         return try CoordinatorConfig(json: try JSONSerialization.data(withJSONObject: root), environment: [:])
     }
 
+    @Test("tls.cert and tls.key go together, tls.client_ca needs them; a worker reads only join.* from the file")
+    func tlsKeys() throws {
+        let both = try Self.config([:], extra: ["tls": ["cert": "c.pem", "key": "k.pem", "client_ca": "ca.pem"]])
+        #expect(both.tls == TLSFiles(certificate: "c.pem", key: "k.pem", clientCA: "ca.pem"))
+        #expect(try Self.config([:]).tls == nil)
+        for partial in [["cert": "c.pem"], ["key": "k.pem"], ["client_ca": "ca.pem"]] {
+            #expect(throws: CoordinatorConfig.Invalid.self) { try Self.config([:], extra: ["tls": partial]) }
+        }
+        // An object store whose secret this host does not have does not stop a worker that shares the file.
+        let shared = try JSONSerialization.data(withJSONObject: [
+            "join": ["key_id": "w", "secret": "join-secret-0123456789"],
+            "objects": ["s3": ["endpoint": "http://s3", "bucket": "b", "access_key_id": "k"]],
+        ])
+        let join = try CoordinatorConfig.join(json: shared, environment: [:])
+        #expect(join.keyID == "w" && join.secret == Array("join-secret-0123456789".utf8))
+        #expect(throws: CoordinatorConfig.Invalid.self) { try CoordinatorConfig(json: shared, environment: [:]) }
+    }
+
     @Test("a tenant rate of 1e-12 (or 0, or huge) is refused by the config, naming the key")
     func extremeRates() throws {
         for rate in [1e-12, 0, -1, 1e12] {

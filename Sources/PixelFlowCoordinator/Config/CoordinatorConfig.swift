@@ -15,6 +15,8 @@ public struct CoordinatorConfig: Sendable {
     public var apiMaxJSONBytes = 1 << 20
     /// An HTTP API connection with no request for this long is closed (`api.idle_timeout_ms`).
     public var apiIdleTimeout: TimeAmount = .seconds(30)
+    /// TLS on the protocol port (`tls.cert`, `tls.key`, `tls.client_ca`); nil: plain TCP.
+    public var tls: TLSFiles?
     /// The key id and secret workers join with (`join.key_id`, `join.secret`).
     public var joinKeyID = "worker"
     public var joinSecret: [UInt8]?
@@ -108,6 +110,7 @@ public struct CoordinatorConfig: Sendable {
         settings.apiCachedJobs = try reader.integer("api.cached_jobs", in: 0...10_000_000) ?? settings.apiCachedJobs
         api = try reader.string("api.listen") ?? api
         objects = try ObjectsConfig.read(&reader)
+        tls = try TLSFiles.read(&reader)
         apiMaxJSONBytes = try reader.integer("api.max_json_bytes", in: 1024...(64 << 20)) ?? apiMaxJSONBytes
         apiIdleTimeout = try reader.milliseconds("api.idle_timeout_ms", in: 1000...3_600_000) ?? apiIdleTimeout
         settings.expirySweepInterval =

@@ -33,6 +33,10 @@ struct CoordinatorConnectionStateMachine {
     /// Set while the coordinator has stopped reading this client for backpressure: its timeouts are suspended
     /// (what it sent meanwhile is unread through no fault of its own) and shifted by the pause afterwards.
     private var readingPausedAt: NIODeadline?
+    /// Mutual TLS for workers (`tls.client_ca`): a peer authenticating as a worker must have shown a certificate
+    /// that chains to the client CA. `peerShowedCertificate` is the TLS layer's verdict, set before AUTH is read.
+    var requiresWorkerCertificate = false
+    var peerShowedCertificate = false
 
     init(
         handshake: ServerHandshakeStateMachine, settings: CoordinatorSettings,
@@ -228,6 +232,13 @@ struct CoordinatorConnectionStateMachine {
             case .client:
                 state = .client(ClientLink(tenant: peer.keyID, version: peer.version, rules: clientRules))
             case .worker:
+                if requiresWorkerCertificate && !peerShowedCertificate {
+                    isClosing = true
+                    let error = ProtocolError(
+                        .unauthorized, "a worker must show a TLS client certificate of the cluster's CA (tls.client_ca)"
+                    )
+                    return [.cluster(.loginFailed), .refuse(error, send: [.frame(Frame(.goAway(GoAway(error))))])]
+                }
                 state = .unregisteredWorker(version: peer.version)
             case .coordinator:
                 return fail(ProtocolError(.wrongRole, "a coordinator cannot connect to a coordinator"))

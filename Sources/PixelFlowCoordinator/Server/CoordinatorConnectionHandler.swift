@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import PixelFlowProtocol
+import PixelFlowTLS
 
 /// One connection to the coordinator: feeds the channel's events to its `CoordinatorConnectionStateMachine` and
 /// runs the actions it returns — writes, timers, reading on and off, requests to the shared `Coordinator`.
@@ -20,7 +21,12 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     private let byteCounter: ByteCountingHandler
     private let frameClock: PartialFrameClock
 
-    init(coordinator: Coordinator, byteCounter: ByteCountingHandler, frameClock: PartialFrameClock) {
+    private var checkedCertificate = false
+
+    init(
+        coordinator: Coordinator, byteCounter: ByteCountingHandler, frameClock: PartialFrameClock,
+        requiresWorkerCertificate: Bool = false
+    ) {
         self.coordinator = coordinator
         self.byteCounter = byteCounter
         self.frameClock = frameClock
@@ -31,6 +37,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             leaseMilliseconds: settings.lease.milliseconds)
         self.machine = CoordinatorConnectionStateMachine(
             handshake: handshake, settings: settings, validatePipeline: coordinator.validatePipeline, now: .now())
+        self.machine.requiresWorkerCertificate = requiresWorkerCertificate
     }
 
     // MARK: Channel events
@@ -59,6 +66,11 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // TLS delivers nothing before its handshake is done: the peer's certificate is known by the first read.
+        if machine.requiresWorkerCertificate && !checkedCertificate {
+            checkedCertificate = true
+            machine.peerShowedCertificate = ServerTLS.peerHasCertificate(context.channel)
+        }
         run(machine.received(unwrapInboundIn(data), now: .now()))
     }
 

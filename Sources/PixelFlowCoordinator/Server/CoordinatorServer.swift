@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import PixelFlowProtocol
+import PixelFlowTLS
 import Synchronization
 
 /// The coordinator's listening socket: one `CoordinatorConnectionHandler` per accepted connection, and the
@@ -21,8 +22,9 @@ public final class CoordinatorServer: Sendable {
         self.tickInterval = tickInterval
     }
 
-    /// Binds the protocol port. The returned channel's `localAddress` tells the port when 0 was asked for.
-    public func bind(host: String, port: Int) async throws -> any Channel {
+    /// Binds the protocol port, every connection over TLS when `tls` is given. The returned channel's
+    /// `localAddress` tells the port when 0 was asked for.
+    public func bind(host: String, port: Int, tls: ServerTLS? = nil) async throws -> any Channel {
         let coordinator = self.coordinator
         let limits = coordinator.settings.limits
         let channel = try await ServerBootstrap(group: group)
@@ -34,6 +36,7 @@ public final class CoordinatorServer: Sendable {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try tls?.addHandler(to: channel)
                     let byteCounter = ByteCountingHandler(metrics: coordinator.metrics)
                     let frameClock = PartialFrameClock()
                     try channel.pipeline.syncOperations.addHandlers([
@@ -42,7 +45,8 @@ public final class CoordinatorServer: Sendable {
                             FrameDecoder(limits: limits, from: [.client, .worker], partialFrameClock: frameClock)),
                         BatchingFrameEncoder(),
                         CoordinatorConnectionHandler(
-                            coordinator: coordinator, byteCounter: byteCounter, frameClock: frameClock),
+                            coordinator: coordinator, byteCounter: byteCounter, frameClock: frameClock,
+                            requiresWorkerCertificate: tls?.requiresWorkerCertificate ?? false),
                     ])
                 }
             }

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PixelFlowStore
+import PixelFlowTLS
 import ServiceLifecycle
 
 /// A running coordinator — the protocol port, the HTTP status port and the scheduler's clock — as a lifecycle
@@ -32,8 +33,21 @@ public struct CoordinatorService: Service {
             objects: config.objects, sources: config.sources, logger: logger)
         let (host, port) = try CoordinatorConfig.hostAndPort(listen ?? config.listen)
         let (httpHost, httpPort) = try CoordinatorConfig.hostAndPort(http ?? config.http)
+        let tls: ServerTLS?
+        do {
+            tls = try config.tls.map {
+                try ServerTLS(certificateFile: $0.certificate, keyFile: $0.key, clientCAFile: $0.clientCA)
+            }
+        } catch {
+            throw CoordinatorConfig.Invalid("tls: \(error)")
+        }
+        if tls == nil && !Self.isLoopback(host) {
+            logger.warning(
+                "the protocol port listens on \(host) without TLS: secrets stay safe (HMAC handshake), but images and job data cross the network in clear; set tls.cert and tls.key"
+            )
+        }
         let server = CoordinatorServer(coordinator: coordinator, group: group)
-        let protocolChannel = try await server.bind(host: host, port: port)
+        let protocolChannel = try await server.bind(host: host, port: port, tls: tls)
         let httpChannel: any Channel
         do {
             httpChannel = try await StatusHTTPServer(coordinator: coordinator, group: group).bind(
@@ -45,6 +59,10 @@ public struct CoordinatorService: Service {
         }
         return CoordinatorService(
             coordinator: coordinator, server: server, protocolChannel: protocolChannel, httpChannel: httpChannel)
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
     public func run() async throws {

@@ -28,6 +28,17 @@ public struct Preface: Sendable, Hashable {
         return low <= high && low > 0 ? high : nil
     }
 
+    /// What a wrong start of a connection means. TLS records begin with 0x16 (handshake) or 0x15 (alert): that is
+    /// a TLS peer on a plain port, or a TLS port answering a plain peer, and the error says so.
+    static func notAPreface(_ seen: [UInt8]) -> ProtocolError {
+        guard let first = seen.first, first == 0x16 || first == 0x15 else {
+            return ProtocolError.malformed("connection does not start with the PXFL preface")
+        }
+        return ProtocolError.malformed(
+            "connection does not start with the PXFL preface but with TLS: one side uses TLS and the other does not "
+                + "(the coordinator's tls.cert; a client's or worker's --ca / PIXELFLOW_CA)")
+    }
+
     static func read(from buffer: inout ByteBuffer) throws(ProtocolError) -> Preface? {
         guard buffer.readableBytes >= size else {
             // Refuse a wrong magic as soon as its bytes arrive, so garbage is not waited on.
@@ -35,13 +46,12 @@ public struct Preface: Sendable, Hashable {
             if let seen = buffer.getBytes(at: buffer.readerIndex, length: available),
                 seen != Array(magic.prefix(available))
             {
-                throw ProtocolError.malformed("connection does not start with the PXFL preface")
+                throw notAPreface(seen)
             }
             return nil
         }
-        guard buffer.readBytes(length: 4) == magic else {
-            throw ProtocolError.malformed("connection does not start with the PXFL preface")
-        }
+        let seen = buffer.readBytes(length: 4) ?? []
+        guard seen == magic else { throw notAPreface(seen) }
         let minVersion = buffer.readInteger(as: UInt8.self)!
         let maxVersion = buffer.readInteger(as: UInt8.self)!
         let reserved = buffer.readInteger(as: UInt16.self)!

@@ -11,15 +11,18 @@ public enum CoordinatorLink {
     /// Opens the TCP connection with the coordinator's framing. The decoder starts at the protocol's default
     /// limits (the handshake's frames are small) and, once AUTH_OK arrives, takes the limits the coordinator
     /// announced, up to `acceptedLimits`: they bind both directions (PROTOCOL.md §6.1).
+    /// `secure`, when given, puts a TLS handler first in the pipeline (PixelFlowTLS's `ClientTLS.addHandler`).
     public static func connect(
         host: String, port: Int, acceptedLimits: ProtocolLimits, connectTimeout: TimeAmount,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        secure: (@Sendable (any NIOCore.Channel) throws -> Void)? = nil
     ) async throws -> Channel {
         try await ClientBootstrap(group: group)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try secure?(channel)
                     var handshakeLimits = ProtocolLimits.default
                     handshakeLimits.maxControlPayload = min(
                         handshakeLimits.maxControlPayload, acceptedLimits.maxControlPayload)
