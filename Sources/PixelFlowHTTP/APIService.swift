@@ -1,7 +1,10 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import PixelFlowCoordinator
+import PixelFlowTLS
 import ServiceLifecycle
 
 /// The HTTP API (`api.listen`) as a lifecycle `Service`: the `/v1` routes behind bearer-token auth, and
@@ -13,13 +16,15 @@ public struct APIService: Service {
     /// `onListening` gets host:port once the port is bound (the real port when 0 was asked for).
     public init(
         coordinator: Coordinator, address: String, maxJSONBytes: Int = 1 << 20,
-        idleTimeout: TimeAmount = .seconds(30), logger: Logger = Logger(label: "pixelflow.api"),
-        onListening: @escaping @Sendable (String) -> Void = { _ in }
+        idleTimeout: TimeAmount = .seconds(30), tls: ServerTLS? = nil,
+        logger: Logger = Logger(label: "pixelflow.api"), onListening: @escaping @Sendable (String) -> Void = { _ in }
     ) throws {
         let (host, port) = try CoordinatorConfig.hostAndPort(address)
         let router = Self.router(coordinator: coordinator, maxJSONBytes: maxJSONBytes)
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: idleTimeout))
         application = Application(
-            router: router, server: .http1(configuration: .init(idleTimeout: idleTimeout)),
+            router: router,
+            server: try tls.map { try .tls(http1, tlsConfiguration: $0.httpsConfiguration) } ?? http1,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "pixelflow"),
             onServerRunning: { channel in onListening(channel.localAddress.map(Self.display) ?? address) },
             logger: logger)

@@ -8,12 +8,15 @@ import NIOSSL
 public struct ServerTLS: Sendable {
     let context: NIOSSLContext
     public let requiresWorkerCertificate: Bool
+    /// The same certificate for an HTTPS listener (the HTTP API), which asks nothing of its clients.
+    public let httpsConfiguration: TLSConfiguration
 
     public init(certificateFile: String, keyFile: String, clientCAFile: String? = nil) throws(TLSSetupError) {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: try PEMFiles.certificates(certificateFile, what: "certificate").map { .certificate($0) },
             privateKey: .privateKey(try PEMFiles.privateKey(keyFile)))
         configuration.minimumTLSVersion = .tlsv13
+        httpsConfiguration = configuration
         if let clientCAFile {
             configuration.trustRoots = .certificates(try PEMFiles.certificates(clientCAFile, what: "client CA file"))
             configuration.certificateVerification = .optionalVerification

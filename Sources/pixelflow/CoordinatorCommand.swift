@@ -53,9 +53,11 @@ struct CoordinatorCommand: AsyncParsableCommand {
             services.append(
                 try APIService(
                     coordinator: service.coordinator, address: address, maxJSONBytes: settings.apiMaxJSONBytes,
-                    idleTimeout: settings.apiIdleTimeout, logger: logger
+                    idleTimeout: settings.apiIdleTimeout, tls: service.tls, logger: logger
                 ) { bound in
-                    print("pixelflow coordinator: HTTP API listening on http://\(bound)")
+                    print(
+                        "pixelflow coordinator: HTTP API listening on \(service.tls == nil ? "http" : "https")://\(bound)"
+                    )
                     fflush(nil)
                 })
         }

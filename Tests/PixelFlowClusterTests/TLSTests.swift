@@ -46,7 +46,7 @@ extension LiveCluster {
         )
         func jobsOverTLS() async throws {
             let (cluster, files) = try Self.cluster()
-            try cluster.startCoordinator()
+            try cluster.startCoordinator(api: true)
             try cluster.startWorker(
                 "w1", extra: ["--ca", files.ca, "--cert", files.certificate("worker1"), "--key", files.key("worker1")])
             try await cluster.waitForWorkers(1)
@@ -61,6 +61,27 @@ extension LiveCluster {
             let thumb = try #require(
                 TestImages.inspect(Array(try Data(contentsOf: output.appendingPathComponent("a/t.webp")))))
             #expect(thumb.width == 100 && thumb.height == 75)
+
+            // The HTTP API serves HTTPS with the same certificate; plain HTTP to it gets nowhere.
+            #expect(try Self.curl(["--cacert", files.ca, "https://\(cluster.apiAddress)/healthz"]) == "ok\n")
+            #expect((try? Self.curl(["http://\(cluster.apiAddress)/healthz"])) == nil)
+        }
+
+        /// curl's output, or an error when it fails (it checks the certificate against `--cacert`).
+        static func curl(_ arguments: [String]) throws -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["curl", "-sS", "--fail", "--max-time", "10"] + arguments
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                throw ClusterProcesses.Failure("curl \(arguments) exited \(process.terminationStatus)")
+            }
+            return String(decoding: data, as: UTF8.self)
         }
 
         @Test(

@@ -13,6 +13,8 @@ public struct CoordinatorService: Service {
     private let server: CoordinatorServer
     private let protocolChannel: any Channel
     private let httpChannel: any Channel
+    /// TLS on the protocol port (`tls.*`), for the HTTP API to serve HTTPS with the same certificate.
+    public let tls: ServerTLS?
 
     /// host:port the protocol port is bound to (the real port when 0 was asked for).
     public var protocolAddress: String { protocolChannel.localAddress?.hostAndPort ?? "?" }
@@ -58,7 +60,8 @@ public struct CoordinatorService: Service {
             throw error
         }
         return CoordinatorService(
-            coordinator: coordinator, server: server, protocolChannel: protocolChannel, httpChannel: httpChannel)
+            coordinator: coordinator, server: server, protocolChannel: protocolChannel, httpChannel: httpChannel,
+            tls: tls)
     }
 
     static func isLoopback(_ host: String) -> Bool {
