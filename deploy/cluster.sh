@@ -15,6 +15,10 @@
 #   REMOTE             how to reach a host: "ssh" (default: ssh HOST, scp for copies) or "netns"
 #                      (ip netns exec HOST, for namespaces made by deploy/netns-hosts.sh; no copies needed)
 #   REMOTE_DIR         where files go on the hosts (default /opt/pixelflow; with netns, a folder per host inside it)
+#   TLS                1: TLS 1.3 on every link. `up` makes a private CA and a certificate per host with
+#                      `pixelflow certs init` (in CERTS_DIR, default ./pixelflow-certs), copies each host its own,
+#                      starts the coordinator with them (tls.cert, tls.key, and tls.client_ca: workers must show
+#                      theirs) and the workers with --ca, --cert and --key. Clients then need --ca CERTS_DIR/ca.pem.
 set -euo pipefail
 
 action=${1:?usage: cluster.sh up|down|status HOSTS_FILE}
@@ -22,6 +26,8 @@ hosts_file=${2:?usage: cluster.sh up|down|status HOSTS_FILE}
 remote=${REMOTE:-ssh}
 remote_dir=${REMOTE_DIR:-/opt/pixelflow}
 bin=${PIXELFLOW_BIN:-.build/release/pixelflow}
+tls=${TLS:-0}
+certs_dir=${CERTS_DIR:-pixelflow-certs}
 
 on() {  # on HOST COMMAND...: run a shell command on HOST
   local host=$1; shift
@@ -66,20 +72,40 @@ coordinator_address=$coordinator_host
 
 start() {  # start HOST NAME ARGS...: run pixelflow ARGS in the background on HOST, record its PID
   local host=$1 name=$2; shift 2
-  on "$host" "cd $(dir_of "$host") || exit 1; nohup ./pixelflow $* > $name.log 2>&1 & echo \$! > $name.pid"
+  on "$host" "cd $(dir_of "$host") || exit 1; $start_env nohup ./pixelflow $* > $name.log 2>&1 & echo \$! > $name.pid"
   echo "started $name on $host"
+}
+start_env=""
+
+make_certificates() {  # one certificate per host: the coordinator's names the address workers and clients dial
+  local hosts=("--host" "$coordinator_address")
+  while read -r role host _; do
+    [ "${role:-}" = worker ] && hosts+=("--host" "$host")
+  done < <(cat "$hosts_file"; echo)
+  "$bin" certs init "$certs_dir" "${hosts[@]}" > /dev/null
+  echo "certificates in $certs_dir (clients: --ca $certs_dir/ca.pem)"
 }
 
 case "$action" in
   up)
     [ -n "${PIXELFLOW_CONFIG:-}" ] || { echo "set PIXELFLOW_CONFIG to the coordinator config" >&2; exit 2; }
+    [ "$tls" = 1 ] && make_certificates
     while read -r role host _; do
       [[ -z "${role:-}" || $role == \#* ]] && continue
       copy "$bin" "$host"
       copy "$PIXELFLOW_CONFIG" "$host"
+      if [ "$tls" = 1 ]; then
+        name=$host
+        [ "$role" = coordinator ] && name=$coordinator_address
+        copy "$certs_dir/ca.pem" "$host"
+        copy "$certs_dir/$name.pem" "$host"
+        copy "$certs_dir/$name-key.pem" "$host"
+      fi
     done < <(cat "$hosts_file"; echo)
     config=$(basename "$PIXELFLOW_CONFIG")
+    [ "$tls" = 1 ] && start_env="PIXELFLOW_TLS_CERT=$coordinator_address.pem PIXELFLOW_TLS_KEY=$coordinator_address-key.pem PIXELFLOW_TLS_CLIENT_CA=ca.pem"
     start "$coordinator_host" coordinator coordinator --config "$config" --listen "0.0.0.0:$port" --http "0.0.0.0:$http"
+    start_env=""
     # Workers retry with backoff anyway; waiting for the coordinator's first line just makes startup tidy.
     for _ in $(seq 1 100); do
       on "$coordinator_host" "grep -q listening $(dir_of "$coordinator_host")/coordinator.log" 2>/dev/null && break
@@ -93,7 +119,9 @@ case "$action" in
       slots=$(option slots 2 $rest)
       # shellcheck disable=SC2086
       name=$(option name "worker$index-$host" $rest)
-      start "$host" "worker$index" worker --coordinator "$coordinator_address:$port" --slots "$slots" --name "$name" --config "$config"
+      tls_flags=""
+      [ "$tls" = 1 ] && tls_flags="--ca ca.pem --cert $host.pem --key $host-key.pem"
+      start "$host" "worker$index" worker --coordinator "$coordinator_address:$port" --slots "$slots" --name "$name" --config "$config" $tls_flags
     done < <(cat "$hosts_file"; echo)
     echo "coordinator: $coordinator_address:$port (HTTP $coordinator_address:$http)"
     ;;

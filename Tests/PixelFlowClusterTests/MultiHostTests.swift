@@ -43,7 +43,9 @@ extension LiveCluster {
             return output
         }
 
-        @Test("a coordinator and two workers on three hosts: jobs complete, workers are seen at their own addresses")
+        @Test(
+            "a coordinator and two workers on three hosts, every link over TLS: jobs complete, workers are seen at their own addresses"
+        )
         func threeHosts() async throws {
             let prefix = "pf\(String(UInt16.random(in: 0x1000...0xFFFF), radix: 16))"
             let subnet = "10.77.\(Int.random(in: 1...250))"
@@ -59,6 +61,7 @@ extension LiveCluster {
             let deploy = network.merging([
                 "REMOTE": "netns", "REMOTE_DIR": cluster.directory.appendingPathComponent("hosts.d").path,
                 "PIXELFLOW_BIN": ClusterProcesses.binary.path, "PIXELFLOW_CONFIG": cluster.configPath,
+                "TLS": "1", "CERTS_DIR": cluster.directory.appendingPathComponent("certs").path,
             ]) { $1 }
 
             try Self.script("netns-hosts.sh", ["up", "3"], environment: network)
@@ -70,8 +73,10 @@ extension LiveCluster {
 
             let coordinator = "\(subnet).1"
             let source = TestImages.jpeg(width: 640, height: 480)
+            var tls = PixelFlowClient.Configuration()
+            tls.tls = try ClientTLS(caFile: cluster.directory.appendingPathComponent("certs/ca.pem").path)
             let workers = try await PixelFlowClient.withConnection(
-                to: coordinator, port: 7400, keyID: "acme", secret: ClusterProcesses.tenantSecret
+                to: coordinator, port: 7400, keyID: "acme", secret: ClusterProcesses.tenantSecret, configuration: tls
             ) { client in
                 // Both workers must have registered before the jobs are spread.
                 let deadline = ContinuousClock.now + .seconds(20)
@@ -99,6 +104,13 @@ extension LiveCluster {
             let addresses = Set(workers.map { $0.address.split(separator: ":").first.map(String.init) ?? "" })
             #expect(addresses == ["\(subnet).2", "\(subnet).3"], "workers connect from their own hosts")
             #expect(workers.reduce(0) { $0 + $1.done } == 6)
+
+            // Without the CA the coordinator is not reached in clear.
+            await #expect(throws: PixelFlowClientError.self) {
+                try await PixelFlowClient.withConnection(
+                    to: coordinator, port: 7400, keyID: "acme", secret: ClusterProcesses.tenantSecret
+                ) { try await $0.workers() }
+            }
         }
     }
 }
