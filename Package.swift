@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // System libraries, reached through pkg-config. Only the two targets below import them.
@@ -74,6 +75,7 @@ let package = Package(
         .target(
             name: "PixelFlowCoordinator",
             dependencies: [
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 "PixelFlowTLS",
                 "PixelFlowProtocol",
                 "PixelFlowPipeline",
@@ -104,6 +106,7 @@ let package = Package(
         .target(
             name: "PixelFlowHTTP",
             dependencies: [
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 "PixelFlowCoordinator",
                 "PixelFlowPipeline",
                 "PixelFlowProtocol",

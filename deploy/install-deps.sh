@@ -5,7 +5,7 @@
 # each only when missing.
 set -euo pipefail
 
-packages=(pkg-config libvips-dev libheif-dev libzstd-dev liblz4-dev libsqlite3-dev python3-venv curl)
+packages=(pkg-config libvips-dev libheif-dev libzstd-dev liblz4-dev libsqlite3-dev python3-venv curl prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -34,6 +34,7 @@ public struct APIService: Service {
     static func router(coordinator: Coordinator, maxJSONBytes: Int) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         let methods = RouteMethods()
+        router.add(middleware: APIMetricsMiddleware(registry: coordinator.metricsRegistry))
         router.add(middleware: APIErrorMiddleware(routes: methods))
         router.get("healthz") { _, _ in Self.text("ok\n") }
         router.get("readyz") { _, _ -> Response in

@@ -146,7 +146,7 @@ final class ClusterProcesses: @unchecked Sendable {
     func waitForWorkers(_ count: Int, timeout: Duration = .seconds(20)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if let metrics = try? await http("/metrics"), metrics.contains("pixelflow_workers \(count)\n") { return }
+            if let workers = try? await metric("pixelflow_workers"), workers == Double(count) { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw Failure("\(count) workers did not register within \(timeout)")

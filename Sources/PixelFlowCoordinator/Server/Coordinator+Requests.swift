@@ -88,6 +88,7 @@ extension Coordinator {
             case .variantReceived(let worker, let header, let chunks):
                 let route = shared.cluster.variantFinished(header, worker: worker, now: now)
                 guard case .deliver(let subscribers, let isStored) = route else { break }
+                recordVariantMetrics(header)
                 if isStored {
                     do throws(ProtocolError) {
                         try shared.cluster.recordVariant(header, chunks: chunks)
@@ -104,6 +105,7 @@ extension Coordinator {
             case .variantStored(let worker, let header):
                 // Nothing to relay: the bytes are in the object store, where GET /v1/jobs/{id} and FETCH find them.
                 let route = shared.cluster.variantFinished(header, worker: worker, now: now)
+                if case .deliver = route { recordVariantMetrics(header) }
                 guard case .deliver(_, isStored: true) = route, let objects,
                     let tenant = shared.cluster.tenant(of: header.jobID)
                 else { break }
@@ -112,6 +114,7 @@ extension Coordinator {
                     key: objects.resultKey(
                         tenant: tenant, job: header.jobID, variantID: header.variantID, format: header.format))
             case .taskDone(let worker, let done):
+                metrics.taskDuration.record(.milliseconds(Int64(done.elapsedMilliseconds)))
                 actions = shared.cluster.taskDone(
                     worker: worker, job: done.taskID, attempt: done.attempt, usage: done.usage, now: now)
             case .taskFailed(let worker, let failed):
@@ -145,7 +148,9 @@ extension Coordinator {
             switch action {
             case .admitted(let job, let tenant):
                 logger.debug("job queued", metadata: ["job_id": "\(job)", "tenant": "\(tenant)"])
+                if let size = shared.cluster.sourceSize(of: job) { metrics.sourceBytes.record(Double(size)) }
             case .assign(let worker, let tenant, let assign, let source):
+                recordQueueWait(assign, in: shared)
                 logger.debug(
                     "job assigned",
                     metadata: [
@@ -156,6 +161,7 @@ extension Coordinator {
                 else { continue }
                 deliveries.append(target, .assign(assign, source))
             case .assignObject(let worker, let tenant, let assign, let sourceKey):
+                recordQueueWait(assign, in: shared)
                 logger.debug(
                     "job assigned, its data in the object store",
                     metadata: [
@@ -189,6 +195,9 @@ extension Coordinator {
             case .internalError(let problem):
                 logger.error("internal error: \(problem)")
             case .finished(let job, let tenant, let subscribers, let outcome):
+                if case .jobDone(let done) = outcome {
+                    metrics.jobDuration.record(.milliseconds(Int64(done.elapsedMilliseconds)))
+                }
                 logger.debug("job ended", metadata: Self.outcomeMetadata(job, tenant: tenant, outcome))
                 for subscriber in subscribers {
                     guard let target = shared.connections[subscriber.connection] else { continue }
@@ -197,6 +206,18 @@ extension Coordinator {
             }
         }
         return deliveries
+    }
+
+    /// A first attempt's wait in the queue, from the job's admission.
+    private func recordQueueWait(_ assign: Assign, in shared: borrowing Shared) {
+        guard assign.attempt == 1, let admitted = shared.cluster.admittedAt(of: assign.taskID) else { return }
+        let waited = NIODeadline.now() - admitted
+        metrics.queueWait.record(.nanoseconds(waited.nanoseconds))
+    }
+
+    private func recordVariantMetrics(_ header: VariantHeader) {
+        metrics.variantBytes.record(Double(header.size))
+        metrics.encodeDuration(format: header.format).record(.milliseconds(Int64(header.elapsedMilliseconds)))
     }
 
     private static func outcomeMetadata(_ job: JobID, tenant: String, _ outcome: Message) -> Logger.Metadata {

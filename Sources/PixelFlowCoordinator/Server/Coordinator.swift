@@ -3,6 +3,7 @@ import NIOCore
 import PixelFlowObjects
 import PixelFlowProtocol
 import PixelFlowStore
+import Prometheus
 import Synchronization
 
 /// Checks a pipeline's JSON before a job is queued; returns what the scheduler needs to know of it.
@@ -15,7 +16,9 @@ public final class Coordinator: Sendable {
     public let settings: CoordinatorSettings
     public let secrets: any SecretLookup
     let validatePipeline: PipelineValidator
-    let metrics = CoordinatorMetrics()
+    let metrics: CoordinatorMetrics
+    /// The registry `/metrics` shows, for other parts of the process to add their metrics to (the HTTP API).
+    public var metricsRegistry: PrometheusCollectorRegistry { metrics.registry }
     let tenantPolicies: [String: TenantPolicy]
     private let nextConnection = Atomic<UInt64>(1)
     let shared: Mutex<Shared>
@@ -80,8 +83,11 @@ public final class Coordinator: Sendable {
         self.fetchBudget = ByteBudget(capacity: settings.maxFetchBytes)
         var webhookSecrets: [String: [UInt8]] = [:]
         for tenant in tenants { webhookSecrets[tenant.keyID] = tenant.webhookSecret }
+        let metrics = CoordinatorMetrics()
+        self.metrics = metrics
         self.webhooks = store.map {
-            WebhookDispatcher(store: $0, settings: webhooks, secrets: webhookSecrets, logger: logger)
+            WebhookDispatcher(
+                store: $0, settings: webhooks, secrets: webhookSecrets, metrics: metrics, logger: logger)
         }
         (storeSignals, storeSignal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.logger = logger

@@ -52,7 +52,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        coordinator.metrics.connectionsOpened.add(1, ordering: .relaxed)
+        coordinator.metrics.connectionsOpened.increment()
         let me = NIOLoopBound(self, eventLoop: context.eventLoop)
         let id = coordinator.register(
             ConnectionHandle(eventLoop: context.eventLoop, handler: me, closeFuture: context.channel.closeFuture))
@@ -85,7 +85,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard let error = error as? ProtocolError else { return close() }
-        coordinator.metrics.protocolErrors.add(1, ordering: .relaxed)
+        coordinator.metrics.protocolErrors.increment()
         run(machine.decodingFailed(error, now: .now()))
     }
 
@@ -121,7 +121,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             write(reply)
             startHousekeeping()
         case .refuse(let error, let elements):
-            coordinator.metrics.handshakeFailures.add(1, ordering: .relaxed)
+            coordinator.metrics.handshakeFailures.increment()
             coordinator.logger.warning("handshake refused: \(error)", metadata: peer.metadata)
             elements.forEach(write)
             close()

@@ -84,14 +84,14 @@ final class ByteCountingHandler: ChannelDuplexHandler {
     init(metrics: CoordinatorMetrics) { self.metrics = metrics }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        metrics.bytesIn.add(UInt64(unwrapInboundIn(data).readableBytes), ordering: .relaxed)
+        metrics.bytesIn.increment(by: Int64(unwrapInboundIn(data).readableBytes))
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let count = UInt64(unwrapOutboundIn(data).readableBytes)
         connectionBytesOut &+= count
-        metrics.bytesOut.add(count, ordering: .relaxed)
+        metrics.bytesOut.increment(by: Int64(count))
         context.write(data, promise: promise)
     }
 }

@@ -18,11 +18,16 @@ final class WebhookDispatcher: Sendable {
     private let guardrail: AddressGuard
     private let client: HTTPClient
     private let logger: Logger
+    private let metrics: CoordinatorMetrics?
     let delivered = Atomic<UInt64>(0)
     let failed = Atomic<UInt64>(0)
     let attempts = Atomic<UInt64>(0)
 
-    init(store: any JobStore, settings: WebhookSettings, secrets: [String: [UInt8]], logger: Logger) {
+    init(
+        store: any JobStore, settings: WebhookSettings, secrets: [String: [UInt8]], metrics: CoordinatorMetrics? = nil,
+        logger: Logger
+    ) {
+        self.metrics = metrics
         self.store = store
         self.settings = settings
         self.secrets = secrets
@@ -80,6 +85,19 @@ final class WebhookDispatcher: Sendable {
     }
 
     private func deliver(_ event: WebhookEvent) async -> WebhookAttempt {
+        let start = ContinuousClock.now
+        let attempt = await attemptDelivery(event)
+        let outcome: String
+        switch attempt {
+        case .delivered: outcome = "delivered"
+        case .retry: outcome = "retry"
+        case .gaveUp: outcome = "gave_up"
+        }
+        metrics?.webhookAttempt(outcome: outcome, duration: ContinuousClock.now - start)
+        return attempt
+    }
+
+    private func attemptDelivery(_ event: WebhookEvent) async -> WebhookAttempt {
         attempts.add(1, ordering: .relaxed)
         let metadata: Logger.Metadata = [
             "event_id": "\(event.eventID)", "job_id": "\(event.jobID)", "attempt": "\(event.attempts + 1)",
