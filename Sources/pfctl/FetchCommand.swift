@@ -25,13 +25,19 @@ struct FetchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let root = URL(fileURLWithPath: output, isDirectory: true)
+        let progress = BatchProgress(total: jobs.count, unit: "jobs")
+        defer { progress.finish() }
         let failed = try await connection.withClient(command: "fetch") { client in
             var failed = 0
             for job in jobs {
                 let result = await FetchedFiles.fetch(JobID(job), with: client, into: root)
                 if case .failure(let error) = result, error.jobID == nil, error.code == .connectionLost { throw error }
+                progress.clear()
                 print(connection.json ? FetchedFiles.json(JobID(job), result) : FetchedFiles.text(JobID(job), result))
-                if case .failure = result { failed += 1 }
+                fflush(nil)
+                let didFail = result.isFailure
+                if didFail { failed += 1 }
+                progress.advance(failed: didFail)
             }
             return failed
         }
@@ -101,5 +107,12 @@ enum FetchedFiles {
                 ("job_id", "\(job.rawValue)"), ("ok", "false"), ("error", JSONOutput.errorBody(error)),
             ])
         }
+    }
+}
+
+extension Result {
+    var isFailure: Bool {
+        if case .failure = self { return true }
+        return false
     }
 }

@@ -80,11 +80,14 @@ struct WaitCommand: AsyncParsableCommand {
         let id = JobID(job)
         if let output {
             let root = URL(fileURLWithPath: output, isDirectory: true)
+            let progress = BatchProgress(total: 1, unit: "jobs")
             let result = try await connection.withClient(command: "wait") { client in
                 let result = await FetchedFiles.fetch(id, with: client, into: root)
                 if case .failure(let error) = result, error.jobID == nil && error.code != .cancelled { throw error }
+                progress.advance(failed: result.isFailure)
                 return result
             }
+            progress.finish()
             print(connection.json ? FetchedFiles.json(id, result) : FetchedFiles.text(id, result))
             if case .failure = result { throw ExitCode(1) }
             return

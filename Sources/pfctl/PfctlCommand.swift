@@ -14,7 +14,7 @@ struct PfctlCommand: AsyncParsableCommand {
         subcommands: [
             ClusterProcessCommand.self, SubmitCommand.self, StatusCommand.self, WaitCommand.self, CancelCommand.self,
             FetchCommand.self, JobsCommand.self, UsageCommand.self,
-            WorkersCommand.self, StatsCommand.self, BenchCommand.self, DecodeCommand.self,
+            WorkersCommand.self, StatsCommand.self, TopCommand.self, BenchCommand.self, DecodeCommand.self,
         ]
     )
 

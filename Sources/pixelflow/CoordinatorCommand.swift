@@ -47,7 +47,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
             "pixelflow coordinator listening on \(service.protocolAddress) (HTTP \(service.httpAddress)), "
                 + "jobs stored in \(settings.storePath ?? "memory")")
         fflush(nil)
-        var services: [any Service] = [service]
+        // A group stops last to first: the HTTP API stops taking requests, the coordinator drains, then the status
+        // port and the webhook sender (service.services) go.
+        var services: [any Service] = service.services
         if let address = api ?? settings.api {
             // After the coordinator: on shutdown it stops taking requests first.
             services.append(

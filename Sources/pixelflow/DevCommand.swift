@@ -93,7 +93,7 @@ struct DevCommand: AsyncParsableCommand {
         }
         // Shut down last to first: the HTTP API stops taking requests, the coordinator stops admitting and lets
         // admitted jobs finish on the still running workers, then the workers drain.
-        services.append(coordinator)
+        services += coordinator.services
         services.append(
             try APIService(
                 coordinator: coordinator.coordinator, address: "127.0.0.1:\(port == 0 ? 0 : port + 2)",

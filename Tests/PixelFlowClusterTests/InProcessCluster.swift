@@ -38,7 +38,7 @@ struct InProcessCluster {
             worker.drainTimeout = .seconds(5)
             services.append(WorkerService(node: WorkerNode(config: worker), logger: logger))
         }
-        services.append(coordinator)  // shut down first: stop admitting, finish, close; then the workers drain
+        services += coordinator.services  // shut down first: stop admitting, finish, close; then the workers drain
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [], logger: logger)
         let cluster = InProcessCluster(coordinator: coordinator, port: port, group: group)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in

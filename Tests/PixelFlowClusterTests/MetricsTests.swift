@@ -55,6 +55,18 @@ extension LiveCluster {
             // The HTTP API's requests, on the same registry.
             #expect(try await cluster.metric(#"pixelflow_api_requests_total{method="GET",status="2xx"}"#) == 1)
 
+            // Every metric the Grafana dashboard plots is one the coordinator exports.
+            let dashboard = try String(
+                contentsOf: ToolServer.repository.appendingPathComponent("deploy/grafana/pixelflow.json"),
+                encoding: .utf8)
+            let plotted = Set(
+                dashboard.matches(of: /pixelflow_[a-z_]+/).map { String($0.output) }
+                    .filter { $0 != "pixelflow_" })
+            #expect(plotted.count > 10)
+            for name in plotted {
+                #expect(text.contains("\n\(name)") || text.contains("\n\(name){"), "the dashboard plots \(name)")
+            }
+
             guard let promtool = Self.tool("promtool") else {
                 Issue.record("promtool is missing: install Debian's prometheus package (deploy/install-deps.sh)")
                 return
@@ -71,6 +83,20 @@ extension LiveCluster {
             let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             check.waitUntilExit()
             #expect(check.terminationStatus == 0, "promtool: \(said)")
+        }
+
+        @Test("pfctl top --once: one frame with the counts, the workers and the latency line")
+        func top() async throws {
+            let cluster = try await Self.busyCluster()
+            let run = try PfctlClusterTests.pfctl(
+                ["top", "--once", "--interval", "0.3", "--metrics", "http://\(cluster.httpAddress)/metrics"],
+                cluster: cluster)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stdout.contains("jobs: 0 queued, 0 running"), "\(run.stdout)")
+            #expect(run.stdout.contains("workers: 1, slots 0/2 busy"), "\(run.stdout)")
+            #expect(run.stdout.contains("latency, admission to done: no job ended in the interval"), "\(run.stdout)")
+            #expect(run.stdout.split(separator: "\n").contains { $0.hasPrefix("w1 ") }, "\(run.stdout)")
+            #expect(run.stdout.split(separator: "\n").contains { $0.hasPrefix("acme ") }, "\(run.stdout)")
         }
 
         @Test("a real Prometheus server scrapes a live cluster: the target is up and the workers gauge reads 1")

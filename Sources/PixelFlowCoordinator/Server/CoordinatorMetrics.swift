@@ -21,6 +21,9 @@ final class CoordinatorMetrics: Sendable {
     let taskDuration: DurationHistogram
     let sourceBytes: ValueHistogram
     let variantBytes: ValueHistogram
+    /// Each webhook POST, to its answer; and how each attempt ended, by outcome.
+    let webhookDuration: DurationHistogram
+    let webhookOutcomes: [String: Counter]
     let state: StateMetrics
 
     init() {
@@ -47,6 +50,16 @@ final class CoordinatorMetrics: Sendable {
         variantBytes = registry.makeValueHistogram(
             descriptor: Self.name("variant", "bytes", "Size of each variant produced."),
             buckets: [1_024, 4_096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216])
+        webhookDuration = registry.makeDurationHistogram(
+            descriptor: Self.name("webhook_delivery", "seconds", "Time of each webhook POST, to its answer."),
+            buckets: Self.seconds([0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]))
+        var outcomes: [String: Counter] = [:]
+        for outcome in ["delivered", "retry", "gave_up"] {
+            outcomes[outcome] = registry.makeCounter(
+                descriptor: Self.name("webhook_deliveries", "total", "Webhook delivery attempts, by outcome."),
+                labels: [("outcome", outcome)])
+        }
+        webhookOutcomes = outcomes
         state = StateMetrics(registry: registry)
     }
 
@@ -60,16 +73,9 @@ final class CoordinatorMetrics: Sendable {
     }
 
     /// One webhook delivery attempt: its time, and how it ended (`delivered`, `retry`, `gave_up`).
-    func webhookAttempt(outcome: String, duration: Duration?) {
-        registry.makeCounter(
-            descriptor: Self.name("webhook_deliveries", "total", "Webhook delivery attempts, by outcome."),
-            labels: [("outcome", outcome)]
-        ).increment()
-        guard let duration else { return }
-        registry.makeDurationHistogram(
-            descriptor: Self.name("webhook_delivery", "seconds", "Time of each webhook POST, to its answer."),
-            buckets: Self.seconds([0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30])
-        ).record(duration)
+    func webhookAttempt(outcome: String, duration: Duration) {
+        webhookOutcomes[outcome]?.increment()
+        webhookDuration.record(duration)
     }
 
     static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {

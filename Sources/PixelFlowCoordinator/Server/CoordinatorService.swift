@@ -5,9 +5,10 @@ import PixelFlowStore
 import PixelFlowTLS
 import ServiceLifecycle
 
-/// A running coordinator — the protocol port, the HTTP status port and the scheduler's clock — as a lifecycle
-/// `Service`. On the group's graceful shutdown (SIGTERM, SIGINT) it stops accepting, refuses new jobs, lets the
-/// admitted ones finish within `shutdown_grace_ms`, closes every connection, then stops the clock.
+/// A running coordinator — the protocol port and the scheduler's clock — as a lifecycle `Service`, run with its
+/// companions (`services`: the status port and the webhook sender, which stop after it). On the group's graceful
+/// shutdown (SIGTERM, SIGINT) it stops accepting, refuses new jobs, lets the admitted ones finish within
+/// `shutdown_grace_ms`, closes every connection, then stops the clock.
 public struct CoordinatorService: Service {
     public let coordinator: Coordinator
     private let server: CoordinatorServer
@@ -74,7 +75,6 @@ public struct CoordinatorService: Service {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await coordinator.runStoreMaintenance() }
             group.addTask { await coordinator.runUsageFlush() }
-            group.addTask { await coordinator.webhooks?.run() }
             // Returns on graceful shutdown; throws CancellationError when the group is cancelled instead.
             try? await gracefulShutdown()
             await stop()
@@ -121,6 +121,15 @@ public struct CoordinatorService: Service {
         server.stopTicking()
         await coordinator.flushUsage()
         coordinator.finishStoreWriter()
-        try? await httpChannel.close()
+    }
+
+    /// The coordinator with the services that must outlast its shutdown — the status port and the webhook sender —
+    /// in `ServiceGroup` order (a group shuts down last to first): put these where the coordinator would go.
+    public var services: [any Service] {
+        var services: [any Service] = []
+        if let webhooks = coordinator.webhooks { services.append(WebhookService(dispatcher: webhooks)) }
+        services.append(StatusService(channel: httpChannel))
+        services.append(self)
+        return services
     }
 }
