@@ -111,10 +111,13 @@ extension LiveCluster {
             #expect(good.status == 0, "\(good.stderr)")
         }
 
-        @Test("a TLS client to a plain port, and a coordinator whose certificate expired: clear errors")
+        @Test(
+            "a TLS client to a plain port, and a coordinator whose certificate expired: clear errors; plain on a non-loopback address is warned about"
+        )
         func mismatches() async throws {
             let plainCluster = try ClusterProcesses()
-            try plainCluster.startCoordinator()
+            try plainCluster.startCoordinator(listen: "0.0.0.0:0")
+            #expect(plainCluster.log("coordinator").contains("without TLS"), "\(plainCluster.log("coordinator"))")
             let certs = try Self.certificates(in: plainCluster)
             let toPlain = try Self.pfctl(["workers", "--ca", certs.ca], plainCluster)
             #expect(toPlain.status == 1)
