@@ -21,6 +21,9 @@ final class CoordinatorMetrics: Sendable {
     let taskDuration: DurationHistogram
     let sourceBytes: ValueHistogram
     let variantBytes: ValueHistogram
+    /// Resize and encode time per format label (made once: a registry lookup per variant would cost a lock).
+    private let encodeDurations: [String: DurationHistogram]
+    private let otherEncodeDuration: DurationHistogram
     /// Each webhook POST, to its answer; and how each attempt ended, by outcome.
     let webhookDuration: DurationHistogram
     let webhookOutcomes: [String: Counter]
@@ -50,6 +53,16 @@ final class CoordinatorMetrics: Sendable {
         variantBytes = registry.makeValueHistogram(
             descriptor: Self.name("variant", "bytes", "Size of each variant produced."),
             buckets: [1_024, 4_096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216])
+        let registry = self.registry
+        func encodeHistogram(_ format: String) -> DurationHistogram {
+            registry.makeDurationHistogram(
+                descriptor: Self.name(
+                    "variant_encode", "seconds", "A variant's resize and encode on its worker, by format."),
+                labels: [("format", format)],
+                buckets: Self.seconds([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]))
+        }
+        encodeDurations = Dictionary(uniqueKeysWithValues: OutputFormatLabel.known.map { ($0, encodeHistogram($0)) })
+        otherEncodeDuration = encodeHistogram("other")
         webhookDuration = registry.makeDurationHistogram(
             descriptor: Self.name("webhook_delivery", "seconds", "Time of each webhook POST, to its answer."),
             buckets: Self.seconds([0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]))
@@ -65,11 +78,7 @@ final class CoordinatorMetrics: Sendable {
 
     /// A variant's encode time on its worker, by format (VARIANT `elapsed_ms`: its resize and encode).
     func encodeDuration(format: String) -> DurationHistogram {
-        registry.makeDurationHistogram(
-            descriptor: Self.name(
-                "variant_encode", "seconds", "A variant's resize and encode on its worker, by format."),
-            labels: [("format", OutputFormatLabel.bounded(format))],
-            buckets: Self.seconds([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]))
+        encodeDurations[format] ?? otherEncodeDuration
     }
 
     /// One webhook delivery attempt: its time, and how it ended (`delivered`, `retry`, `gave_up`).
@@ -87,8 +96,7 @@ final class CoordinatorMetrics: Sendable {
     }
 }
 
-/// Label values for formats, bounded to the known ones (a worker cannot grow the series with made-up names).
+/// Label values for formats: the known ones, and `other` for anything a worker makes up (the series stay bounded).
 enum OutputFormatLabel {
     static let known: Set<String> = ["jpeg", "png", "webp", "avif", "heic", "gif"]
-    static func bounded(_ format: String) -> String { known.contains(format) ? format : "other" }
 }
