@@ -14,29 +14,13 @@ public struct PresignedTransfer: Sendable {
         self.timeout = timeout
     }
 
-    /// The object's bytes: exactly `size` of them, or an error (`SizeMismatch` when the object is another length).
+    /// The object's bytes: exactly `size` of them (any other length: `SizeMismatch`).
     public func get(_ url: String, size: Int) async throws(ObjectStoreError) -> ByteBuffer {
-        let bytes: ByteBuffer
-        do {
-            let response = try await http.execute(HTTPClientRequest(url: url), timeout: timeout)
-            // One byte over is enough to tell the object is longer than promised.
-            let body = try await response.body.collect(upTo: size + 1)
-            guard (200..<300).contains(Int(response.status.code)) else {
-                throw S3Client.error(status: Int(response.status.code), body: body)
+        try await ObjectResponse.exactly(size) { limit throws(ObjectStoreError) in
+            try await ObjectResponse.body(limit: limit, request: "GET \(Self.redacted(url))") {
+                try await http.execute(HTTPClientRequest(url: url), timeout: timeout)
             }
-            bytes = body
-        } catch let error as ObjectStoreError {
-            throw error
-        } catch is NIOTooManyBytesError {
-            throw ObjectStoreError(code: "SizeMismatch", message: "the object is longer than its \(size) bytes")
-        } catch {
-            throw ObjectStoreError(code: "Unreachable", message: "GET \(Self.redacted(url)): \(error)")
         }
-        guard bytes.readableBytes == size else {
-            throw ObjectStoreError(
-                code: "SizeMismatch", message: "the object has \(bytes.readableBytes) bytes, not the \(size) expected")
-        }
-        return bytes
     }
 
     public func put(_ bytes: ByteBuffer, to url: String, contentType: String) async throws(ObjectStoreError) {
@@ -45,16 +29,8 @@ public struct PresignedTransfer: Sendable {
         request.headers.add(name: "Content-Type", value: contentType)
         request.headers.add(name: "Content-Length", value: String(bytes.readableBytes))
         request.body = .bytes(bytes)
-        do {
-            let response = try await http.execute(request, timeout: timeout)
-            let body = try await response.body.collect(upTo: 1 << 16)
-            guard (200..<300).contains(Int(response.status.code)) else {
-                throw S3Client.error(status: Int(response.status.code), body: body)
-            }
-        } catch let error as ObjectStoreError {
-            throw error
-        } catch {
-            throw ObjectStoreError(code: "Unreachable", message: "PUT \(Self.redacted(url)): \(error)")
+        _ = try await ObjectResponse.body(limit: 1 << 16, request: "PUT \(Self.redacted(url))") {
+            try await http.execute(request, timeout: timeout)
         }
     }
 

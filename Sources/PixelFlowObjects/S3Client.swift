@@ -108,6 +108,12 @@ public struct S3Client: Sendable {
         try await send("GET", key: key, limit: limit)
     }
 
+    /// The object's bytes, exactly `size` of them (any other length: `SizeMismatch`).
+    public func get(key: String, size: Int) async throws(ObjectStoreError) -> ByteBuffer {
+        try await ObjectResponse.exactly(size) { limit throws(ObjectStoreError) in try await get(key: key, limit: limit)
+        }
+    }
+
     /// The object's size, or nil when there is no such object.
     public func size(key: String) async throws(ObjectStoreError) -> UInt64? {
         do {
@@ -144,20 +150,8 @@ public struct S3Client: Sendable {
         _ method: String, key: String?, body: ByteBuffer? = nil, payloadHash: String = SigV4.emptyPayloadHash,
         extraHeaders: [(String, String)] = [], limit: Int
     ) async throws(ObjectStoreError) -> ByteBuffer {
-        do {
-            let response = try await exchange(
-                method, key: key, body: body, payloadHash: payloadHash, extraHeaders: extraHeaders)
-            let bytes = try await response.body.collect(upTo: limit)
-            guard (200..<300).contains(Int(response.status.code)) else {
-                throw Self.error(status: Int(response.status.code), body: bytes)
-            }
-            return bytes
-        } catch let error as ObjectStoreError {
-            throw error
-        } catch let error as NIOTooManyBytesError {
-            throw ObjectStoreError(code: "EntityTooLarge", message: "the object is over \(limit) bytes: \(error)")
-        } catch {
-            throw ObjectStoreError(code: "Unreachable", message: "\(method) \(key ?? "/"): \(error)")
+        try await ObjectResponse.body(limit: limit, request: "\(method) \(key ?? "/")") {
+            try await exchange(method, key: key, body: body, payloadHash: payloadHash, extraHeaders: extraHeaders)
         }
     }
 

@@ -37,7 +37,9 @@ struct ClusterStateTests {
             throw ProtocolError(.internal, "not admitted")
         }
         return (
-            id, state.sourceReceived(id, source: [Chunk(raw: ByteBuffer(bytes: [1, 2, 3]), isLast: true)], now: now)
+            id,
+            state.sourceReceived(
+                id, source: .chunks([Chunk(raw: ByteBuffer(bytes: [1, 2, 3]), isLast: true)]), now: now)
         )
     }
 
@@ -229,7 +231,7 @@ struct ClusterStateTests {
             return
         }
         #expect(uploading.code == .unavailable && uploading.retryAfterMilliseconds != nil)
-        _ = state.sourceReceived(job, source: [], digest: [1, 2, 3], now: now)
+        _ = state.sourceReceived(job, source: .chunks([]), digest: [1, 2, 3], now: now)
         #expect(
             state.admit(tenant: "acme", submit: submit(.async, key: "k1"), variantCount: 1, subscriber: nil, now: now)
                 == .duplicate(job, sourceDigest: [1, 2, 3]))
@@ -264,7 +266,7 @@ struct ClusterStateTests {
             Issue.record("not admitted")
             return
         }
-        _ = state.sourceReceived(asyncJob, source: [], now: now)
+        _ = state.sourceReceived(asyncJob, source: .chunks([]), now: now)
         let actions = state.clientLost(connection: client.connection, now: now)
         #expect(actions.contains { if case .cancelTask(worker, streamJob, 1) = $0 { true } else { false } })
         #expect(state.status(of: streamJob, tenant: "acme")?.state == .cancelled)

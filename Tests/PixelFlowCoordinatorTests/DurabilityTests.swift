@@ -38,7 +38,7 @@ struct DurabilityTests {
 
     mutating func receiveSource(_ id: JobID) -> [ClusterAction] {
         state.sourceReceived(
-            id, source: [Chunk(raw: source, isLast: true)], bytes: source, digest: SHA256Digest.of(source),
+            id, source: .chunks([Chunk(raw: source, isLast: true)]), bytes: source, digest: SHA256Digest.of(source),
             submitter: submitter, now: now)
     }
 

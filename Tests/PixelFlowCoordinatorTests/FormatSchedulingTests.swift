@@ -18,7 +18,9 @@ struct FormatSchedulingTests {
             case .admitted(let id) = state.admit(
                 tenant: "t", submit: submit, variantCount: 1, formats: formats, subscriber: nil, now: now)
         else { throw ProtocolError(.internal, "not admitted") }
-        return (id, state.sourceReceived(id, source: [Chunk(raw: ByteBuffer(bytes: [1]), isLast: true)], now: now))
+        return (
+            id, state.sourceReceived(id, source: .chunks([Chunk(raw: ByteBuffer(bytes: [1]), isLast: true)]), now: now)
+        )
     }
 
     @Test("an AVIF job waits for a worker that encodes AVIF while JPEG jobs behind it run; then it runs there")
@@ -47,8 +49,7 @@ struct FormatSchedulingTests {
             case .admitted(let id) = state.admit(
                 tenant: "t", submit: submit, variantCount: 1, formats: [.jpeg, .objects], subscriber: nil, now: now)
         else { throw ProtocolError(.internal, "not admitted") }
-        let queued = state.sourceReceived(id, source: [], sourceObject: "p/t/1/source", now: now)
-        #expect(queued.allSatisfy { if case .assignObject = $0 { false } else { true } })
+        let queued = state.sourceReceived(id, source: .object(key: "p/t/1/source"), now: now)
         #expect(assignments(queued).isEmpty, "the only worker cannot reach the object store")
 
         var attempts: [UInt16] = []
@@ -58,7 +59,9 @@ struct FormatSchedulingTests {
         var time = now
         for _ in 0..<state.settings.maxAttempts {
             let sent = actions.compactMap { action -> (WorkerID, Assign, String)? in
-                if case .assignObject(let worker, _, let assign, let key) = action { return (worker, assign, key) }
+                if case .assign(let worker, _, let assign, .object(let key), _) = action {
+                    return (worker, assign, key)
+                }
                 return nil
             }
             guard let (worker, assign, key) = sent.first else {

@@ -192,7 +192,7 @@ struct ClusterBudgetTests {
             Issue.record("not admitted")
             return
         }
-        _ = state.sourceReceived(job, source: [], digest: [9], now: now)
+        _ = state.sourceReceived(job, source: .chunks([]), digest: [9], now: now)
         for other in [Self.submit(size: 4, key: "k"), Self.submit(size: 3, key: "k", pipeline: "[{}]")] {
             guard
                 case .rejected(let error) = state.admit(
@@ -216,14 +216,14 @@ struct ClusterBudgetTests {
                 case .admitted(let id) = state.admit(
                     tenant: "other", submit: Self.submit(size: 1), variantCount: 1, subscriber: subscriber, now: now)
             else { return }
-            _ = state.sourceReceived(id, source: [Chunk(raw: ByteBuffer(bytes: [1]), isLast: true)], now: now)
+            _ = state.sourceReceived(id, source: .chunks([Chunk(raw: ByteBuffer(bytes: [1]), isLast: true)]), now: now)
             jobs.append(id)
         }
         let (_, first) = state.registerWorker(name: "w", address: "a", slots: 8, formats: [.jpeg], now: now)
         #expect(first.count == 1, "only the uncongested client's job is dispatched")
         let relieved = state.connectionRelieved(7, now: now)
         let order = relieved.compactMap { action -> JobID? in
-            if case .assign(_, _, let assign, _) = action { return assign.taskID }
+            if case .assign(_, _, let assign, _, _) = action { return assign.taskID }
             return nil
         }
         #expect(order == [jobs[0], jobs[1]])
@@ -262,7 +262,7 @@ struct ClusterTimelineTests {
                 case .admitted(let id) = state.admit(
                     tenant: "t", submit: submit, variantCount: 1, subscriber: nil, now: now)
             else { return nil }
-            _ = state.sourceReceived(id, source: [Chunk(raw: ByteBuffer(bytes: [1]), isLast: true)], now: now)
+            _ = state.sourceReceived(id, source: .chunks([Chunk(raw: ByteBuffer(bytes: [1]), isLast: true)]), now: now)
             return id
         }
     }

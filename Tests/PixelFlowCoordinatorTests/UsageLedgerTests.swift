@@ -135,7 +135,8 @@ import Testing
                 tenant: "acme", submit: submit, variantCount: 1, subscriber: Subscriber(connection: 1, stream: 1),
                 now: now)
         else { throw ProtocolError(.internal, "not admitted") }
-        _ = state.sourceReceived(id, source: [Chunk(raw: ByteBuffer(bytes: [1, 2, 3]), isLast: true)], now: now)
+        _ = state.sourceReceived(
+            id, source: .chunks([Chunk(raw: ByteBuffer(bytes: [1, 2, 3]), isLast: true)]), now: now)
         // The first attempt times out on the worker: its CPU and pixels still count.
         _ = state.taskFailed(
             worker: worker, job: id, attempt: 1, code: .timeout, permanent: false, message: "slow",

@@ -78,7 +78,7 @@ struct WebhookRulesTests {
             Issue.record("not admitted")
             return
         }
-        _ = state.sourceReceived(id, source: [Chunk(raw: ByteBuffer(bytes: [1]), isLast: true)], now: now)
+        _ = state.sourceReceived(id, source: .chunks([Chunk(raw: ByteBuffer(bytes: [1]), isLast: true)]), now: now)
         let header = VariantHeader(
             jobID: id, attempt: 1, variantID: "thumb", format: "webp", width: 150, height: 100, size: 321,
             elapsedMilliseconds: 4)

@@ -1,3 +1,4 @@
+import NIOCore
 import PixelFlowProtocol
 
 /// What the cluster state machine asks the server to do. It does no I/O itself.
@@ -7,11 +8,11 @@ import PixelFlowProtocol
 /// `variantFinished` (a result), and `finished` (the outcome).
 public enum ClusterAction: Sendable {
     /// The job's source is complete and it is queued: from here on it is the cluster's promise.
-    case admitted(JobID, tenant: String)
-    /// Send ASSIGN and then the source's chunks on a new stream to the worker: the job is leased for this attempt.
-    case assign(worker: WorkerID, tenant: String, assign: Assign, source: [Chunk])
-    /// Send ASSIGN_OBJECT, its URLs presigned for the source at `sourceKey` and the job's results: leased likewise.
-    case assignObject(worker: WorkerID, tenant: String, assign: Assign, sourceKey: String)
+    case admitted(JobID, tenant: String, sourceSize: UInt64)
+    /// Send ASSIGN and then the source's chunks on a new stream to the worker — or, for a source in the object store,
+    /// ASSIGN_OBJECT with URLs presigned for it and for the job's results: the job is leased for this attempt.
+    /// `queuedFor`: how long a first attempt waited since admission (nil for a retry).
+    case assign(worker: WorkerID, tenant: String, assign: Assign, source: TaskSource, queuedFor: TimeAmount?)
     /// Tell the worker to stop an attempt (lease expired, or the job was cancelled).
     case cancelTask(worker: WorkerID, job: JobID, attempt: UInt16)
     /// The job ended: send `outcome` (JOB_DONE or JOB_FAILED) on each subscriber's stream, which it ends.

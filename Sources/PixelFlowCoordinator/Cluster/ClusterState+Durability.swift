@@ -52,7 +52,9 @@ extension ClusterState {
         var job = JobRecord(
             id: stored.id, tenant: stored.tenant, priority: stored.priority, idempotencyKey: stored.idempotencyKey,
             pipeline: stored.pipeline, variantCount: stored.variantCount, formats: stored.formats,
-            source: source.map { PayloadAssembler.chunks(of: $0, size: Int(settings.limits.maxChunkData)) } ?? [],
+            source: stored.sourceObjectKey.map { .object(key: $0) }
+                ?? .chunks(
+                    source.map { PayloadAssembler.chunks(of: $0, size: Int(settings.limits.maxChunkData)) } ?? []),
             sourceSize: stored.sourceSize, admittedAt: wallClock.deadline(atUnixMilliseconds: stored.admittedAt),
             deadline: stored.deadlineAt.map { wallClock.deadline(atUnixMilliseconds: $0) },
             keepsRunningUnwatched: true)
@@ -61,7 +63,6 @@ extension ClusterState {
         job.isStored = true
         job.webhookURL = stored.webhookURL
         job.sourceDigest = stored.sourceSHA256
-        job.sourceObject = stored.sourceObjectKey
         job.attempt = stored.attempt
         job.delivered = Set(live.storedVariants.map(\.variantID))
         if !stored.webhookURL.isEmpty { job.variantSummaries = live.storedVariants.map(\.header) }
@@ -115,7 +116,7 @@ extension ClusterState {
             }
             queue.enqueue(id, tenant: job.tenant, priority: job.priority)
             if let deadline = job.deadline { deadlines.schedule(id, at: deadline) }
-            actions.append(.admitted(id, tenant: job.tenant))
+            actions.append(.admitted(id, tenant: job.tenant, sourceSize: job.sourceSize))
         }
         dispatch(now: now, into: &actions)
         return actions
@@ -169,7 +170,7 @@ extension ClusterState {
             formats: job.formats, sourceSHA256: digest, sourceSize: job.sourceSize,
             idempotencyKey: job.idempotencyKey, webhookURL: job.webhookURL, attempt: job.attempt,
             admittedAt: wallClock.unixMilliseconds(at: job.admittedAt),
-            deadlineAt: job.deadline.map { wallClock.unixMilliseconds(at: $0) }, sourceObjectKey: job.sourceObject)
+            deadlineAt: job.deadline.map { wallClock.unixMilliseconds(at: $0) }, sourceObjectKey: job.source.objectKey)
         storeWrites.append(.admit(stored, source: source))
     }
 

@@ -150,7 +150,7 @@ public struct ClusterState: Sendable {
         var job = JobRecord(
             id: id, tenant: name, priority: submit.priority, idempotencyKey: submit.idempotencyKey,
             pipeline: submit.pipeline, variantCount: variantCount, formats: formats,
-            source: [], sourceSize: submit.sourceSize, admittedAt: now,
+            source: .chunks([]), sourceSize: submit.sourceSize, admittedAt: now,
             deadline: submit.deadlineMilliseconds == 0 ? nil : now + .milliseconds(Int64(submit.deadlineMilliseconds)),
             keepsRunningUnwatched: submit.mode == .async, subscribers: subscriber.map { [$0] } ?? [])
         job.isDurable = isDurable && submit.mode == .async
@@ -170,15 +170,14 @@ public struct ClusterState: Sendable {
     /// The job's source is complete: queue it and dispatch what can be. `digest` (SHA-256 of the source) is
     /// given for jobs with an idempotency key, so resubmissions can be compared with it, and for async jobs.
     /// A durable job is written to the store instead, with `bytes` (the source, whole), and queued when that
-    /// commits (`persisted`); `submitter` is then told ACCEPTED. `sourceObject`: the key of a source that stays in
-    /// the object store (`source` and `bytes` are then empty).
+    /// commits (`persisted`); `submitter` is then told ACCEPTED. A source left in the object store comes with empty
+    /// `bytes`.
     public mutating func sourceReceived(
-        _ id: JobID, source: [Chunk], bytes: ByteBuffer? = nil, digest: [UInt8]? = nil, sourceObject: String? = nil,
+        _ id: JobID, source: TaskSource, bytes: ByteBuffer? = nil, digest: [UInt8]? = nil,
         submitter: Subscriber? = nil, now: NIODeadline
     ) -> [ClusterAction] {
         guard let index = jobs.index(forKey: id), !jobs.values[index].sourceComplete else { return [] }
         jobs.values[index].source = source
-        jobs.values[index].sourceObject = sourceObject
         jobs.values[index].sourceComplete = true
         let job = jobs.values[index]
         meter(job.tenant, UsageCounts(bytesIn: job.sourceSize), now: now)
@@ -193,7 +192,7 @@ public struct ClusterState: Sendable {
         }
         queue.enqueue(id, tenant: job.tenant, priority: job.priority)
         if let deadline = job.deadline { deadlines.schedule(id, at: deadline) }
-        var actions: [ClusterAction] = [.admitted(id, tenant: job.tenant)]
+        var actions: [ClusterAction] = [.admitted(id, tenant: job.tenant, sourceSize: job.sourceSize)]
         dispatch(now: now, into: &actions)
         return actions
     }
@@ -262,11 +261,10 @@ public struct ClusterState: Sendable {
                 taskID: id, attempt: job.attempt, leaseMilliseconds: settings.lease.milliseconds,
                 timeLimitMilliseconds: settings.taskTimeLimit.milliseconds, sourceSize: job.sourceSize,
                 pipeline: job.pipeline)
-            if let key = job.sourceObject {
-                actions.append(.assignObject(worker: workerID, tenant: job.tenant, assign: assign, sourceKey: key))
-            } else {
-                actions.append(.assign(worker: workerID, tenant: job.tenant, assign: assign, source: job.source))
-            }
+            actions.append(
+                .assign(
+                    worker: workerID, tenant: job.tenant, assign: assign, source: job.source,
+                    queuedFor: job.attempt == 1 ? now - job.admittedAt : nil))
         }
     }
 

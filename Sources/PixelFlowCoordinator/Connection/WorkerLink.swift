@@ -51,10 +51,7 @@ struct WorkerLink {
         else {
             throw ProtocolError.malformed("VARIANT on stream \(streamID) does not match an open ASSIGN task")
         }
-        guard header.size <= maxVariantBytes else {
-            throw ProtocolError.malformed(
-                "variant '\(header.variantID)' of \(header.size) bytes is over the limit of \(maxVariantBytes)")
-        }
+        try checkSize(header)
         task.variant = VariantInProgress(header: header, payload: PayloadAssembler(expected: Int(header.size)))
         tasks[streamID] = task
     }
@@ -66,6 +63,10 @@ struct WorkerLink {
             throw ProtocolError.malformed(
                 "VARIANT_STORED on stream \(streamID) does not match an open ASSIGN_OBJECT task")
         }
+        try checkSize(header)
+    }
+
+    private func checkSize(_ header: VariantHeader) throws(ProtocolError) {
         guard header.size <= maxVariantBytes else {
             throw ProtocolError.malformed(
                 "variant '\(header.variantID)' of \(header.size) bytes is over the limit of \(maxVariantBytes)")

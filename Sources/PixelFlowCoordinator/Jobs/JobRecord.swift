@@ -25,12 +25,9 @@ public struct JobRecord: Sendable {
     public var variantCount: Int
     /// The output formats its pipeline encodes: it runs only on a worker that advertised them all.
     public var formats: OutputFormats = []
-    /// The source, decoded, as raw slices of at most `max_chunk_data`: the chunks an ASSIGN is followed by.
-    public var source: [Chunk]
+    /// The source's chunks, or its key in the object store; no chunks until the source is complete.
+    public var source: TaskSource
     public var sourceSize: UInt64
-    /// Its source's key in the object store, for a job whose data lives there (`s3_presigned` with
-    /// `objects.s3.workers_direct`): `source` is empty, a worker reads the source and stores the variants itself.
-    public var sourceObject: String?
     public var sourceComplete = false
     public var admittedAt: NIODeadline
     public var deadline: NIODeadline?

@@ -30,7 +30,7 @@ extension Coordinator {
         }
         guard let objects, let key = sourceKey(draft) else { return nil }  // uploadedSize found both
         do throws(ObjectStoreError) {
-            let bytes = try await objects.client.get(key: key, limit: Int(clamping: size))
+            let bytes = try await objects.client.get(key: key, size: Int(clamping: size))
             return await keepSource(bytes, of: draft.id, store).failure
         } catch {
             return Self.objectStoreFailed(error)

@@ -241,11 +241,11 @@ extension Coordinator {
                 return nil
             case .admitted:
                 commitWaiters.wait(for: draft.id) { continuation.resume(returning: $0) }
-                let chunks =
-                    sourceObject == nil
-                    ? PayloadAssembler.chunks(of: bytes, size: Int(settings.limits.maxChunkData)) : []
+                let taskSource =
+                    sourceObject.map { TaskSource.object(key: $0) }
+                    ?? .chunks(PayloadAssembler.chunks(of: bytes, size: Int(settings.limits.maxChunkData)))
                 let actions = shared.cluster.sourceReceived(
-                    draft.id, source: chunks, bytes: bytes, digest: source.sha256, sourceObject: sourceObject,
+                    draft.id, source: taskSource, bytes: bytes, digest: source.sha256,
                     submitter: Subscriber(connection: CommitWaiters.connection, stream: 0), now: now)
                 shared.cluster.draftStarted(draft.id)
                 return settle(route(actions, in: shared), in: &shared)

@@ -44,13 +44,7 @@ extension Coordinator {
                         .storageError, "job \(variant.jobID)'s results are in an object store no longer configured"))
             }
             do throws(ObjectStoreError) {
-                let bytes = try await objects.client.get(key: key, limit: Int(clamping: variant.size))
-                guard bytes.readableBytes == Int(clamping: variant.size) else {
-                    return .failure(
-                        ProtocolError(
-                            .storageError, "variant '\(variant.variantID)' in the object store has the wrong size"))
-                }
-                return .success(bytes)
+                return .success(try await objects.client.get(key: key, size: Int(clamping: variant.size)))
             } catch {
                 logger.error("job \(variant.jobID): variant \(key) cannot be read from the object store: \(error)")
                 return .failure(ProtocolError(.storageError, "the object store failed: \(error)"))

@@ -34,7 +34,7 @@ extension Coordinator {
                 let isLive = shared.cluster.isLive(job)
                 if isLive {
                     actions = shared.cluster.sourceReceived(
-                        job, source: source, bytes: bytes, digest: digest,
+                        job, source: .chunks(source), bytes: bytes, digest: digest,
                         submitter: Subscriber(connection: peer.id, stream: stream), now: now)
                 }
                 // A stored job is ACCEPTED once its record commits (`ClusterAction.accepted`).
@@ -146,11 +146,11 @@ extension Coordinator {
         var deliveries = Deliveries()
         for action in actions {
             switch action {
-            case .admitted(let job, let tenant):
+            case .admitted(let job, let tenant, let sourceSize):
                 logger.debug("job queued", metadata: ["job_id": "\(job)", "tenant": "\(tenant)"])
-                if let size = shared.cluster.sourceSize(of: job) { metrics.sourceBytes.record(Double(size)) }
-            case .assign(let worker, let tenant, let assign, let source):
-                recordQueueWait(assign, in: shared)
+                metrics.sourceBytes.record(Double(sourceSize))
+            case .assign(let worker, let tenant, let assign, let source, let queuedFor):
+                if let queuedFor { metrics.queueWait.record(.nanoseconds(queuedFor.nanoseconds)) }
                 logger.debug(
                     "job assigned",
                     metadata: [
@@ -159,20 +159,15 @@ extension Coordinator {
                     ])
                 guard let connection = shared.workerConnections[worker], let target = shared.connections[connection]
                 else { continue }
-                deliveries.append(target, .assign(assign, source))
-            case .assignObject(let worker, let tenant, let assign, let sourceKey):
-                recordQueueWait(assign, in: shared)
-                logger.debug(
-                    "job assigned, its data in the object store",
-                    metadata: [
-                        "job_id": "\(assign.taskID)", "tenant": "\(tenant)", "attempt": "\(assign.attempt)",
-                        "worker": "\(worker)",
-                    ])
-                guard let objects, let connection = shared.workerConnections[worker],
-                    let target = shared.connections[connection]
-                else { continue }
-                deliveries.append(
-                    target, .assignObject(objects.assignment(for: assign, tenant: tenant, sourceKey: sourceKey)))
+                switch source {
+                case .chunks(let chunks):
+                    deliveries.append(target, .assign(assign, chunks))
+                case .object(let key):
+                    // Signing is computation only (HMACs), done here like the rest of the routing.
+                    guard let objects else { continue }
+                    deliveries.append(
+                        target, .assignObject(objects.assignment(for: assign, tenant: tenant, sourceKey: key)))
+                }
             case .cancelTask(let worker, let job, let attempt):
                 guard let connection = shared.workerConnections[worker], let target = shared.connections[connection]
                 else { continue }
@@ -206,13 +201,6 @@ extension Coordinator {
             }
         }
         return deliveries
-    }
-
-    /// A first attempt's wait in the queue, from the job's admission.
-    private func recordQueueWait(_ assign: Assign, in shared: borrowing Shared) {
-        guard assign.attempt == 1, let admitted = shared.cluster.admittedAt(of: assign.taskID) else { return }
-        let waited = NIODeadline.now() - admitted
-        metrics.queueWait.record(.nanoseconds(waited.nanoseconds))
     }
 
     private func recordVariantMetrics(_ header: VariantHeader) {

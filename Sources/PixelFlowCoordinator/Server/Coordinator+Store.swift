@@ -154,10 +154,6 @@ extension ClusterState {
 
     /// The tenant of a job that has not ended.
     func tenant(of id: JobID) -> String? { jobs[id]?.tenant }
-
-    /// When a job that has not ended was admitted, and its source's size (for the coordinator's metrics).
-    func admittedAt(of id: JobID) -> NIODeadline? { jobs[id]?.admittedAt }
-    func sourceSize(of id: JobID) -> UInt64? { jobs[id]?.sourceSize }
 }
 
 extension Coordinator {
