@@ -54,6 +54,7 @@ let package = Package(
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -148,10 +149,12 @@ let package = Package(
         ),
         // Batch commands' shared logic (inputs, output layout, JSON lines, progress, summary, exit codes), with a
         // pluggable "process one source" step: the engine in-process (pixelflow) or the cluster (pfctl). No libvips.
-        // Command-line batch plumbing shared by `pixelflow process` and `pfctl process` (no libvips).
+        // Command-line plumbing shared by `pixelflow` and `pfctl`: batches (no libvips) and the TLS flags.
         .target(
             name: "PixelFlowBatch",
-            dependencies: ["PixelFlowPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "PixelFlowPipeline", "PixelFlowTLS", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
 
         .executableTarget(

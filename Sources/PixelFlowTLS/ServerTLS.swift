@@ -1,5 +1,6 @@
 import NIOCore
 import NIOSSL
+import NIOTLS
 
 /// The coordinator's side of TLS 1.3 (`tls.cert`, `tls.key`; `tls.client_ca` for mutual TLS with workers). One port
 /// serves clients and workers, so a client certificate is asked for but not required by TLS itself: with
@@ -34,11 +35,11 @@ public struct ServerTLS: Sendable {
         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context), position: .first)
     }
 
-    /// Whether the peer of this (TLS) connection showed a certificate that chains to the client CA. Event loop only.
-    public static func peerHasCertificate(_ channel: any Channel) -> Bool {
-        guard let handler = try? channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self) else {
-            return false
-        }
-        return handler.peerCertificate != nil
+    /// When `event` is the end of the TLS handshake: whether the peer showed a certificate (one that chains to the
+    /// client CA, or the handshake would have failed). Nil for any other event. Event loop only.
+    public static func peerShowedCertificate(afterHandshake event: Any, on channel: any Channel) -> Bool? {
+        guard case .handshakeCompleted = event as? TLSUserEvent else { return nil }
+        let handler = try? channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
+        return handler?.peerCertificate != nil
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PixelFlowBatch
 import PixelFlowClient
 
 /// Flags every cluster command shares. Each falls back to its environment variable.
@@ -19,20 +20,7 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Tenant secret (default: $PIXELFLOW_SECRET).", valueName: "SECRET"))
     var secret: String?
 
-    @Option(
-        help: ArgumentHelp(
-            "CA certificate (PEM) the coordinator's TLS certificate must chain to; connects over TLS (default: $PIXELFLOW_CA).",
-            valueName: "FILE"))
-    var ca: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "This side's own certificate and key for mutual TLS (default: $PIXELFLOW_CERT, $PIXELFLOW_KEY).",
-            valueName: "FILE"))
-    var cert: String?
-
-    @Option(help: ArgumentHelp("The key of --cert (PEM).", valueName: "FILE"))
-    var key: String?
+    @OptionGroup var tls: TLSOptions
 
     @Flag(help: "Print JSON for scripts instead of text.")
     var json = false
@@ -43,14 +31,6 @@ struct ConnectionOptions: ParsableArguments {
         var port: Int
         var keyID: String
         var secret: String
-        /// The CA file (and client certificate and key) for TLS; nil: plain TCP.
-        var tls: TLSFiles?
-    }
-
-    struct TLSFiles: Equatable {
-        var ca: String
-        var cert: String?
-        var key: String?
     }
 
     func resolve(
@@ -66,11 +46,7 @@ struct ConnectionOptions: ParsableArguments {
         guard let secret = secret ?? environment["PIXELFLOW_SECRET"], !secret.isEmpty else {
             throw ValidationError("no secret: pass --secret or set PIXELFLOW_SECRET")
         }
-        let nonEmpty = { (name: String) in environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        let tls = (ca ?? nonEmpty("PIXELFLOW_CA")).map {
-            TLSFiles(ca: $0, cert: cert ?? nonEmpty("PIXELFLOW_CERT"), key: key ?? nonEmpty("PIXELFLOW_KEY"))
-        }
-        return Resolved(host: host, port: port, keyID: keyID, secret: secret, tls: tls)
+        return Resolved(host: host, port: port, keyID: keyID, secret: secret)
     }
 
     /// `HOST:PORT`, with `[v6]:PORT` for IPv6 literals.
@@ -92,13 +68,7 @@ struct ConnectionOptions: ParsableArguments {
     ) async throws -> Result {
         let target = try resolve()
         var configuration = PixelFlowClient.Configuration()
-        if let files = target.tls {
-            do {
-                configuration.tls = try ClientTLS(caFile: files.ca, certificateFile: files.cert, keyFile: files.key)
-            } catch {
-                throw ValidationError("TLS: \(error)")
-            }
-        }
+        configuration.tls = try tls.clientTLS()
         do {
             return try await PixelFlowClient.withConnection(
                 to: target.host, port: target.port, keyID: target.keyID, secret: target.secret,

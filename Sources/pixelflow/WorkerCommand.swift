@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PixelFlowCoordinator
-import PixelFlowTLS
+import PixelFlowBatch
 import PixelFlowWorker
 import ServiceLifecycle
 
@@ -26,17 +26,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Name shown in `pfctl workers` (default: the host name and process id).")
     var name: String?
 
-    @Option(
-        help:
-            "CA certificate (PEM) the coordinator's TLS certificate must chain to; connects over TLS (default: $PIXELFLOW_CA)."
-    )
-    var ca: String?
-
-    @Option(help: "This worker's certificate (PEM) for mutual TLS (default: $PIXELFLOW_CERT).")
-    var cert: String?
-
-    @Option(help: "The key of --cert (PEM; default: $PIXELFLOW_KEY).")
-    var key: String?
+    @OptionGroup var tls: TLSOptions
 
     @Option(help: "Milliseconds each GET of a source or PUT of a variant in the object store may take.")
     var objectTimeoutMs: Int64 = 60_000
@@ -70,6 +60,9 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard slots >= 1 && slots <= 1024 else { throw ValidationError("--slots must be 1...1024") }
+        guard (100...3_600_000).contains(objectTimeoutMs) else {
+            throw ValidationError("--object-timeout-ms must be 100...3600000")
+        }
         guard (1...(64 << 20)).contains(nullVariantBytes) else {
             throw ValidationError("--null-variant-bytes must be 1...67108864")
         }
@@ -102,18 +95,8 @@ struct WorkerCommand: AsyncParsableCommand {
         workerConfig.imagingLimits = try loadImagingLimits(
             path: config, environment: ProcessInfo.processInfo.environment)
         workerConfig.drainTimeout = .seconds(Int64(drainTimeout))
-        workerConfig.objectTimeout = .milliseconds(max(100, objectTimeoutMs))
-        let environment = ProcessInfo.processInfo.environment
-        let nonEmpty = { (name: String) in environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        if let caFile = ca ?? nonEmpty("PIXELFLOW_CA") {
-            do {
-                workerConfig.tls = try ClientTLS(
-                    caFile: caFile, certificateFile: cert ?? nonEmpty("PIXELFLOW_CERT"),
-                    keyFile: key ?? nonEmpty("PIXELFLOW_KEY"))
-            } catch {
-                throw ValidationError("TLS: \(error)")
-            }
-        }
+        workerConfig.objectTimeout = .milliseconds(objectTimeoutMs)
+        workerConfig.tls = try tls.clientTLS()
         let logger = Logger(label: "pixelflow.worker")
         let service = WorkerService(node: WorkerNode(config: workerConfig), logger: logger)
         print(

@@ -21,8 +21,6 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     private let byteCounter: ByteCountingHandler
     private let frameClock: PartialFrameClock
 
-    private var checkedCertificate = false
-
     init(
         coordinator: Coordinator, byteCounter: ByteCountingHandler, frameClock: PartialFrameClock,
         requiresWorkerCertificate: Bool = false
@@ -66,12 +64,15 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        // TLS delivers nothing before its handshake is done: the peer's certificate is known by the first read.
-        if machine.requiresWorkerCertificate && !checkedCertificate {
-            checkedCertificate = true
-            machine.peerShowedCertificate = ServerTLS.peerHasCertificate(context.channel)
-        }
         run(machine.received(unwrapInboundIn(data), now: .now()))
+    }
+
+    /// TLS tells when its handshake is done, before any byte is read: whether the peer showed a certificate.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let showed = ServerTLS.peerShowedCertificate(afterHandshake: event, on: context.channel) {
+            machine.peerShowedCertificate = showed
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
