@@ -29,7 +29,8 @@ public struct TLSOptions: ParsableArguments {
         guard let caFile = ca ?? given("PIXELFLOW_CA") else { return nil }
         do {
             return try ClientTLS(
-                caFile: caFile, certificateFile: cert ?? given("PIXELFLOW_CERT"), keyFile: key ?? given("PIXELFLOW_KEY"))
+                caFile: caFile, certificateFile: cert ?? given("PIXELFLOW_CERT"), keyFile: key ?? given("PIXELFLOW_KEY")
+            )
         } catch {
             throw ValidationError("TLS: \(error)")
         }

@@ -71,7 +71,7 @@ struct JobJSON: Encodable {
     /// for a variant in the object store.
     init(
         job: StoredJob, variants stored: [StoredVariant]?, storedCount: Int? = nil, baseURL: String,
-        objectURL: (StoredVariant) -> String?
+        objectURL: (StoredVariant) -> String? = { _ in nil }
     ) {
         jobID = String(job.id)
         status = job.state.description

@@ -122,7 +122,7 @@ struct JobRoutes {
                 switch listed {
                 case .draft(let draft): JobJSON(draft: draft)
                 case .job(let job, let stored):
-                    JobJSON(job: job, variants: nil, storedCount: stored, baseURL: base, objectURL: { _ in nil })
+                    JobJSON(job: job, variants: nil, storedCount: stored, baseURL: base)
                 }
             }
             let next = page.more ? page.jobs.last.map { String($0.id) } : nil

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
-import PixelFlowCoordinator
 import PixelFlowBatch
+import PixelFlowCoordinator
 import PixelFlowWorker
 import ServiceLifecycle
 

@@ -45,7 +45,7 @@ extension LiveCluster {
             #expect(body["job_id"] as? Int == Int(job.rawValue))
             #expect(body["state"] as? String == "succeeded" && body["type"] as? String == "job.succeeded")
             #expect((body["variants"] as? [[String: Any]])?.first?["id"] as? String == "thumb")
-            #expect(try await cluster.metric("pixelflow_webhooks_delivered_total") == 1)
+            #expect(try await cluster.metric(#"pixelflow_webhook_deliveries_total{outcome="delivered"}"#) == 1)
         }
 
         @Test("the documented verification accepts the right signature and refuses a wrong one or a changed body")
@@ -91,12 +91,16 @@ extension LiveCluster {
             let deadline = ContinuousClock.now + .seconds(15)
             var failed = 0.0
             while ContinuousClock.now < deadline {
-                failed = try await cluster.metric("pixelflow_webhooks_failed_total") ?? 0
+                failed = try await cluster.metric(#"pixelflow_webhook_deliveries_total{outcome="gave_up"}"#) ?? 0
                 if failed >= 2 { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(failed == 2)
-            let attempts = try await cluster.metric("pixelflow_webhook_attempts_total") ?? 0
+            var attempts = failed
+            for outcome in ["retry", "delivered"] {
+                attempts +=
+                    try await cluster.metric(#"pixelflow_webhook_deliveries_total{outcome=""# + outcome + #""}"#) ?? 0
+            }
             #expect(attempts >= 4, "the unreachable receiver was not retried: \(attempts) attempts in all")
             #expect(cluster.log("coordinator").contains("not in webhooks.allow"))
             #expect(cluster.isCoordinatorRunning)

@@ -49,18 +49,6 @@ final class StateMetrics: Sendable {
             }
             publishUsage(coordinator.usageTotals, &published)
             publishWorkers(workers, &published)
-            if let webhooks = coordinator.webhooks {
-                count(
-                    "webhook_attempts", "Webhook delivery attempts.",
-                    Double(webhooks.attempts.load(ordering: .relaxed)),
-                    &published)
-                count(
-                    "webhooks_delivered", "Webhook events delivered (a 2xx answer).",
-                    Double(webhooks.delivered.load(ordering: .relaxed)), &published)
-                count(
-                    "webhooks_failed", "Webhook events given up (retry window over, 410, refused URL).",
-                    Double(webhooks.failed.load(ordering: .relaxed)), &published)
-            }
         }
     }
 

@@ -5,7 +5,6 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import PixelFlowStore
-import Synchronization
 
 /// Delivers the webhook events in the store's outbox, at least once: due events are POSTed with the tenant's
 /// signature; a 2xx ends one, 410 Gone stops it, anything else is retried with backoff until
@@ -18,13 +17,11 @@ final class WebhookDispatcher: Sendable {
     private let guardrail: AddressGuard
     private let client: HTTPClient
     private let logger: Logger
-    private let metrics: CoordinatorMetrics?
-    let delivered = Atomic<UInt64>(0)
-    let failed = Atomic<UInt64>(0)
-    let attempts = Atomic<UInt64>(0)
+    /// Each attempt's time and outcome (`pixelflow_webhook_deliveries_total{outcome}`, `…_delivery_seconds`).
+    private let metrics: CoordinatorMetrics
 
     init(
-        store: any JobStore, settings: WebhookSettings, secrets: [String: [UInt8]], metrics: CoordinatorMetrics? = nil,
+        store: any JobStore, settings: WebhookSettings, secrets: [String: [UInt8]], metrics: CoordinatorMetrics,
         logger: Logger
     ) {
         self.metrics = metrics
@@ -93,12 +90,11 @@ final class WebhookDispatcher: Sendable {
         case .retry: outcome = "retry"
         case .gaveUp: outcome = "gave_up"
         }
-        metrics?.webhookAttempt(outcome: outcome, duration: ContinuousClock.now - start)
+        metrics.webhookAttempt(outcome: outcome, duration: ContinuousClock.now - start)
         return attempt
     }
 
     private func attemptDelivery(_ event: WebhookEvent) async -> WebhookAttempt {
-        attempts.add(1, ordering: .relaxed)
         let metadata: Logger.Metadata = [
             "event_id": "\(event.eventID)", "job_id": "\(event.jobID)", "attempt": "\(event.attempts + 1)",
         ]
@@ -135,7 +131,6 @@ final class WebhookDispatcher: Sendable {
         }
         switch status {
         case 200..<300:
-            delivered.add(1, ordering: .relaxed)
             logger.debug("webhook delivered", metadata: metadata.merging(["status": "\(status)"]) { $1 })
             return .delivered(eventID: event.eventID, status: status, at: Self.unixMilliseconds())
         case 410:
@@ -161,7 +156,6 @@ final class WebhookDispatcher: Sendable {
     private func gaveUp(
         _ event: WebhookEvent, status: Int?, _ reason: String, _ metadata: Logger.Metadata
     ) -> WebhookAttempt {
-        failed.add(1, ordering: .relaxed)
         logger.warning("webhook failed: \(reason)", metadata: metadata)
         return .gaveUp(eventID: event.eventID, status: status, error: reason, at: Self.unixMilliseconds())
     }
