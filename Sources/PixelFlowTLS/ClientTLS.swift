@@ -33,16 +33,13 @@ public struct ClientTLS: Sendable {
     /// Puts the TLS handler first in a new connection's pipeline. The name checked is `host`'s: a DNS name is also
     /// sent as SNI; an IP address is matched against the certificate's IP addresses.
     public func addHandler(to channel: any Channel, host: String) throws {
-        let handler = try NIOSSLClientHandler(context: context, serverHostname: Self.isIPAddress(host) ? nil : host)
+        let handler = try NIOSSLClientHandler(
+            context: context, serverHostname: ipAddressBytes(host) == nil ? host : nil)
         try channel.pipeline.syncOperations.addHandler(handler, position: .first)
     }
 
     /// `addHandler` for connections to `host`, as `CoordinatorLink.connect` takes it.
     public func securing(host: String) -> @Sendable (any Channel) throws -> Void {
         { channel in try addHandler(to: channel, host: host) }
-    }
-
-    static func isIPAddress(_ host: String) -> Bool {
-        (try? SocketAddress(ipAddress: host, port: 0)) != nil
     }
 }

@@ -72,27 +72,16 @@ public struct ClusterCertificates {
     }
 
     static func generalName(_ name: String) -> GeneralName {
-        if let v4 = IPv4Address(name) { return .ipAddress(ASN1OctetString(contentBytes: ArraySlice(v4.bytes))) }
-        if let v6 = IPv6Address(name) { return .ipAddress(ASN1OctetString(contentBytes: ArraySlice(v6.bytes))) }
-        return .dnsName(name)
+        guard let bytes = ipAddressBytes(name) else { return .dnsName(name) }
+        return .ipAddress(ASN1OctetString(contentBytes: ArraySlice(bytes)))
     }
 }
 
-/// An IP address literal's bytes, for certificate names.
-struct IPv4Address {
-    let bytes: [UInt8]
-    init?(_ text: String) {
-        var address = in_addr()
-        guard inet_pton(AF_INET, text, &address) == 1 else { return nil }
-        bytes = withUnsafeBytes(of: &address) { Array($0) }
-    }
-}
-
-struct IPv6Address {
-    let bytes: [UInt8]
-    init?(_ text: String) {
-        var address = in6_addr()
-        guard inet_pton(AF_INET6, text, &address) == 1 else { return nil }
-        bytes = withUnsafeBytes(of: &address) { Array($0) }
-    }
+/// An IPv4 or IPv6 literal's bytes in network order (what a certificate's IP address names); nil for a host name.
+func ipAddressBytes(_ text: String) -> [UInt8]? {
+    var v4 = in_addr()
+    if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
+    var v6 = in6_addr()
+    if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
+    return nil
 }

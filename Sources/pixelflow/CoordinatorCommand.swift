@@ -86,20 +86,23 @@ func startCoordinator(
 
 /// A worker's join key id and secret from the same file (and environment), without reading the rest.
 func loadJoin(path: String?, environment: [String: String]) throws -> (keyID: String, secret: [UInt8]?) {
-    let path = path ?? environment["PIXELFLOW_CONFIG"]
-    let data = try path.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
-    do {
-        return try CoordinatorConfig.join(json: data, environment: environment)
-    } catch let invalid as CoordinatorConfig.Invalid {
-        throw ValidationError("config: \(invalid.description)")
+    try readConfig(path: path, environment: environment) {
+        try CoordinatorConfig.join(json: $0, environment: environment)
     }
 }
 
 func loadConfig(path: String?, environment: [String: String]) throws -> CoordinatorConfig {
+    try readConfig(path: path, environment: environment) { try CoordinatorConfig(json: $0, environment: environment) }
+}
+
+/// The config file (`path`, else `PIXELFLOW_CONFIG`; none: defaults) through `parse`; a bad value is a usage error.
+private func readConfig<Parsed>(
+    path: String?, environment: [String: String], _ parse: (Data?) throws -> Parsed
+) throws -> Parsed {
     let path = path ?? environment["PIXELFLOW_CONFIG"]
     let data = try path.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
     do {
-        return try CoordinatorConfig(json: data, environment: environment)
+        return try parse(data)
     } catch let invalid as CoordinatorConfig.Invalid {
         throw ValidationError("config: \(invalid.description)")
     }
