@@ -47,12 +47,13 @@ public final class ImagingEngine: Sendable {
         source: [UInt8], pipeline: Pipeline,
         onVariant: @Sendable (EncodedVariant) async throws -> Void = { _ in }
     ) async throws -> JobReport {
-        try await process(source: source, pipeline: pipeline, onDecoded: { _ in }, onVariant: onVariant)
+        try await process(source: source, pipeline: pipeline, onDecoded: { _, _ in }, onVariant: onVariant)
     }
 
-    /// The same, and `onDecoded` hears the source's header as soon as it is read, even if the job fails later.
+    /// The same, and `onDecoded` hears the source's header and the decode's time in ms as soon as the source is
+    /// decoded, before any variant (and even if the job fails later).
     public func process(
-        source: [UInt8], pipeline: Pipeline, onDecoded: @Sendable (SourceHeader) -> Void,
+        source: [UInt8], pipeline: Pipeline, onDecoded: @Sendable (SourceHeader, _ milliseconds: Double) -> Void,
         onVariant: @Sendable (EncodedVariant) async throws -> Void
     ) async throws -> JobReport {
         let start = ContinuousClock.now
@@ -62,7 +63,7 @@ public final class ImagingEngine: Sendable {
             switch event {
             case .decoded(let header, let width, let height, let milliseconds):
                 decoded = (header, width, height, milliseconds)
-                onDecoded(header)
+                onDecoded(header, milliseconds)
             case .variant(let variant):
                 variants.append(variant.report)
                 try await onVariant(variant)

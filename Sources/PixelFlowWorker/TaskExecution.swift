@@ -28,7 +28,8 @@ struct TaskExecution: Sendable {
     let maxVariantBytes: UInt64
     /// Told when the task ends, before its outcome is written: the coordinator may reuse the slot at once.
     let state: WorkerSessionState
-    /// Protocol v2 and later: the outcome carries the task's CPU time and source pixels.
+    /// Protocol v2 and later: the outcome carries the task's CPU time and source pixels, and TASK_DONE the
+    /// source's decode time (the worker's REGISTER sets the `timings` bit).
     let reportsUsage: Bool
     var cpuMeter = TaskCPUMeter.shared
 
@@ -83,7 +84,8 @@ struct TaskExecution: Sendable {
             message = .taskDone(
                 TaskDone(
                     taskID: assign.taskID, attempt: assign.attempt, variants: UInt16(clamping: variants),
-                    elapsedMilliseconds: elapsed, usage: usage))
+                    elapsedMilliseconds: elapsed, usage: usage,
+                    decodeMilliseconds: reportsUsage ? progress.decodeMilliseconds : nil))
         case .failure(let failure):
             message = .taskFailed(
                 TaskFailed(
@@ -107,7 +109,7 @@ struct TaskExecution: Sendable {
         let total = pipeline.variants.count
         do {
             let source = try await readSource()
-            try await runner.run(source: source, pipeline: pipeline, onSource: progress.sourceRead) { variant in
+            try await runner.run(source: source, pipeline: pipeline, onSource: progress.sourceDecoded) { variant in
                 let frames = try await frames(for: variant)
                 if progress.count + 1 == total {
                     progress.hold(frames)
@@ -194,19 +196,20 @@ struct TaskExecution: Sendable {
     }
 }
 
-/// Variants produced so far, and the last one's frames, held back to travel with TASK_DONE; the source's pixels.
+/// Variants produced so far, and the last one's frames, held back to travel with TASK_DONE; the decoded source.
 final class TaskProgress: Sendable {
     private struct State {
         var count = 0
         var held: [WireElement] = []
-        var sourcePixels: UInt64 = 0
+        var source = DecodedSource(pixels: 0, milliseconds: 0)
     }
 
     private let state = Mutex(State())
 
     var count: Int { state.withLock { $0.count } }
-    var sourcePixels: UInt64 { state.withLock { $0.sourcePixels } }
-    func sourceRead(pixels: UInt64) { state.withLock { $0.sourcePixels = pixels } }
+    var sourcePixels: UInt64 { state.withLock { $0.source.pixels } }
+    var decodeMilliseconds: UInt32 { state.withLock { UInt32(clamping: Int($0.source.milliseconds.rounded())) } }
+    func sourceDecoded(_ source: DecodedSource) { state.withLock { $0.source = source } }
     func increment() { state.withLock { $0.count += 1 } }
     func hold(_ frames: [WireElement]) { state.withLock { $0.held = frames } }
     func takeHeld() -> [WireElement] {

@@ -13,11 +13,16 @@ struct ProducedVariant: Sendable {
     var milliseconds: Double
 }
 
-/// Runs one task's pipeline and reports the source's size in pixels once its header is read, then each variant
-/// the moment it is encoded.
+/// The source of a task, once decoded: its size in pixels (as its header states) and the decode's time.
+struct DecodedSource: Sendable {
+    var pixels: UInt64
+    var milliseconds: Double
+}
+
+/// Runs one task's pipeline and reports the decoded source, then each variant the moment it is encoded.
 protocol TaskRunner: Sendable {
     func run(
-        source: [UInt8], pipeline: Pipeline, onSource: @escaping @Sendable (_ pixels: UInt64) -> Void,
+        source: [UInt8], pipeline: Pipeline, onSource: @escaping @Sendable (DecodedSource) -> Void,
         onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void
     ) async throws
 
@@ -34,12 +39,15 @@ struct ImagingTaskRunner: TaskRunner {
     let engine: ImagingEngine
 
     func run(
-        source: [UInt8], pipeline: Pipeline, onSource: @escaping @Sendable (_ pixels: UInt64) -> Void,
+        source: [UInt8], pipeline: Pipeline, onSource: @escaping @Sendable (DecodedSource) -> Void,
         onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void
     ) async throws {
         _ = try await engine.process(
             source: source, pipeline: pipeline,
-            onDecoded: { onSource(UInt64($0.width) * UInt64($0.height)) }
+            onDecoded: { header, milliseconds in
+                onSource(
+                    DecodedSource(pixels: UInt64(header.width) * UInt64(header.height), milliseconds: milliseconds))
+            }
         ) { variant in
             try await onVariant(
                 ProducedVariant(
@@ -68,10 +76,10 @@ struct NullTaskRunner: TaskRunner {
     }
 
     func run(
-        source: [UInt8], pipeline: Pipeline, onSource: @escaping @Sendable (_ pixels: UInt64) -> Void,
+        source: [UInt8], pipeline: Pipeline, onSource: @escaping @Sendable (DecodedSource) -> Void,
         onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void
     ) async throws {
-        onSource(1)  // the 1 × 1 "image" it answers with
+        onSource(DecodedSource(pixels: 1, milliseconds: 0))  // the 1 × 1 "image" it answers with, decoded in no time
         for spec in pipeline.variants {
             try await onVariant(
                 ProducedVariant(id: spec.id, format: spec.format, width: 1, height: 1, data: payload, milliseconds: 0))

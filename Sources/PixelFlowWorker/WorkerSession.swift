@@ -55,8 +55,9 @@ struct WorkerSession {
         }
     }
 
-    /// What this worker's engine encodes: every format the pipeline model knows; and it takes ASSIGN_OBJECT.
-    static let formats = OutputFormat.allCases.reduce(into: OutputFormats.objects) {
+    /// What this worker's engine encodes: every format the pipeline model knows; it takes ASSIGN_OBJECT and reports
+    /// decode times (bits a v1 coordinator ignores).
+    static let formats = OutputFormat.allCases.reduce(into: OutputFormats([.objects, .timings])) {
         $0.formUnion(OutputFormats(name: $1.rawValue) ?? [])
     }
 

@@ -37,7 +37,7 @@ extension LiveCluster {
         }
 
         @Test(
-            "histograms of queue wait, job and task time, encode time per format, source and variant bytes; every series the dashboard plots"
+            "histograms of queue wait, job and task time, decode time, encode time per format, source and variant bytes; every series the dashboard plots"
         )
         func exposition() async throws {
             let cluster = try await Self.busyCluster()
@@ -45,6 +45,11 @@ extension LiveCluster {
             #expect(try await cluster.metric("pixelflow_job_duration_seconds_count") == 2)
             #expect(try await cluster.metric("pixelflow_job_queue_wait_seconds_count") == 2)
             #expect(try await cluster.metric("pixelflow_task_duration_seconds_count") == 2)
+            // Each worker reports its decode (TASK_DONE decode_ms); it is part of the task's time.
+            #expect(try await cluster.metric("pixelflow_source_decode_seconds_count") == 2)
+            let decodeSeconds = try #require(try await cluster.metric("pixelflow_source_decode_seconds_sum"))
+            let taskSeconds = try #require(try await cluster.metric("pixelflow_task_duration_seconds_sum"))
+            #expect(decodeSeconds <= taskSeconds)
             #expect(try await cluster.metric("pixelflow_source_bytes_count") == 2)
             #expect(try await cluster.metric("pixelflow_variant_bytes_count") == 4)
             #expect(try await cluster.metric(#"pixelflow_variant_encode_seconds_count{format="webp"}"#) == 2)

@@ -509,3 +509,48 @@ private func name(_ message: Message) -> String {
         }
     }
 }
+
+/// TASK_DONE ends with `decode_ms` exactly when the worker's REGISTER set the `timings` bit on a v2 link.
+@Suite struct WorkerLinkTimingsTests {
+    static func link(version: UInt8 = 2, formats: OutputFormats) -> WorkerLink {
+        var link = WorkerLink(workerID: 1, version: version, formats: formats, maxVariantBytes: 1 << 20)
+        _ = link.openTask(job: 8, attempt: 1)
+        return link
+    }
+
+    static func done(usage: TaskUsage? = WorkerLinkUsageTests.usage, decode: UInt32?) -> WorkerToCoordinator {
+        .taskDone(
+            TaskDone(
+                taskID: 8, attempt: 1, variants: 0, elapsedMilliseconds: 9, usage: usage, decodeMilliseconds: decode))
+    }
+
+    @Test func theBitRequiresDecodeMilliseconds() throws {
+        var reporting = Self.link(formats: [.jpeg, .timings])
+        let actions = try reporting.receive(Self.done(decode: 7), on: 2, chunkSize: 1024)
+        guard case .cluster(.taskDone(_, let done)) = try #require(actions.first) else {
+            Issue.record("expected the task's outcome for the cluster, got \(actions)")
+            return
+        }
+        #expect(done.decodeMilliseconds == 7)
+        var silent = Self.link(formats: [.jpeg, .timings])
+        #expect(throws: ProtocolError.self) { try silent.receive(Self.done(decode: nil), on: 2, chunkSize: 1024) }
+    }
+
+    @Test func withoutTheBitDecodeMillisecondsIsLeftOver() throws {
+        var plain = Self.link(formats: [.jpeg])
+        #expect(try plain.receive(Self.done(decode: nil), on: 2, chunkSize: 1024).count == 1)
+        var extra = Self.link(formats: [.jpeg])
+        #expect(throws: ProtocolError.self) { try extra.receive(Self.done(decode: 7), on: 2, chunkSize: 1024) }
+    }
+
+    @Test func aV1LinkIgnoresTheBit() throws {
+        var v1 = Self.link(version: 1, formats: [.jpeg, .timings])
+        #expect(try v1.receive(Self.done(usage: nil, decode: nil), on: 2, chunkSize: 1024).count == 1)
+    }
+
+    @Test func taskFailedNeverCarriesIt() throws {
+        var reporting = Self.link(formats: [.jpeg, .timings])
+        let failed = WorkerLinkUsageTests.outcome(done: false, usage: WorkerLinkUsageTests.usage)
+        #expect(try reporting.receive(failed, on: 2, chunkSize: 1024).count == 1)
+    }
+}

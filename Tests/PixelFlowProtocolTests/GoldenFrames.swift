@@ -184,6 +184,15 @@ enum GoldenFrames {
                             usage: TaskUsage(cpuMilliseconds: 31, sourcePixels: 12_000_000))))
             ),
             (
+                "33-task-done-timings-v2",
+                Frame(
+                    stream: 2,
+                    .taskDone(
+                        TaskDone(
+                            taskID: 7, attempt: 1, variants: 1, elapsedMilliseconds: 35,
+                            usage: TaskUsage(cpuMilliseconds: 31, sourcePixels: 12_000_000), decodeMilliseconds: 21)))
+            ),
+            (
                 "34-task-failed-v2",
                 Frame(
                     stream: 2,
@@ -208,6 +217,14 @@ enum GoldenFrames {
                     .register(
                         Register(
                             name: "w1", slots: 2, formats: [.jpeg, .png, .webp, .avif, .heic, .objects],
+                            version: "1.0.0")))
+            ),
+            (
+                "30-register-timings-v2",
+                Frame(
+                    .register(
+                        Register(
+                            name: "w1", slots: 2, formats: [.jpeg, .png, .webp, .avif, .heic, .objects, .timings],
                             version: "1.0.0")))
             ),
             (

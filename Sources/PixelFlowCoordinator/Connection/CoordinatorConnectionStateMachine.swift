@@ -11,8 +11,9 @@ struct CoordinatorConnectionStateMachine {
         /// An AUTH waits while the coordinator checks its address's failed logins.
         case checkingLogin(ServerHandshakeStateMachine, auth: WireElement)
         case client(ClientLink)
-        /// Authenticated as a worker (speaking this protocol version), before its REGISTER is answered.
-        case unregisteredWorker(version: UInt8)
+        /// Authenticated as a worker (speaking this protocol version), before its REGISTER is answered; the
+        /// REGISTER's bits once it came.
+        case unregisteredWorker(version: UInt8, formats: OutputFormats = [])
         case worker(WorkerLink)
         case closed
         /// Only while a link is updated in place (no copy of its tables).
@@ -81,13 +82,14 @@ struct CoordinatorConnectionStateMachine {
             } catch {
                 return fail(error)
             }
-        case .unregisteredWorker(let version):
+        case .unregisteredWorker(let version, _):
             framesReceived &+= 1
             guard case .frame(let frame) = element, case .register(var register) = frame.message else {
                 return fail(ProtocolError.malformed("a worker's first frame after AUTH_OK must be REGISTER"))
             }
-            // ASSIGN_OBJECT is a v2 frame: on a v1 connection the `objects` bit is a reserved one, ignored.
-            if version < ProtocolVersion.v2 { register.formats.remove(.objects) }
+            // ASSIGN_OBJECT and `decode_ms` are v2's: on a v1 connection their bits are reserved ones, ignored.
+            if version < ProtocolVersion.v2 { register.formats.subtract([.objects, .timings]) }
+            state = .unregisteredWorker(version: version, formats: register.formats)
             return [.cluster(.registerWorker(register))]
         case .worker(var worker):
             framesReceived &+= 1
@@ -139,10 +141,11 @@ struct CoordinatorConnectionStateMachine {
             }
             state = .handshaking(handshake)
             return handshakeActions(action, now: now)
-        case .unregisteredWorker(let version):
+        case .unregisteredWorker(let version, let formats):
             guard case .registered(let id) = reply else { return [] }
             state = .worker(
-                WorkerLink(workerID: id, version: version, maxVariantBytes: settings.limits.maxVariantBytes))
+                WorkerLink(
+                    workerID: id, version: version, formats: formats, maxVariantBytes: settings.limits.maxVariantBytes))
             return [.write(.frame(Frame(.registered(Registered(workerID: id)))))]
         case .client(var client):
             state = .modifying

@@ -26,6 +26,7 @@ extension WorkerLink {
             let chunks = PayloadAssembler.chunks(of: variant.payload.bytes, size: chunkSize)
             return [.cluster(.variantReceived(workerID, variant.header, chunks: chunks))]
         case .taskDone(let done):
+            try checkTimings(done)
             try endTask(on: stream, job: done.taskID, attempt: done.attempt, usage: done.usage)
             return [.cluster(.taskDone(workerID, done))]
         case .taskFailed(let failed):

@@ -23,13 +23,19 @@ struct WorkerLink {
     let workerID: WorkerID
     /// The protocol version the handshake chose: from v2 on, task outcomes carry the task's usage.
     let version: UInt8
+    /// REGISTER's `timings` bit, on v2: every TASK_DONE ends with `decode_ms`.
+    let reportsTimings: Bool
     let maxVariantBytes: UInt64
     var tasks: [UInt32: Task] = [:]
     private var nextStreamID: UInt32 = 2
 
-    init(workerID: WorkerID, version: UInt8 = ProtocolVersion.v2, maxVariantBytes: UInt64) {
+    init(
+        workerID: WorkerID, version: UInt8 = ProtocolVersion.v2, formats: OutputFormats = [],
+        maxVariantBytes: UInt64
+    ) {
         self.workerID = workerID
         self.version = version
+        self.reportsTimings = version >= ProtocolVersion.v2 && formats.contains(.timings)
         self.maxVariantBytes = maxVariantBytes
     }
 
@@ -107,5 +113,15 @@ struct WorkerLink {
             throw ProtocolError.malformed("\(TaskUsage.wireSize) bytes left over after a v\(version) task result")
         }
         tasks[streamID] = nil
+    }
+
+    /// TASK_DONE ends with `decode_ms` exactly when the worker's REGISTER promised it.
+    func checkTimings(_ done: TaskDone) throws(ProtocolError) {
+        if reportsTimings, done.decodeMilliseconds == nil {
+            throw ProtocolError.malformed("TASK_DONE from a worker with the timings bit must end with decode_ms")
+        }
+        if !reportsTimings, done.decodeMilliseconds != nil {
+            throw ProtocolError.malformed("bytes left over after TASK_DONE's fields")
+        }
     }
 }

@@ -115,6 +115,7 @@ extension Coordinator {
                         tenant: tenant, job: header.jobID, variantID: header.variantID, format: header.format))
             case .taskDone(let worker, let done):
                 metrics.taskDuration.record(.milliseconds(Int64(done.elapsedMilliseconds)))
+                if let decode = done.decodeMilliseconds { metrics.decodeDuration.record(.milliseconds(Int64(decode))) }
                 actions = shared.cluster.taskDone(
                     worker: worker, job: done.taskID, attempt: done.attempt, usage: done.usage, now: now)
             case .taskFailed(let worker, let failed):

@@ -19,6 +19,8 @@ final class CoordinatorMetrics: Sendable {
     let jobDuration: DurationHistogram
     /// A task's time on its worker (TASK_DONE `elapsed_ms`): decode, every resize and encode, the transfers.
     let taskDuration: DurationHistogram
+    /// The source's decode on its worker (TASK_DONE `decode_ms`, from workers that report it).
+    let decodeDuration: DurationHistogram
     let sourceBytes: ValueHistogram
     let variantBytes: ValueHistogram
     /// Resize and encode time per format label (made once: a registry lookup per variant would cost a lock).
@@ -47,6 +49,9 @@ final class CoordinatorMetrics: Sendable {
         taskDuration = registry.makeDurationHistogram(
             descriptor: Self.name("task_duration", "seconds", "A task's time on its worker, as the worker reports it."),
             buckets: Self.seconds([0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]))
+        decodeDuration = registry.makeDurationHistogram(
+            descriptor: Self.name("source_decode", "seconds", "A source's decode on its worker, per succeeded task."),
+            buckets: Self.seconds([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]))
         sourceBytes = registry.makeValueHistogram(
             descriptor: Self.name("source", "bytes", "Size of each admitted job's source."),
             buckets: [16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216, 67_108_864])

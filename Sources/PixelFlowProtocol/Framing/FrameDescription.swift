@@ -30,6 +30,15 @@ extension Frame {
     }
 
     private static func describe(_ value: Any, name: String) -> [String] {
+        // Optionals first: a dynamic cast would see through one (`Optional(21) is any BinaryInteger`).
+        let mirror = Mirror(reflecting: value)
+        if mirror.displayStyle == .optional {
+            guard let some = mirror.children.first?.value else { return [] }
+            // A group of trailing v2 fields (TaskUsage): listed as the enclosing payload's own, as on the wire.
+            guard Mirror(reflecting: some).displayStyle == .struct else { return describe(some, name: name) }
+            let parent = name.lastIndex(of: ".").map { String(name[...$0]) } ?? ""
+            return fields(of: some, prefix: parent)
+        }
         switch value {
         case let bytes as [UInt8]: return ["\(name): \(bytes.map { hex($0) }.joined())"]
         case let buffer as ByteBuffer: return ["\(name): \(render(buffer))"]
@@ -46,14 +55,6 @@ extension Frame {
             if list.isEmpty { return ["\(name): []"] }
             return list.enumerated().flatMap { index, element in fields(of: element, prefix: "\(name)[\(index)].") }
         default:
-            let mirror = Mirror(reflecting: value)
-            if mirror.displayStyle == .optional {
-                guard let some = mirror.children.first?.value else { return [] }
-                // A group of trailing v2 fields (TaskUsage): listed as the enclosing payload's own, as on the wire.
-                guard Mirror(reflecting: some).displayStyle == .struct else { return describe(some, name: name) }
-                let parent = name.lastIndex(of: ".").map { String(name[...$0]) } ?? ""
-                return fields(of: some, prefix: parent)
-            }
             if mirror.displayStyle == .enum { return ["\(name): \(value)"] }
             return fields(of: value, prefix: "\(name).")
         }

@@ -46,6 +46,8 @@ public struct OutputFormats: OptionSet, Sendable, Hashable {
     /// Not a format: bit 31 says the worker takes ASSIGN_OBJECT (it GETs sources and PUTs variants over HTTP).
     /// A job whose data lives in the object store requires it, as other jobs require their formats.
     public static let objects = OutputFormats(rawValue: 1 << 31)
+    /// Not a format: bit 30 says the worker's TASK_DONE ends with `decode_ms` (protocol v2; PROTOCOL.md §6.4).
+    public static let timings = OutputFormats(rawValue: 1 << 30)
 
     /// The format a pipeline names (`"jpeg"`, `"png"`, `"webp"`, `"avif"`, `"heic"`, `"gif"`; PROTOCOL.md §6.3);
     /// nil for any other name.

@@ -1,7 +1,8 @@
 import NIOCore
 
 /// TASK_DONE (worker → coordinator, on the task's stream; ends it): `task_id u64 · attempt u16 · variants u16 ·
-/// elapsed_ms u32`, then in protocol v2 the task's usage (`cpu_ms u32 · source_pixels u64`).
+/// elapsed_ms u32`, then in protocol v2 the task's usage (`cpu_ms u32 · source_pixels u64`) and, from a worker whose
+/// REGISTER set the `timings` bit, `decode_ms u32`.
 public struct TaskDone: WirePayload {
     public static let frameType = FrameType.taskDone
     public var taskID: UInt64
@@ -10,15 +11,20 @@ public struct TaskDone: WirePayload {
     public var elapsedMilliseconds: UInt32
     /// Present exactly on v2 connections.
     public var usage: TaskUsage?
+    /// The source's decode on the worker, in ms. Present exactly on v2 connections of workers with the `timings`
+    /// bit (after `usage`).
+    public var decodeMilliseconds: UInt32?
 
     public init(
-        taskID: UInt64, attempt: UInt16, variants: UInt16, elapsedMilliseconds: UInt32, usage: TaskUsage? = nil
+        taskID: UInt64, attempt: UInt16, variants: UInt16, elapsedMilliseconds: UInt32, usage: TaskUsage? = nil,
+        decodeMilliseconds: UInt32? = nil
     ) {
         self.taskID = taskID
         self.attempt = attempt
         self.variants = variants
         self.elapsedMilliseconds = elapsedMilliseconds
         self.usage = usage
+        self.decodeMilliseconds = decodeMilliseconds
     }
 
     public init(from buffer: inout ByteBuffer) throws(ProtocolError) {
@@ -27,6 +33,7 @@ public struct TaskDone: WirePayload {
         variants = try buffer.readField(UInt16.self, "variants")
         elapsedMilliseconds = try buffer.readField(UInt32.self, "elapsed_ms")
         usage = try TaskUsage.readIfPresent(from: &buffer)
+        decodeMilliseconds = buffer.readableBytes > 0 ? try buffer.readField(UInt32.self, "decode_ms") : nil
     }
 
     public func write(to buffer: inout ByteBuffer) {
@@ -35,5 +42,6 @@ public struct TaskDone: WirePayload {
         buffer.writeInteger(variants)
         buffer.writeInteger(elapsedMilliseconds)
         usage?.write(to: &buffer)
+        if let decodeMilliseconds { buffer.writeInteger(decodeMilliseconds) }
     }
 }
