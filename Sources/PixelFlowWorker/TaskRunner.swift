@@ -59,14 +59,17 @@ struct ImagingTaskRunner: TaskRunner {
 
 /// Answers every variant with the same bytes, without decoding: measures the coordinator, not libvips.
 /// 16 bytes by default; larger payloads are pseudo-random so they do not compress (load tests of big results).
+/// It can stand in for real work per task (`SimulatedWork`), to measure scheduling across many workers.
 struct NullTaskRunner: TaskRunner {
     static let defaultPayload: [UInt8] = Array("pixelflow-null!\n".utf8)
     let payload: [UInt8]
+    let work: SimulatedWork
     /// Its tasks do no image work: metering them would measure the meter, and burden the coordinator benchmark
-    /// this runner exists for. They report 0 ms.
-    var isMetered: Bool { false }
+    /// this runner exists for. They report 0 ms — unless they burn CPU on purpose, which is metered like real work.
+    var isMetered: Bool { work.burnsCPU }
 
-    init(variantBytes: Int = 16) {
+    init(variantBytes: Int = 16, work: SimulatedWork = .none) {
+        self.work = work
         guard variantBytes != Self.defaultPayload.count else {
             payload = Self.defaultPayload
             return
@@ -79,6 +82,7 @@ struct NullTaskRunner: TaskRunner {
         source: [UInt8], pipeline: Pipeline, onSource: @escaping @Sendable (DecodedSource) -> Void,
         onVariant: @escaping @Sendable (ProducedVariant) async throws -> Void
     ) async throws {
+        try await work.perform()
         onSource(DecodedSource(pixels: 1, milliseconds: 0))  // the 1 × 1 "image" it answers with, decoded in no time
         for spec in pipeline.variants {
             try await onVariant(

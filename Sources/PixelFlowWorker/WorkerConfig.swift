@@ -17,6 +17,8 @@ public struct WorkerConfig: Sendable {
     public var nullEngine = false
     /// Bytes in each null-engine variant (pseudo-random): lets load tests produce large results cheaply.
     public var nullVariantBytes = 16
+    /// Simulated work per null-engine task, so scheduling can be measured with many workers on a few cores.
+    public var nullWork = SimulatedWork.none
     /// Reconnect delays: doubling from the first to the last, with jitter.
     public var reconnectDelay: TimeAmount = .milliseconds(100)
     public var maxReconnectDelay: TimeAmount = .seconds(5)

@@ -16,7 +16,7 @@ public struct WorkerNode: Sendable {
         self.config = config
         self.shutdown = shutdown
         if config.nullEngine {
-            runner = NullTaskRunner(variantBytes: config.nullVariantBytes)
+            runner = NullTaskRunner(variantBytes: config.nullVariantBytes, work: config.nullWork)
         } else {
             runner = ImagingTaskRunner(engine: ImagingEngine(threads: config.slots, limits: config.imagingLimits))
         }

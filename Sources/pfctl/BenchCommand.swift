@@ -3,7 +3,7 @@ import Foundation
 import PixelFlowBatch
 import PixelFlowClient
 
-/// `pfctl bench`: a bounded load generator over one connection.
+/// `pfctl bench`: a bounded load generator over one connection, or several (`--connections`).
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -13,7 +13,9 @@ struct BenchCommand: AsyncParsableCommand {
             admitted attempt's SUBMIT to JOB_DONE; "first variant" to the first complete variant. Rejections with \
             rate_limited or queue_full are retried after retry_after_ms (counted). --json prints one object. \
             With --async, jobs are submitted in async mode and the figures are admissions: jobs/s ACCEPTED (on a \
-            coordinator with a job store, durably written) and the latency from SUBMIT to ACCEPTED.
+            coordinator with a job store, durably written) and the latency from SUBMIT to ACCEPTED. \
+            --connections N opens N connections and spreads the jobs in flight over them (job i goes to connection \
+            i mod N), so one connection's event loop in pfctl is not what limits the rate.
             Exit status: 0 when every job succeeded, 1 otherwise, 2 on a usage error.
             """)
 
@@ -25,6 +27,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(help: "Jobs in flight at a time.")
     var concurrency: Int = 8
+
+    @Option(help: "Connections to the coordinator; jobs are spread over them.")
+    var connections: Int = 1
 
     @Option(name: .customLong("max-retries"), help: "Retries per job after rate_limited or queue_full.")
     var maxRetries: Int = 20
@@ -38,6 +43,7 @@ struct BenchCommand: AsyncParsableCommand {
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard (1...256).contains(connections) else { throw ValidationError("--connections must be 1...256") }
         guard maxRetries >= 0 else { throw ValidationError("--max-retries must not be negative") }
         guard !inputs.isEmpty else { throw ValidationError("give at least one FILE or DIR") }
     }
@@ -57,9 +63,9 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let retry = RetryPolicy(maxRetries: maxRetries)
         let (jobs, concurrency, asyncMode) = (self.jobs, self.concurrency, self.asyncMode)
-        let report = try await connection.withClient(command: "bench") { client in
+        let report = try await connection.withClients(count: connections, command: "bench") { clients in
             await Self.run(
-                client: client, files: files, pipeline: pipeline, jobs: jobs, concurrency: concurrency, retry: retry,
+                clients: clients, files: files, pipeline: pipeline, jobs: jobs, concurrency: concurrency, retry: retry,
                 asyncMode: asyncMode)
         }
         print(connection.json ? report.json : report.text, terminator: connection.json ? "\n" : "")
@@ -67,17 +73,19 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     static func run(
-        client: PixelFlowClient, files: [[UInt8]], pipeline: String, jobs: Int, concurrency: Int, retry: RetryPolicy,
-        asyncMode: Bool = false
+        clients: [PixelFlowClient], files: [[UInt8]], pipeline: String, jobs: Int, concurrency: Int,
+        retry: RetryPolicy, asyncMode: Bool = false
     ) async -> BenchReport {
         var report = BenchReport()
         report.isAsync = asyncMode
+        report.connections = clients.count
         let start = ContinuousClock.now
         await withTaskGroup(of: BenchSample.self) { group in
             var next = 0
             func startNext() {
                 guard next < jobs else { return }
                 let source = files[next % files.count]
+                let client = clients[next % clients.count]
                 next += 1
                 group.addTask {
                     asyncMode

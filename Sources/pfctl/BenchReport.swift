@@ -33,6 +33,7 @@ struct BenchReport: Sendable {
     var elapsed: Duration = .zero
     /// Async submissions: "succeeded" means ACCEPTED, latency runs to ACCEPTED, nothing is processed yet.
     var isAsync = false
+    var connections = 1
     private var latencies: [Double] = []
     private var firstVariants: [Double] = []
 
@@ -80,7 +81,7 @@ struct BenchReport: Sendable {
                 jobs, seconds, imagesPerSecond, succeeded, failed, retries),
             "latency          p50 \(ms(latency(50)))  p95 \(ms(latency(95)))  p99 \(ms(latency(99)))",
             "first variant    p50 \(ms(firstVariant(50)))  p95 \(ms(firstVariant(95)))  p99 \(ms(firstVariant(99)))",
-            "\(variants) variants, \(bytesOut) bytes out",
+            "\(variants) variants, \(bytesOut) bytes out" + (connections > 1 ? " over \(connections) connections" : ""),
         ]
         for (code, count) in failures.sorted(by: { $0.key < $1.key }) { lines.append("  failed: \(code): \(count)") }
         return lines.joined(separator: "\n") + "\n"
@@ -100,7 +101,7 @@ struct BenchReport: Sendable {
             ("seconds", number(seconds)), ("images_per_second", number(imagesPerSecond)),
             ("latency_ms", percentiles(latency)), ("first_variant_ms", percentiles(firstVariant)),
             ("variants", "\(variants)"), ("bytes_out", "\(bytesOut)"), ("failures", JSONOutput.object(failureFields)),
-            ("mode", JSONOutput.quoted(isAsync ? "async" : "stream")),
+            ("mode", JSONOutput.quoted(isAsync ? "async" : "stream")), ("connections", "\(connections)"),
         ])
     }
 }

@@ -79,6 +79,17 @@ struct ConnectionOptions: ParsableArguments {
         }
     }
 
+    /// `count` connections at once (each its own client), for load that one connection's ordering would cap.
+    func withClients<Result: Sendable>(
+        count: Int, command: String, _ body: ([PixelFlowClient]) async throws -> Result
+    ) async throws -> Result {
+        func open(_ opened: [PixelFlowClient]) async throws -> Result {
+            guard opened.count < count else { return try await body(opened) }
+            return try await withClient(command: command) { client in try await open(opened + [client]) }
+        }
+        return try await open([])
+    }
+
     func report(_ error: PixelFlowClientError, command: String) {
         if json {
             print(JSONOutput.error(error))

@@ -76,6 +76,7 @@ func startCoordinator(
     // Past a file-size limit (ulimit -f) the kernel would kill the process with SIGXFSZ; ignored, a write that
     // crosses it fails with EFBIG instead, which the store reports as storage_error.
     signal(SIGXFSZ, SIG_IGN)
+    FileDescriptorLimit.raise(toHold: config.settings.maxConnections, logger: logger)
     do {
         return try await CoordinatorService.start(config, listen: listen, http: http, logger: logger)
     } catch let error as StoreError {

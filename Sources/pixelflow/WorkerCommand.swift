@@ -46,6 +46,19 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "With --null-engine: bytes in each variant (pseudo-random, so they do not compress). Default 16.")
     var nullVariantBytes: Int = 16
 
+    @Option(
+        help: ArgumentHelp(
+            "With --null-engine: simulated work per task, in milliseconds (see --work-kind). Default 0.",
+            valueName: "MS"))
+    var workMs: Int = 0
+
+    @Option(help: "With --work-ms: sleep (wait without using the CPU) or cpu (burn the CPU on one thread).")
+    var workKind: WorkKind = .sleep
+
+    enum WorkKind: String, ExpressibleByArgument, CaseIterable {
+        case sleep, cpu
+    }
+
     @Option(help: "First reconnect delay in milliseconds; doubles after each failed attempt.")
     var reconnectDelayMs: Int = 100
 
@@ -66,6 +79,8 @@ struct WorkerCommand: AsyncParsableCommand {
         guard (1...(64 << 20)).contains(nullVariantBytes) else {
             throw ValidationError("--null-variant-bytes must be 1...67108864")
         }
+        guard (0...3_600_000).contains(workMs) else { throw ValidationError("--work-ms must be 0...3600000") }
+        guard workMs == 0 || nullEngine else { throw ValidationError("--work-ms needs --null-engine") }
         guard reconnectDelayMs >= 1, maxReconnectDelayMs >= reconnectDelayMs, maxReconnectDelayMs <= 600_000 else {
             throw ValidationError("reconnect delays: 1 <= --reconnect-delay-ms <= --max-reconnect-delay-ms <= 600000")
         }
@@ -88,6 +103,10 @@ struct WorkerCommand: AsyncParsableCommand {
             name: name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())", slots: slots)
         workerConfig.nullEngine = nullEngine
         workerConfig.nullVariantBytes = nullVariantBytes
+        if workMs > 0 {
+            let duration = Duration.milliseconds(workMs)
+            workerConfig.nullWork = workKind == .sleep ? .sleep(duration) : .burnCPU(duration)
+        }
         workerConfig.reconnectDelay = .milliseconds(Int64(reconnectDelayMs))
         workerConfig.maxReconnectDelay = .milliseconds(Int64(maxReconnectDelayMs))
         workerConfig.connectTimeout = .milliseconds(Int64(connectTimeoutMs))
@@ -100,7 +119,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logger(label: "pixelflow.worker")
         let service = WorkerService(node: WorkerNode(config: workerConfig), logger: logger)
         print(
-            "pixelflow worker \(workerConfig.name): \(slots) slots, coordinator \(coordinator)\(nullEngine ? ", null engine" : "")"
+            "pixelflow worker \(workerConfig.name): \(slots) slots, coordinator \(coordinator)\(nullEngine ? ", null engine" : "")\(workMs > 0 ? " (\(workKind.rawValue) \(workMs) ms per task)" : "")"
         )
         fflush(nil)
         // Ends when the worker has drained after SIGTERM or SIGINT.

@@ -92,6 +92,31 @@ extension LiveCluster {
             #expect(usage.status == 2)
         }
 
+        @Test("pfctl bench --connections 3 spreads its jobs over three connections; every job succeeds")
+        func benchOverSeveralConnections() async throws {
+            let cluster = try ClusterProcesses()
+            try cluster.startCoordinator()
+            try cluster.startWorker("w1")
+            try await cluster.waitForWorkers(1)
+            let image = cluster.directory.appendingPathComponent("beach.jpg")
+            try Data(TestImages.jpeg(width: 640, height: 480)).write(to: image)
+            let opened = try #require(try await cluster.metric("pixelflow_connections_total"))
+
+            let run = try Self.pfctl(
+                [
+                    "bench", "--json", "--jobs", "30", "--concurrency", "6", "--connections", "3", "--variant",
+                    "t:resize:64:webp", image.path,
+                ], cluster: cluster)
+            #expect(run.status == 0, "\(run.stderr)")
+            let report = try #require(run.jsonLines.first)
+            #expect(report["succeeded"] as? Int == 30)
+            #expect(report["variants"] as? Int == 30)
+            #expect(report["connections"] as? Int == 3)
+            #expect(try await cluster.metric("pixelflow_connections_total") == opened + 3)
+            let zero = try Self.pfctl(["bench", "--connections", "0", image.path], cluster: cluster)
+            #expect(zero.status == 2 && zero.stderr.contains("--connections"))
+        }
+
         @Test("pfctl submit, status, wait and cancel; a wrong secret fails with unauthorized")
         func asyncJobs() async throws {
             let cluster = try ClusterProcesses()

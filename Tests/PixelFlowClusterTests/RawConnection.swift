@@ -86,7 +86,8 @@ final class RawConnection: @unchecked Sendable {
         while true {
             var chunk = [UInt8](repeating: 0, count: 65536)
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count == 0 { break }
+            // A reset is a close too: the coordinator closed with bytes of ours unread.
+            if count == 0 || (count < 0 && errno == ECONNRESET) { break }
             if count < 0 { return (elements, false) }  // timed out: still open
             received.writeBytes(chunk[0..<count])
             while let element = try decoder.decode(buffer: &received) { elements.append(element) }

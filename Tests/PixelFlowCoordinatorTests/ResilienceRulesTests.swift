@@ -35,6 +35,22 @@ struct ResilienceRulesTests {
         #expect(throws: CoordinatorConfig.Invalid.self) { try CoordinatorConfig(json: shared, environment: [:]) }
     }
 
+    @Test("limits.max_connections: 16,384 by default, 1...1,000,000 accepted, anything else refused")
+    func connectionLimit() throws {
+        #expect(try Self.config([:]).settings.maxConnections == 16_384)
+        #expect(try Self.config([:], extra: ["limits": ["max_connections": 3]]).settings.maxConnections == 3)
+        for refused in [0, -1, 1_000_001, 2.5] {
+            #expect(throws: CoordinatorConfig.Invalid.self) {
+                try Self.config([:], extra: ["limits": ["max_connections": refused]])
+            }
+        }
+        let gate = ConnectionGate(limit: 2)
+        #expect(gate.enter() && gate.enter())
+        #expect(!gate.enter(), "the third place does not exist")
+        gate.leave()
+        #expect(gate.enter() && gate.count == 2)
+    }
+
     @Test("a tenant rate of 1e-12 (or 0, or huge) is refused by the config, naming the key")
     func extremeRates() throws {
         for rate in [1e-12, 0, -1, 1e12] {

@@ -76,6 +76,8 @@ public struct CoordinatorConfig: Sendable {
             try reader.integer("limits.max_fetch_bytes", in: (1 << 20)...(1 << 40)) ?? settings.maxFetchBytes
         settings.writeStallTimeout =
             try reader.milliseconds("limits.write_stall_timeout_ms", in: 100...3_600_000) ?? settings.writeStallTimeout
+        settings.maxConnections =
+            try reader.integer("limits.max_connections", in: 1...1_000_000) ?? settings.maxConnections
         settings.authFailuresBeforeBackoff =
             try reader.integer("auth.failures_before_backoff", in: 1...1_000_000) ?? settings.authFailuresBeforeBackoff
         settings.authBackoff = try reader.milliseconds("auth.backoff_ms") ?? settings.authBackoff

@@ -67,6 +67,9 @@ public struct CoordinatorSettings: Sendable {
     /// A peer that reads nothing of what is queued for it for this long gets GOAWAY(slow_reader) and is
     /// disconnected; its stream-mode jobs are cancelled (`limits.write_stall_timeout_ms`).
     public var writeStallTimeout: TimeAmount = .seconds(30)
+    /// Connections open at once, clients and workers together (`limits.max_connections`): one more is closed as
+    /// soon as it is accepted, before anything is sent, so a flood cannot exhaust the process's file descriptors.
+    public var maxConnections = 16_384
     /// Failed handshakes from one address before it must wait (`auth.failures_before_backoff`).
     public var authFailuresBeforeBackoff = 5
     /// The first wait after that; doubles with each further failure (`auth.backoff_ms`, `auth.max_backoff_ms`).

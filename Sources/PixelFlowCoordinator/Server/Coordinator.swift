@@ -21,6 +21,8 @@ public final class Coordinator: Sendable {
     public var metricsRegistry: PrometheusCollectorRegistry { metrics.registry }
     let tenantPolicies: [String: TenantPolicy]
     private let nextConnection = Atomic<UInt64>(1)
+    /// Connections open on the protocol port, against `limits.max_connections`.
+    let connectionGate: ConnectionGate
     let shared: Mutex<Shared>
     /// Where async jobs are kept (nil: memory only). Written by one writer task (Coordinator+Store.swift).
     let store: (any JobStore)?
@@ -81,6 +83,7 @@ public final class Coordinator: Sendable {
         self.settings = settings
         self.store = store
         self.fetchBudget = ByteBudget(capacity: settings.maxFetchBytes)
+        self.connectionGate = ConnectionGate(limit: settings.maxConnections)
         var webhookSecrets: [String: [UInt8]] = [:]
         for tenant in tenants { webhookSecrets[tenant.keyID] = tenant.webhookSecret }
         let metrics = CoordinatorMetrics()

@@ -11,6 +11,7 @@ final class CoordinatorMetrics: Sendable {
     let bytesIn: Counter
     let bytesOut: Counter
     let connectionsOpened: Counter
+    let connectionsRefused: Counter
     let handshakeFailures: Counter
     let protocolErrors: Counter
     /// From a job's admission (source complete) to its first ASSIGN.
@@ -36,6 +37,9 @@ final class CoordinatorMetrics: Sendable {
             descriptor: Self.name("bytes_in", "total", "Bytes received on the protocol port."))
         bytesOut = registry.makeCounter(descriptor: Self.name("bytes_out", "total", "Bytes sent on the protocol port."))
         connectionsOpened = registry.makeCounter(descriptor: Self.name("connections", "total", "Connections accepted."))
+        connectionsRefused = registry.makeCounter(
+            descriptor: Self.name(
+                "connections_refused", "total", "Connections closed on arrival: limits.max_connections were open."))
         handshakeFailures = registry.makeCounter(
             descriptor: Self.name("handshake_failures", "total", "Handshakes refused (bad key, timeout, version)."))
         protocolErrors = registry.makeCounter(

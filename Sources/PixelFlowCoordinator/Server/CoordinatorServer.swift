@@ -27,6 +27,7 @@ public final class CoordinatorServer: Sendable {
     public func bind(host: String, port: Int, tls: ServerTLS? = nil) async throws -> any Channel {
         let coordinator = self.coordinator
         let limits = coordinator.settings.limits
+        let gate = coordinator.connectionGate
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -35,7 +36,13 @@ public final class CoordinatorServer: Sendable {
             // stops reading its requests (OutboundPressure).
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                // Over the limit: closed before the coordinator sends its preface, as PROTOCOL.md §2.4 allows.
+                guard gate.enter() else {
+                    coordinator.metrics.connectionsRefused.increment()
+                    return channel.close()
+                }
+                channel.closeFuture.whenComplete { _ in gate.leave() }
+                return channel.eventLoop.makeCompletedFuture {
                     try tls?.addHandler(to: channel)
                     let byteCounter = ByteCountingHandler(metrics: coordinator.metrics)
                     let frameClock = PartialFrameClock()

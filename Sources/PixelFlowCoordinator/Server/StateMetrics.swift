@@ -26,6 +26,9 @@ final class StateMetrics: Sendable {
             gauge("queue_depth", "Jobs waiting for a worker.", Double(stats.total.queued))
             gauge("jobs_running", "Jobs running on workers.", Double(stats.total.running))
             gauge("workers", "Registered workers.", Double(workers.count))
+            gauge(
+                "connections_open", "Connections open on the protocol port (limits.max_connections).",
+                Double(coordinator.connectionGate.count))
             count("jobs_admitted", "Jobs admitted.", Double(stats.total.admitted), &published)
             count("jobs_rejected", "Jobs rejected at admission.", Double(stats.total.rejected), &published)
             count("jobs_succeeded", "Jobs that succeeded.", Double(stats.total.succeeded), &published)
