@@ -2,10 +2,14 @@
 # Installs what PixelFlow builds against (Debian/Ubuntu packages; root or sudo) and the tools its tests run
 # (schemathesis and moto's S3 server, from PyPI, into a virtualenv of their own: $PIXELFLOW_TOOLS, default
 # ~/.local/share/pixelflow/tools),
-# each only when missing.
+# each only when missing. With --bench, also what the benchmarks use beyond the tests: pyvips (into the same
+# virtualenv, for bench/pyvips_reference.py) and Debian's python3-matplotlib (bench/plot_scaling.py).
 set -euo pipefail
+bench=0
+[ "${1:-}" = "--bench" ] && bench=1
 
 packages=(pkg-config libvips-dev libheif-dev libzstd-dev liblz4-dev libsqlite3-dev python3-venv curl prometheus)
+[ "$bench" = 1 ] && packages+=(python3-matplotlib)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -28,4 +32,8 @@ if [ ! -x "$tools/bin/st" ] || [ ! -x "$tools/bin/moto_server" ]; then
   echo "installing: schemathesis, moto[server] (PyPI) into $tools"
   [ -x "$tools/bin/python" ] || python3 -m venv "$tools"
   "$tools/bin/python" -m pip install --quiet --disable-pip-version-check schemathesis 'moto[server]'
+fi
+if [ "$bench" = 1 ] && ! "$tools/bin/python" -c "import pyvips" 2>/dev/null; then
+  echo "installing: pyvips (PyPI) into $tools"
+  "$tools/bin/python" -m pip install --quiet --disable-pip-version-check pyvips
 fi

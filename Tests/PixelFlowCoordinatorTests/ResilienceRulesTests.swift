@@ -35,9 +35,13 @@ struct ResilienceRulesTests {
         #expect(throws: CoordinatorConfig.Invalid.self) { try CoordinatorConfig(json: shared, environment: [:]) }
     }
 
-    @Test("limits.max_connections: 16,384 by default, 1...1,000,000 accepted, anything else refused")
+    @Test(
+        "limits.max_connections: 16,384 by default, 1...1,000,000 accepted, anything else refused; event_loops 1...256")
     func connectionLimit() throws {
         #expect(try Self.config([:]).settings.maxConnections == 16_384)
+        #expect(try Self.config([:]).settings.eventLoops == System.coreCount)
+        #expect(try Self.config([:], extra: ["event_loops": 4]).settings.eventLoops == 4)
+        #expect(throws: CoordinatorConfig.Invalid.self) { try Self.config([:], extra: ["event_loops": 0]) }
         #expect(try Self.config([:], extra: ["limits": ["max_connections": 3]]).settings.maxConnections == 3)
         for refused in [0, -1, 1_000_001, 2.5] {
             #expect(throws: CoordinatorConfig.Invalid.self) {

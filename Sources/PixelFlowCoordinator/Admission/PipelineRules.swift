@@ -2,11 +2,20 @@ import Foundation
 import NIOCore
 import PixelFlowPipeline
 import PixelFlowProtocol
+import Synchronization
 
 /// The imaging engine's validation rules, applied before a job is queued: the same decoder the workers run,
 /// without libvips. A pipeline the engine would refuse is REJECTED(invalid_pipeline) naming the field.
 public enum PipelineRules {
+    /// Validation is remembered by the pipeline's bytes, looked up without copying them: jobs of one workload
+    /// repeat the same few pipelines, and a copy into `Data` per SUBMIT was a visible share of a small job's cost.
+    private static let summaries = PipelineSummaryCache(capacity: 256)
+
     @Sendable public static func validate(_ json: ByteBuffer) -> Result<PipelineSummary, ProtocolError> {
+        summaries.summary(of: json, orCompute: summarize)
+    }
+
+    private static func summarize(_ json: ByteBuffer) -> Result<PipelineSummary, ProtocolError> {
         do throws(PipelineError) {
             let pipeline = try PipelineCache.shared.decode(wire: Data(json.readableBytesView))
             let formats = pipeline.variants.reduce(into: OutputFormats()) {
@@ -17,6 +26,44 @@ public enum PipelineRules {
             return .failure(ProtocolError(.invalidPipeline, error.description))
         }
     }
+}
+
+/// Summaries of recently seen pipelines, by their wire bytes; the oldest forgotten first beyond `capacity`.
+final class PipelineSummaryCache: Sendable {
+    private struct Entries {
+        var results: [ByteBuffer: Result<PipelineSummary, ProtocolError>] = [:]
+        var order: [ByteBuffer] = []
+        var head = 0
+    }
+
+    let capacity: Int
+    private let entries = Mutex(Entries())
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    func summary(
+        of json: ByteBuffer, orCompute compute: (ByteBuffer) -> Result<PipelineSummary, ProtocolError>
+    ) -> Result<PipelineSummary, ProtocolError> {
+        if let known = entries.withLock({ $0.results[json] }) { return known }
+        let result = compute(json)
+        // A key of its own: a slice of a frame would keep the whole read buffer alive.
+        let key = ByteBuffer(bytes: json.readableBytesView)
+        entries.withLock { entries in
+            guard entries.results.updateValue(result, forKey: key) == nil else { return }
+            entries.order.append(key)
+            if entries.results.count > capacity {
+                entries.results[entries.order[entries.head]] = nil
+                entries.head += 1
+            }
+            if entries.head >= capacity {  // drop the forgotten keys from the front now and then
+                entries.order.removeFirst(entries.head)
+                entries.head = 0
+            }
+        }
+        return result
+    }
+
+    var count: Int { entries.withLock { $0.results.count } }
 }
 
 /// What admission and scheduling need to know of a valid pipeline.

@@ -45,6 +45,7 @@ public struct CoordinatorConfig: Sendable {
         var reader = ConfigReader(root: root, environment: environment)
         listen = try reader.string("listen") ?? listen
         http = try reader.string("http") ?? http
+        settings.eventLoops = try reader.integer("event_loops", in: 1...256) ?? settings.eventLoops
         joinKeyID = try reader.string("join.key_id") ?? joinKeyID
         joinSecret = try reader.string("join.secret").map { Array($0.utf8) }
 

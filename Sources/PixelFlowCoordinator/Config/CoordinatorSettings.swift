@@ -70,6 +70,11 @@ public struct CoordinatorSettings: Sendable {
     /// Connections open at once, clients and workers together (`limits.max_connections`): one more is closed as
     /// soon as it is accepted, before anything is sent, so a flood cannot exhaust the process's file descriptors.
     public var maxConnections = 16_384
+    /// Threads serving the protocol port (`event_loops`), one per core by default. Every job passes the cluster
+    /// state's lock, so fewer loops cost less CPU per job (one loop: 5–9 µs less of ≈ 45 measured, no hops between
+    /// threads); but the worker then gets its tasks in smaller batches and throughput of tiny jobs fell to 0.8–1.0×
+    /// on 2 cores (docs/scaling.md), so the default keeps one per core.
+    public var eventLoops = System.coreCount
     /// Failed handshakes from one address before it must wait (`auth.failures_before_backoff`).
     public var authFailuresBeforeBackoff = 5
     /// The first wait after that; doubles with each further failure (`auth.backoff_ms`, `auth.max_backoff_ms`).

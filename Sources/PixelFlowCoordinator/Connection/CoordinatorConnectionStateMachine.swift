@@ -120,7 +120,7 @@ struct CoordinatorConnectionStateMachine {
     }
 
     private static func require(_ role: PeerRole, sent frame: Frame) throws(ProtocolError) {
-        guard frame.message.frameType.senders.contains(role) else {
+        guard frame.message.frameType.senderBits & role.bit != 0 else {
             throw ProtocolError(.wrongRole, "a \(role) may not send \(frame.message.frameType)")
         }
     }

@@ -21,10 +21,12 @@ public struct CoordinatorService: Service {
     public var protocolAddress: String { protocolChannel.localAddress?.hostAndPort ?? "?" }
     public var httpAddress: String { httpChannel.localAddress?.hostAndPort ?? "?" }
 
-    /// Binds both ports; the service runs once added to a `ServiceGroup` (or `run()` is called).
+    /// Binds both ports; the service runs once added to a `ServiceGroup` (or `run()` is called). The protocol port
+    /// runs on `group` when one is given, else on `event_loops` threads of its own; the status port on `group`, else
+    /// on NIO's shared loops.
     public static func start(
         _ config: CoordinatorConfig, listen: String? = nil, http: String? = nil,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        group: (any EventLoopGroup)? = nil,
         logger: Logger = Logger(label: "pixelflow.coordinator")
     ) async throws -> CoordinatorService {
         var workerKeys: [String: [UInt8]] = [:]
@@ -49,11 +51,14 @@ public struct CoordinatorService: Service {
                 "the protocol port listens on \(host) without TLS: secrets stay safe (HMAC handshake), but images and job data cross the network in clear; set tls.cert and tls.key"
             )
         }
-        let server = CoordinatorServer(coordinator: coordinator, group: group)
+        let server = CoordinatorServer(
+            coordinator: coordinator, group: group ?? ProtocolEventLoops.group(threads: config.settings.eventLoops))
         let protocolChannel = try await server.bind(host: host, port: port, tls: tls)
         let httpChannel: any Channel
         do {
-            httpChannel = try await StatusHTTPServer(coordinator: coordinator, group: group).bind(
+            httpChannel = try await StatusHTTPServer(
+                coordinator: coordinator, group: group ?? MultiThreadedEventLoopGroup.singleton
+            ).bind(
                 host: httpHost, port: httpPort)
         } catch {
             try? await protocolChannel.close()

@@ -45,8 +45,10 @@ public struct Frame: Sendable, Hashable {
     }
 
     /// Checks that a frame may be sent by one of `senders` and sits on the right kind of stream.
-    static func validate(type: FrameType, streamID: UInt32, from senders: Set<PeerRole>) throws(ProtocolError) {
-        guard !type.senders.isDisjoint(with: senders) else {
+    static func validate(
+        type: FrameType, streamID: UInt32, from senders: Set<PeerRole>, senderBits: UInt8
+    ) throws(ProtocolError) {
+        guard type.senderBits & senderBits != 0 else {
             throw ProtocolError(
                 .wrongRole,
                 "\(type) may not be sent by a \(senders.map(\.description).sorted().joined(separator: " or "))")

@@ -9,6 +9,7 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
     public private(set) var limits: ProtocolLimits
     /// The roles the other side may have: `[.coordinator]` on a client or worker, `[.client, .worker]` on the coordinator.
     public let senders: Set<PeerRole>
+    private let senderBits: UInt8
     private var expectingPreface: Bool
     /// When set, the frame limits announced in AUTH_OK replace `limits`, each capped at this ceiling's: the
     /// coordinator's limits bind both directions (PROTOCOL.md §6.1), so a worker must accept frames up to them.
@@ -23,6 +24,7 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
     ) {
         self.limits = limits
         self.senders = senders
+        self.senderBits = PeerRole.bits(senders)
         self.expectingPreface = expectingPreface
         self.announcedLimitsCeiling = ceiling
         self.partialFrameClock = partialFrameClock
@@ -64,7 +66,7 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
         guard let type = FrameType(rawValue: header.type) else {
             throw ProtocolError(.unknownFrameType, "frame type 0x\(String(header.type, radix: 16)) is not part of v1")
         }
-        try Frame.validate(type: type, streamID: header.streamID, from: senders)
+        try Frame.validate(type: type, streamID: header.streamID, from: senders, senderBits: senderBits)
         let limit = limits.maxPayload(for: type)
         guard header.length <= limit else {
             throw ProtocolError(

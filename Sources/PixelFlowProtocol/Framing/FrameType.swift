@@ -107,31 +107,24 @@ public enum FrameType: UInt8, Sendable, Hashable, CaseIterable, CustomStringConv
         }
     }
 
-    /// Who may send this frame. (Sets made once: this is asked for every frame received.)
-    public var senders: Set<PeerRole> {
+    /// The roles that may send this type (PROTOCOL.md §5 "Sent by").
+    public var senders: Set<PeerRole> { Set(PeerRole.allCases.filter { senderBits & $0.bit != 0 }) }
+
+    /// `senders` as a bit set (bit n for the role of raw value n): checked on every frame received, so without
+    /// hashing a set.
+    public var senderBits: UInt8 {
         switch self {
-        case .hello, .authOK: Senders.coordinator
-        case .auth: Senders.peers
-        case .ping, .pong, .goAway, .chunk: Senders.anyone
+        case .hello, .authOK, .accepted, .jobDone, .jobFailed, .status, .workers, .stats, .jobList, .usage, .rejected,
+            .registered, .assign, .assignObject, .cancelTask:
+            PeerRole.coordinator.bit
+        case .auth: PeerRole.client.bit | PeerRole.worker.bit
+        case .ping, .pong, .goAway, .chunk: PeerRole.client.bit | PeerRole.worker.bit | PeerRole.coordinator.bit
         case .submit, .cancel, .statusRequest, .watch, .workersRequest, .statsRequest, .fetch, .jobsRequest,
             .usageRequest:
-            Senders.client
-        case .accepted, .jobDone, .jobFailed, .status, .workers, .stats, .jobList, .usage: Senders.coordinator
-        case .rejected: Senders.coordinator
-        case .variant: Senders.coordinatorOrWorker
-        case .register, .taskDone, .taskFailed, .heartbeat, .variantStored: Senders.worker
-        case .registered, .assign, .assignObject, .cancelTask: Senders.coordinator
-        case .drain: Senders.coordinatorOrWorker
+            PeerRole.client.bit
+        case .variant, .drain: PeerRole.coordinator.bit | PeerRole.worker.bit
+        case .register, .taskDone, .taskFailed, .heartbeat, .variantStored: PeerRole.worker.bit
         }
-    }
-
-    private enum Senders {
-        static let coordinator: Set<PeerRole> = [.coordinator]
-        static let client: Set<PeerRole> = [.client]
-        static let worker: Set<PeerRole> = [.worker]
-        static let peers: Set<PeerRole> = [.client, .worker]
-        static let coordinatorOrWorker: Set<PeerRole> = [.coordinator, .worker]
-        static let anyone: Set<PeerRole> = [.coordinator, .client, .worker]
     }
 }
 
@@ -140,6 +133,12 @@ public enum PeerRole: UInt8, Sendable, Hashable, CaseIterable, CustomStringConve
     case client = 1
     case worker = 2
     case coordinator = 3
+
+    /// This role's bit in a `FrameType.senderBits`-style set.
+    public var bit: UInt8 { 1 << rawValue }
+
+    /// A set of roles as bits.
+    static func bits(_ roles: Set<PeerRole>) -> UInt8 { roles.reduce(0) { $0 | $1.bit } }
 
     public var description: String {
         switch self {
