@@ -2,7 +2,7 @@
 """The engine against a well-written pyvips script, side by side on the corpus (A B A B …, medians).
 
 The reference decodes each photo once, the straightforward way: `thumbnail_buffer` to the largest variant
-(1600 wide, shrink-on-load, EXIF rotation, sRGB), the smaller variants resized from that image, the encoders
+(1600 wide, shrink-on-load, EXIF rotation; an embedded ICC profile converted to sRGB), the smaller variants resized from that image, the encoders
 with PixelFlow's settings (WebP q80/q75 effort 4, JPEG q85, metadata stripped), two processes of one libvips
 thread each, operation cache off — as `pixelflow process --threads 2` runs two jobs of one thread each.
 
@@ -48,8 +48,17 @@ def reference_job(arguments: tuple[str, str]) -> None:
     with open(source, "rb") as file:
         data = file.read()
     largest = max(width for _, width, _, _ in CANONICAL)
-    base = pyvips.Image.thumbnail_buffer(data, largest, height=10_000_000, size="down", export_profile="srgb")
+    base = pyvips.Image.thumbnail_buffer(data, largest, height=10_000_000, size="down")
+    if base.get_typeof("icc-profile-data") != 0:  # an embedded profile: to sRGB (without one, pixels are sRGB)
+        base = base.icc_transform("srgb", intent="relative")
+    if base.format != "uchar":
+        base = base.cast("uchar")
     base = base.copy_memory()  # read by several variants
+    # libvips 8.14 ignores `strip` when saving WebP (libvips#3340): drop the metadata fields themselves (the
+    # exif-ifd* ones too, from which libvips would rebuild the EXIF block).
+    for field in base.get_fields():
+        if field.startswith(("exif-", "xmp-", "iptc-", "icc-", "jpeg-thumbnail")):
+            base.remove(field)
     for variant_id, width, extension, quality in CANONICAL:
         image = base if width >= base.width else base.resize(width / base.width, kernel="lanczos3")
         if extension == "jpg":
