@@ -137,8 +137,9 @@ extension Coordinator {
                 shared.workerConnections[worker] = nil
                 actions = shared.cluster.workerLost(worker, now: now)
             }
-            shared.reportIfDrained()
-            return (reply, settle(route(actions, in: shared), in: &shared))
+            var deliveries = settle(route(actions, in: shared), in: &shared)
+            shared.reportIfDrained(into: &deliveries)
+            return (reply, deliveries)
         }
     }
 
@@ -227,6 +228,8 @@ struct Deliveries {
     private var pending: [(ConnectionHandle, Delivery)] = []
     /// Steps of HTTP requests that committed (nil) or were refused.
     private var answers: [(CommitWaiters, JobID, ProtocolError?)] = []
+    /// A graceful shutdown waiting for the last job to end: woken once everything above is on its way.
+    private var drained: AsyncStream<Void>.Continuation?
 
     mutating func append(_ target: ConnectionHandle, _ delivery: Delivery) {
         pending.append((target, delivery))
@@ -236,14 +239,20 @@ struct Deliveries {
         answers.append((waiters, job, error))
     }
 
+    mutating func wake(_ shutdown: AsyncStream<Void>.Continuation) {
+        drained = shutdown
+    }
+
     mutating func append(contentsOf other: Deliveries) {
         pending += other.pending
         answers += other.answers
+        drained = other.drained ?? drained
     }
 
     func send() {
         for (target, delivery) in pending { target.deliver(delivery) }
         for (waiters, job, error) in answers { waiters.resume(job, with: error) }
+        drained?.yield()
     }
 }
 

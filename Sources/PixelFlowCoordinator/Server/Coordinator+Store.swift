@@ -65,7 +65,7 @@ extension Coordinator {
                 } else {
                     shared.storeQueue.append(writes, routed)
                 }
-                shared.reportIfDrained()
+                shared.reportIfDrained(into: &deliveries)
                 return deliveries
             }
             deliveries.send()

@@ -57,10 +57,12 @@ public final class Coordinator: Sendable {
         /// Set by a graceful shutdown: told each time a step leaves no live job.
         var drained: AsyncStream<Void>.Continuation?
 
-        /// Wakes a waiting shutdown once the last admitted job has ended.
-        func reportIfDrained() {
+        /// Wakes a waiting shutdown once the last admitted job has ended — when `deliveries` are sent, after the
+        /// last job's results: woken at once, the shutdown's closing GOAWAY could reach a client's event loop
+        /// before the JOB_DONE another thread was about to hand it.
+        func reportIfDrained(into deliveries: inout Deliveries) {
             guard let drained, cluster.liveJobCount == 0 else { return }
-            drained.yield()
+            deliveries.wake(drained)
         }
     }
 
@@ -132,8 +134,9 @@ public final class Coordinator: Sendable {
         let now = NIODeadline.now()
         shared.withLock { shared in
             let actions = shared.cluster.tick(now: now)
-            defer { shared.reportIfDrained() }
-            return settle(route(actions, in: shared), in: &shared)
+            var deliveries = settle(route(actions, in: shared), in: &shared)
+            shared.reportIfDrained(into: &deliveries)
+            return deliveries
         }.send()
     }
 
@@ -149,7 +152,9 @@ public final class Coordinator: Sendable {
         let open = shared.withLock { shared in
             shared.cluster.stopAdmitting()
             shared.drained = report
-            shared.reportIfDrained()
+            var nothing = Deliveries()
+            shared.reportIfDrained(into: &nothing)
+            nothing.send()  // no job live: nothing else to deliver first
             return Array(shared.connections.values)
         }
         for handle in open { handle.deliver(.goAway(goAway, close: false, clientsOnly: true)) }
