@@ -42,6 +42,17 @@ extension LiveCluster {
                 stderr: String(decoding: stderr, as: UTF8.self))
         }
 
+        /// A coordinator and one registered worker (`w1`), and a 640×480 JPEG named `name` in the cluster's folder.
+        static func clusterWithPhoto(named name: String) async throws -> (ClusterProcesses, URL) {
+            let cluster = try ClusterProcesses()
+            try cluster.startCoordinator()
+            try cluster.startWorker("w1")
+            try await cluster.waitForWorkers(1)
+            let photo = cluster.directory.appendingPathComponent(name)
+            try Data(TestImages.jpeg(width: 640, height: 480)).write(to: photo)
+            return (cluster, photo)
+        }
+
         @Test("pfctl process writes DIR/<stem>/<id>.<ext>, JSON lines and exit codes like pixelflow process")
         func process() async throws {
             let cluster = try ClusterProcesses()
@@ -94,12 +105,7 @@ extension LiveCluster {
 
         @Test("pfctl bench --connections 3 spreads its jobs over three connections; every job succeeds")
         func benchOverSeveralConnections() async throws {
-            let cluster = try ClusterProcesses()
-            try cluster.startCoordinator()
-            try cluster.startWorker("w1")
-            try await cluster.waitForWorkers(1)
-            let image = cluster.directory.appendingPathComponent("beach.jpg")
-            try Data(TestImages.jpeg(width: 640, height: 480)).write(to: image)
+            let (cluster, image) = try await Self.clusterWithPhoto(named: "beach.jpg")
             let opened = try #require(try await cluster.metric("pixelflow_connections_total"))
 
             let run = try Self.pfctl(
@@ -119,12 +125,7 @@ extension LiveCluster {
 
         @Test("pfctl submit, status, wait and cancel; a wrong secret fails with unauthorized")
         func asyncJobs() async throws {
-            let cluster = try ClusterProcesses()
-            try cluster.startCoordinator()
-            try cluster.startWorker("w1")
-            try await cluster.waitForWorkers(1)
-            let source = cluster.directory.appendingPathComponent("photo.jpg")
-            try Data(TestImages.jpeg(width: 640, height: 480)).write(to: source)
+            let (cluster, source) = try await Self.clusterWithPhoto(named: "photo.jpg")
 
             let submitted = try Self.pfctl(
                 ["submit", "--json", "--variant", "thumb:resize:64:png", source.path], cluster: cluster)

@@ -28,42 +28,24 @@ public enum PipelineRules {
     }
 }
 
-/// Summaries of recently seen pipelines, by their wire bytes; the oldest forgotten first beyond `capacity`.
+/// Summaries of recently seen pipelines, by their wire bytes (a `RecentMap`: the oldest forgotten first).
 final class PipelineSummaryCache: Sendable {
-    private struct Entries {
-        var results: [ByteBuffer: Result<PipelineSummary, ProtocolError>] = [:]
-        var order: [ByteBuffer] = []
-        var head = 0
-    }
+    private let entries: Mutex<RecentMap<ByteBuffer, Result<PipelineSummary, ProtocolError>>>
 
-    let capacity: Int
-    private let entries = Mutex(Entries())
-
-    init(capacity: Int) { self.capacity = max(1, capacity) }
+    init(capacity: Int) { entries = Mutex(RecentMap(capacity: capacity)) }
 
     func summary(
         of json: ByteBuffer, orCompute compute: (ByteBuffer) -> Result<PipelineSummary, ProtocolError>
     ) -> Result<PipelineSummary, ProtocolError> {
-        if let known = entries.withLock({ $0.results[json] }) { return known }
+        if let known = entries.withLock({ $0[json] }) { return known }
         let result = compute(json)
         // A key of its own: a slice of a frame would keep the whole read buffer alive.
         let key = ByteBuffer(bytes: json.readableBytesView)
-        entries.withLock { entries in
-            guard entries.results.updateValue(result, forKey: key) == nil else { return }
-            entries.order.append(key)
-            if entries.results.count > capacity {
-                entries.results[entries.order[entries.head]] = nil
-                entries.head += 1
-            }
-            if entries.head >= capacity {  // drop the forgotten keys from the front now and then
-                entries.order.removeFirst(entries.head)
-                entries.head = 0
-            }
-        }
+        entries.withLock { $0.insert(result, for: key) }
         return result
     }
 
-    var count: Int { entries.withLock { $0.results.count } }
+    var count: Int { entries.withLock { $0.count } }
 }
 
 /// What admission and scheduling need to know of a valid pipeline.

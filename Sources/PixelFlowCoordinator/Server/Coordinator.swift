@@ -61,9 +61,12 @@ public final class Coordinator: Sendable {
         /// last job's results: woken at once, the shutdown's closing GOAWAY could reach a client's event loop
         /// before the JOB_DONE another thread was about to hand it.
         func reportIfDrained(into deliveries: inout Deliveries) {
-            guard let drained, cluster.liveJobCount == 0 else { return }
+            guard let drained, isDrained else { return }
             deliveries.wake(drained)
         }
+
+        /// No admitted job is left (what a graceful shutdown waits for).
+        var isDrained: Bool { cluster.liveJobCount == 0 }
     }
 
     /// Connection-level events (refused handshakes, protocol errors, workers joining and leaving) and, at debug
@@ -152,9 +155,7 @@ public final class Coordinator: Sendable {
         let open = shared.withLock { shared in
             shared.cluster.stopAdmitting()
             shared.drained = report
-            var nothing = Deliveries()
-            shared.reportIfDrained(into: &nothing)
-            nothing.send()  // no job live: nothing else to deliver first
+            if shared.isDrained { report.yield() }  // no job live: nothing of theirs left to deliver first
             return Array(shared.connections.values)
         }
         for handle in open { handle.deliver(.goAway(goAway, close: false, clientsOnly: true)) }

@@ -44,11 +44,10 @@ public struct Frame: Sendable, Hashable {
         return buffer
     }
 
-    /// Checks that a frame may be sent by one of `senders` and sits on the right kind of stream.
-    static func validate(
-        type: FrameType, streamID: UInt32, from senders: Set<PeerRole>, senderBits: UInt8
-    ) throws(ProtocolError) {
+    /// Checks that a frame may be sent by one of the roles in `senderBits` and sits on the right kind of stream.
+    static func validate(type: FrameType, streamID: UInt32, from senderBits: UInt8) throws(ProtocolError) {
         guard type.senderBits & senderBits != 0 else {
+            let senders = PeerRole.allCases.filter { senderBits & $0.bit != 0 }
             throw ProtocolError(
                 .wrongRole,
                 "\(type) may not be sent by a \(senders.map(\.description).sorted().joined(separator: " or "))")

@@ -8,7 +8,8 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
 
     public private(set) var limits: ProtocolLimits
     /// The roles the other side may have: `[.coordinator]` on a client or worker, `[.client, .worker]` on the coordinator.
-    public let senders: Set<PeerRole>
+    public var senders: Set<PeerRole> { Set(PeerRole.allCases.filter { senderBits & $0.bit != 0 }) }
+    /// `senders` as bits, checked against every frame header.
     private let senderBits: UInt8
     private var expectingPreface: Bool
     /// When set, the frame limits announced in AUTH_OK replace `limits`, each capped at this ceiling's: the
@@ -23,8 +24,7 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
         adoptingAnnouncedLimitsUpTo ceiling: ProtocolLimits? = nil, partialFrameClock: PartialFrameClock? = nil
     ) {
         self.limits = limits
-        self.senders = senders
-        self.senderBits = PeerRole.bits(senders)
+        self.senderBits = senders.reduce(0) { $0 | $1.bit }
         self.expectingPreface = expectingPreface
         self.announcedLimitsCeiling = ceiling
         self.partialFrameClock = partialFrameClock
@@ -66,7 +66,7 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
         guard let type = FrameType(rawValue: header.type) else {
             throw ProtocolError(.unknownFrameType, "frame type 0x\(String(header.type, radix: 16)) is not part of v1")
         }
-        try Frame.validate(type: type, streamID: header.streamID, from: senders, senderBits: senderBits)
+        try Frame.validate(type: type, streamID: header.streamID, from: senderBits)
         let limit = limits.maxPayload(for: type)
         guard header.length <= limit else {
             throw ProtocolError(

@@ -137,9 +137,6 @@ public enum PeerRole: UInt8, Sendable, Hashable, CaseIterable, CustomStringConve
     /// This role's bit in a `FrameType.senderBits`-style set.
     public var bit: UInt8 { 1 << rawValue }
 
-    /// A set of roles as bits.
-    static func bits(_ roles: Set<PeerRole>) -> UInt8 { roles.reduce(0) { $0 | $1.bit } }
-
     public var description: String {
         switch self {
         case .client: "client"
