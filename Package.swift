@@ -198,6 +198,10 @@ let package = Package(
                 "PixelFlowCompression",
                 "PixelFlowImaging",
                 "PixelFlowPipeline",
+                "PixelFlowCoordinator",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what PixelFlow builds against (Debian/Ubuntu packages; root or sudo) and the tools its tests run
-# (schemathesis and moto's S3 server, from PyPI, into a virtualenv of their own: $PIXELFLOW_TOOLS, default
+# (valgrind for CI's CPU regression check; schemathesis and moto's S3 server, from PyPI, into a virtualenv of their own: $PIXELFLOW_TOOLS, default
 # ~/.local/share/pixelflow/tools),
 # each only when missing. With --bench, also what the benchmarks use beyond the tests: pyvips (into the same
 # virtualenv, for bench/pyvips_reference.py) and Debian's python3-matplotlib (bench/plot_scaling.py).
@@ -8,7 +8,8 @@ set -euo pipefail
 bench=0
 [ "${1:-}" = "--bench" ] && bench=1
 
-packages=(pkg-config libvips-dev libheif-dev libzstd-dev liblz4-dev libsqlite3-dev python3-venv curl prometheus)
+packages=(pkg-config libvips-dev libheif-dev libzstd-dev liblz4-dev libsqlite3-dev python3-venv curl prometheus
+  valgrind binutils)
 [ "$bench" = 1 ] && packages+=(python3-matplotlib)
 missing=()
 for p in "${packages[@]}"; do

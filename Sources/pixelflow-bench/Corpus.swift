@@ -15,7 +15,7 @@ struct Corpus {
         let root = URL(fileURLWithPath: directory)
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])
         else {
-            throw ValidationFailure("cannot read \(directory)")
+            throw BenchFailure("cannot read \(directory)")
         }
         let formats: Set<String> = ["jpg", "jpeg", "png", "webp", "heic", "avif", "tif", "tiff", "gif"]
         var images: [Image] = []
@@ -24,7 +24,7 @@ struct Corpus {
             images.append(Image(path: url.path, format: format, bytes: Array(try Data(contentsOf: url))))
         }
         guard !images.isEmpty else {
-            throw ValidationFailure("no images under \(directory); build them with ../shared/corpus.sh DIR")
+            throw BenchFailure("no images under \(directory); build them with ../shared/corpus.sh DIR")
         }
         self.images = images.sorted { $0.path < $1.path }
     }
@@ -34,7 +34,7 @@ struct Corpus {
     }
 }
 
-struct ValidationFailure: Error, CustomStringConvertible {
+struct BenchFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }

@@ -10,15 +10,15 @@ extension ClusterState {
     }
 
     /// Is this result from the job's current attempt on this worker? Anything else is fenced off.
-    private func isCurrent(_ id: JobID, attempt: UInt16, worker: WorkerID) -> Bool {
+    private mutating func isCurrent(_ id: JobID, attempt: UInt16, worker: WorkerID) -> Bool {
         guard let index = jobs.index(forKey: id) else { return false }
         return isCurrent(at: index, attempt: attempt, worker: worker)
     }
 
-    /// Fields are read in place through the index: binding the record would copy (and retain) all it holds.
-    private func isCurrent(at index: [JobID: JobRecord].Index, attempt: UInt16, worker: WorkerID) -> Bool {
-        jobs.values[index].state == .running && jobs.values[index].attempt == attempt
-            && jobs.values[index].worker == worker
+    private mutating func isCurrent(at index: [JobID: JobRecord].Index, attempt: UInt16, worker: WorkerID) -> Bool {
+        jobs.inPlace(at: index) { (job: inout JobRecord) -> Bool in
+            job.state == .running && job.attempt == attempt && job.worker == worker
+        }
     }
 
     /// A worker finished encoding one variant (all its chunks received). Delivered once per job, whatever the
@@ -29,14 +29,17 @@ extension ClusterState {
             discardedResults += 1
             return .discard(reason: "attempt \(header.attempt) of job \(id) is no longer current")
         }
-        // In place: a copy of the record would copy its set of delivered ids on every variant.
-        guard jobs.values[index].delivered.insert(header.variantID).inserted else {
+        let delivery = jobs.inPlace(at: index) { job -> (tenant: String, to: [Subscriber], isStored: Bool)? in
+            guard job.delivered.insert(header.variantID).inserted else { return nil }
+            if !job.webhookURL.isEmpty { job.variantSummaries.append(header) }
+            return (job.tenant, job.subscribers, job.isStored)
+        }
+        guard let delivery else {
             discardedResults += 1
             return .discard(reason: "variant '\(header.variantID)' of job \(id) was already delivered")
         }
-        if !jobs.values[index].webhookURL.isEmpty { jobs.values[index].variantSummaries.append(header) }
-        meter(jobs.values[index].tenant, UsageCounts(bytesOut: header.size), now: now)
-        return .deliver(jobs.values[index].subscribers, isStored: jobs.values[index].isStored)
+        meter(delivery.tenant, UsageCounts(bytesOut: header.size), now: now)
+        return .deliver(delivery.to, isStored: delivery.isStored)
     }
 
     /// `usage`: what the task cost (protocol v2 workers), metered to the job's tenant whether or not it is current.
@@ -50,8 +53,7 @@ extension ClusterState {
             return dispatch(now: now)
         }
         guard let index = jobs.index(forKey: id) else { return dispatch(now: now) }
-        let delivered = jobs.values[index].delivered.count
-        let expected = jobs.values[index].variantCount
+        let (delivered, expected) = jobs.inPlace(at: index) { ($0.delivered.count, $0.variantCount) }
         if delivered < expected {
             let message = "the worker reported success after \(delivered) of \(expected) variants"
             return retryOrFail(id, code: .internal, permanent: false, message: message, now: now) + dispatch(now: now)

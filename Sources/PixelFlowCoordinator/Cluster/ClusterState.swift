@@ -176,10 +176,14 @@ public struct ClusterState: Sendable {
         _ id: JobID, source: TaskSource, bytes: ByteBuffer? = nil, digest: [UInt8]? = nil,
         submitter: Subscriber? = nil, now: NIODeadline
     ) -> [ClusterAction] {
-        guard let index = jobs.index(forKey: id), !jobs.values[index].sourceComplete else { return [] }
-        jobs.values[index].source = source
-        jobs.values[index].sourceComplete = true
-        let job = jobs.values[index]
+        guard let index = jobs.index(forKey: id) else { return [] }
+        let completed = jobs.inPlace(at: index) { job -> JobRecord? in
+            guard !job.sourceComplete else { return nil }
+            job.source = source
+            job.sourceComplete = true
+            return job
+        }
+        guard let job = completed else { return [] }
         meter(job.tenant, UsageCounts(bytesIn: job.sourceSize), now: now)
         if job.isDurable, let bytes, let digest {
             persist(id, source: bytes, digest: digest, submitter: submitter, now: now)
@@ -229,31 +233,32 @@ public struct ClusterState: Sendable {
         }
         while !queue.isEmpty, passedOver.count < Self.maxPassedOverPerDispatch, leastLoadedWorker(supporting: []) != nil
         {
-            // ended since
-            guard let (_, id) = queue.dequeue(), let index = jobs.index(forKey: id),
-                jobs.values[index].state == .queued
-            else { continue }
-            if let deadline = jobs.values[index].deadline, deadline <= now {
+            guard let (_, id) = queue.dequeue(), let index = jobs.index(forKey: id) else { continue }
+            let (state, deadline, formats) = jobs.inPlace(at: index) { ($0.state, $0.deadline, $0.formats) }
+            guard state == .queued else { continue }  // ended since
+            if let deadline, deadline <= now {
                 actions += finish(
                     id, outcome: .failure(.deadlineExceeded, "the deadline passed before a worker was free"), now: now)
                 continue
             }
-            if let connection = congestedOwner(of: jobs.values[index]) {
+            if !congestedConnections.isEmpty, let connection = congestedOwner(of: jobs.values[index]) {
                 parked[connection, default: []].append(id)
                 continue
             }
-            guard let workerID = leastLoadedWorker(supporting: jobs.values[index].formats) else {
+            guard let workerID = leastLoadedWorker(supporting: formats) else {
                 passedOver.append(id)
                 continue
             }
-            // Changed in place: a copy written back would retain and release everything the record holds.
-            jobs.values[index].attempt += 1
-            jobs.values[index].state = .running
-            jobs.values[index].worker = workerID
-            jobs.values[index].leaseExpiry = now + settings.lease
-            let job = jobs.values[index]
+            let leaseExpiry = now + settings.lease
+            let job = jobs.inPlace(at: index) { job in
+                job.attempt += 1
+                job.state = .running
+                job.worker = workerID
+                job.leaseExpiry = leaseExpiry
+                return job
+            }
             recordLease(job, worker: workerID, now: now)
-            leaseExpiries.schedule(id, attempt: job.attempt, at: now + settings.lease)
+            leaseExpiries.schedule(id, attempt: job.attempt, at: leaseExpiry)
             workers[workerID]?.held[Heartbeat.HeldTask(taskID: id, attempt: job.attempt)] = job.tenant
             tenants[job.tenant]?.waiting -= 1
             tenants[job.tenant]?.running += 1

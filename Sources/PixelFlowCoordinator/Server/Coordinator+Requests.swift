@@ -249,8 +249,9 @@ struct Deliveries {
         drained = other.drained ?? drained
     }
 
+    /// Each connection gets its deliveries in one hop, in the order they were collected.
     func send() {
-        for (target, delivery) in pending { target.deliver(delivery) }
+        for (target, deliveries) in pendingByConnection() { target.deliver(deliveries) }
         for (waiters, job, error) in answers { waiters.resume(job, with: error) }
         drained?.yield()
     }
@@ -258,4 +259,25 @@ struct Deliveries {
 
 extension ConnectionInfo {
     var metadata: Logger.Metadata { ["connection": "\(id)", "peer": "\(address)"] }
+}
+
+extension Deliveries {
+    /// `pending` grouped by connection, connections in the order they first appear. Most steps reach one or two
+    /// connections, so the search starts from the last one found.
+    fileprivate func pendingByConnection() -> [(ConnectionHandle, [Delivery])] {
+        var groups: [(ConnectionHandle, [Delivery])] = []
+        var last = 0
+        for (target, delivery) in pending {
+            if last < groups.count, groups[last].0.id == target.id {
+                groups[last].1.append(delivery)
+            } else if let index = groups.firstIndex(where: { $0.0.id == target.id }) {
+                groups[index].1.append(delivery)
+                last = index
+            } else {
+                groups.append((target, [delivery]))
+                last = groups.count - 1
+            }
+        }
+        return groups
+    }
 }

@@ -122,10 +122,13 @@ public final class Coordinator: Sendable {
 
     // MARK: Connections
 
-    func register(_ handle: ConnectionHandle) -> UInt64 {
-        let id = nextConnection.wrappingAdd(1, ordering: .relaxed).oldValue
-        shared.withLock { $0.connections[id] = handle }
-        return id
+    /// A connection id never handed out before.
+    func newConnectionID() -> UInt64 {
+        nextConnection.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
+
+    func register(_ handle: ConnectionHandle) {
+        shared.withLock { $0.connections[handle.id] = handle }
     }
 
     func unregister(_ id: UInt64) {
@@ -213,16 +216,22 @@ public final class Coordinator: Sendable {
 
 /// A live connection, reachable from any thread: deliveries hop onto its event loop.
 struct ConnectionHandle: Sendable {
+    let id: UInt64
     let eventLoop: any EventLoop
     let handler: NIOLoopBound<CoordinatorConnectionHandler>
     let closeFuture: EventLoopFuture<Void>
 
     func deliver(_ delivery: Delivery) {
+        deliver([delivery])
+    }
+
+    /// Several deliveries in one hop: from another thread, each hop costs a lock and often a wakeup.
+    func deliver(_ deliveries: [Delivery]) {
         if eventLoop.inEventLoop {
-            handler.value.deliver(delivery)
+            handler.value.deliver(deliveries)
         } else {
             let handler = self.handler
-            eventLoop.execute { handler.value.deliver(delivery) }
+            eventLoop.execute { handler.value.deliver(deliveries) }
         }
     }
 }

@@ -18,6 +18,9 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     private var handshakeDeadline: Scheduled<Void>?
     private var housekeeping: RepeatedTask?
     private var flushScheduled = false
+    /// Between a read's first frame and its end, the deliveries its requests cause for other connections, sent
+    /// together at the end: one hop per connection per read, not one per frame.
+    private var heldDeliveries: Deliveries?
     private let byteCounter: ByteCountingHandler
     private let frameClock: PartialFrameClock
 
@@ -52,8 +55,10 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         coordinator.metrics.connectionsOpened.increment()
         let me = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let id = coordinator.register(
-            ConnectionHandle(eventLoop: context.eventLoop, handler: me, closeFuture: context.channel.closeFuture))
+        let id = coordinator.newConnectionID()
+        coordinator.register(
+            ConnectionHandle(
+                id: id, eventLoop: context.eventLoop, handler: me, closeFuture: context.channel.closeFuture))
         let remote = context.channel.remoteAddress
         peer = ConnectionInfo(id: id, address: remote?.hostAndPort ?? "unknown", host: remote?.ipAddress ?? "unknown")
         let timeout = TimeAmount.milliseconds(Int64(coordinator.settings.limits.handshakeTimeoutMilliseconds))
@@ -64,6 +69,12 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if heldDeliveries == nil {
+            heldDeliveries = Deliveries()
+            // Sent at the read's end (channelReadComplete) or, where nothing says so, once this tick is over.
+            let me = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.execute { me.value.sendHeldDeliveries() }
+        }
         run(machine.received(unwrapInboundIn(data), now: .now()))
     }
 
@@ -76,7 +87,14 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        sendHeldDeliveries()
         context.flush()
+    }
+
+    private func sendHeldDeliveries() {
+        guard let deliveries = heldDeliveries else { return }
+        heldDeliveries = nil
+        deliveries.send()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -95,12 +113,13 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         housekeeping?.cancel()
         coordinator.unregister(peer.id)
         run(machine.closed())
+        sendHeldDeliveries()
         context.fireChannelInactive()
     }
 
-    /// Work or results from another connection's event. Deliveries arriving together are flushed together.
-    func deliver(_ delivery: Delivery) {
-        run(machine.deliver(delivery))
+    /// Work or results from other connections' events, flushed together.
+    func deliver(_ deliveries: [Delivery]) {
+        for delivery in deliveries { run(machine.deliver(delivery)) }
         scheduleFlush()
     }
 
@@ -140,7 +159,11 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         case .cluster(let request):
             let (reply, deliveries) = coordinator.perform(request, from: peer)
             if let reply { run(machine.clusterReplied(reply, now: .now())) }
-            deliveries.send()
+            if heldDeliveries != nil {
+                heldDeliveries?.append(contentsOf: deliveries)
+            } else {
+                deliveries.send()
+            }
         case .queryStore(let stream, let query, let tenant):
             guard let context else { return }
             let me = NIOLoopBound(self, eventLoop: context.eventLoop)

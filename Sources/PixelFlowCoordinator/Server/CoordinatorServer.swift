@@ -26,7 +26,6 @@ public final class CoordinatorServer: Sendable {
     /// `localAddress` tells the port when 0 was asked for.
     public func bind(host: String, port: Int, tls: ServerTLS? = nil) async throws -> any Channel {
         let coordinator = self.coordinator
-        let limits = coordinator.settings.limits
         let gate = coordinator.connectionGate
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -43,18 +42,7 @@ public final class CoordinatorServer: Sendable {
                 }
                 channel.closeFuture.whenComplete { _ in gate.leave() }
                 return channel.eventLoop.makeCompletedFuture {
-                    try tls?.addHandler(to: channel)
-                    let byteCounter = ByteCountingHandler(metrics: coordinator.metrics)
-                    let frameClock = PartialFrameClock()
-                    try channel.pipeline.syncOperations.addHandlers([
-                        byteCounter,
-                        ByteToMessageHandler(
-                            FrameDecoder(limits: limits, from: [.client, .worker], partialFrameClock: frameClock)),
-                        BatchingFrameEncoder(),
-                        CoordinatorConnectionHandler(
-                            coordinator: coordinator, byteCounter: byteCounter, frameClock: frameClock,
-                            requiresWorkerCertificate: tls?.requiresWorkerCertificate ?? false),
-                    ])
+                    try Self.addConnectionHandlers(to: channel, coordinator: coordinator, tls: tls)
                 }
             }
             .bind(host: host, port: port).get()
@@ -68,6 +56,27 @@ public final class CoordinatorServer: Sendable {
 }
 
 extension CoordinatorServer {
+    /// What each accepted connection runs, from the socket's bytes to the coordinator: TLS when given, the byte
+    /// counter, the frame decoder and encoder and a `CoordinatorConnectionHandler`. Call on the channel's event
+    /// loop; `bind` does it for every connection, and benchmarks do it on in-memory channels.
+    public static func addConnectionHandlers(
+        to channel: any Channel, coordinator: Coordinator, tls: ServerTLS? = nil
+    ) throws {
+        try tls?.addHandler(to: channel)
+        let byteCounter = ByteCountingHandler(metrics: coordinator.metrics)
+        let frameClock = PartialFrameClock()
+        try channel.pipeline.syncOperations.addHandlers([
+            byteCounter,
+            ByteToMessageHandler(
+                FrameDecoder(
+                    limits: coordinator.settings.limits, from: [.client, .worker], partialFrameClock: frameClock)),
+            BatchingFrameEncoder(),
+            CoordinatorConnectionHandler(
+                coordinator: coordinator, byteCounter: byteCounter, frameClock: frameClock,
+                requiresWorkerCertificate: tls?.requiresWorkerCertificate ?? false),
+        ])
+    }
+
     /// Stops the clock (after `Coordinator.shutdown`).
     public func stopTicking() {
         ticks.withLock { ticks in
