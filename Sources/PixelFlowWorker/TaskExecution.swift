@@ -45,32 +45,22 @@ struct TaskExecution: Sendable {
         case timeLimit
     }
 
-    func run(stops: AsyncStream<Stop>) async {
+    func run(stop: TaskStopSignal) async {
         let start = ContinuousClock.now
         let cpu = runner.isMetered ? cpuMeter.start() : nil
         let progress = TaskProgress()
-        let outcome: Result<Int, Failure> = await withTaskGroup(of: Result<Int, Failure>?.self) { group in
-            group.addTask { await execute(progress) }
-            group.addTask { [limit = assign.timeLimitMilliseconds] in
-                for await stop in stops {
-                    switch stop {
-                    case .cancelled:
-                        return .failure(
-                            Failure(code: .cancelled, permanent: false, message: "cancelled by the coordinator"))
-                    case .timeLimit:
-                        return .failure(
-                            Failure(
-                                code: .timeout, permanent: false,
-                                message: "the task took longer than its time limit of \(limit) ms"))
-                    }
-                }
-                return nil  // the stream ended without a stop: let the task decide
-            }
-            var result: Result<Int, Failure>?
-            while result == nil, let next = await group.next() { result = next }
-            group.cancelAll()
-            return result
-                ?? .failure(Failure(code: .internal, permanent: false, message: "the task ended without a result"))
+        // The work runs as a task of its own so a stop can cancel it alone; it is cancelled with this one too.
+        let work = Task { await execute(progress) }
+        stop.watch(work)
+        let result = await withTaskCancellationHandler {
+            await work.value
+        } onCancel: {
+            work.cancel()
+        }
+        // A task that got all its variants out succeeded, whatever came too late to stop it.
+        var outcome = result
+        if case .failure = result, let reason = stop.reason {
+            outcome = .failure(Failure(stoppedBy: reason, limit: assign.timeLimitMilliseconds))
         }
         let elapsed = UInt32(
             clamping: (ContinuousClock.now - start).components.seconds * 1000 + (ContinuousClock.now - start).components
@@ -193,6 +183,19 @@ struct TaskExecution: Sendable {
                         .chunk(Chunk.encode(piece, isLast: offset == bytes.readableBytes, compressor: &compressor)))))
         } while offset < bytes.readableBytes
         return frames
+    }
+}
+
+extension TaskExecution.Failure {
+    /// What a stopped task reports: its work failed, and the stop is why.
+    init(stoppedBy stop: TaskExecution.Stop, limit: UInt32) {
+        switch stop {
+        case .cancelled:
+            self.init(code: .cancelled, permanent: false, message: "cancelled by the coordinator")
+        case .timeLimit:
+            self.init(
+                code: .timeout, permanent: false, message: "the task took longer than its time limit of \(limit) ms")
+        }
     }
 }
 

@@ -117,7 +117,7 @@ struct WorkerSession {
         stream: UInt32, assign: Assign, data: TaskData, state: WorkerSessionState, outbound: Outbound,
         group: inout ThrowingTaskGroup<Void, any Error>, chunkSize: Int, maxVariantBytes: UInt64, version: UInt8
     ) {
-        let (stops, stop) = AsyncStream<TaskExecution.Stop>.makeStream()
+        let stop = TaskStopSignal()
         // ASSIGN's time_limit_ms is enforced by the session's 100 ms sweep, not by a timer per task.
         let deadline =
             assign.timeLimitMilliseconds == 0
@@ -128,7 +128,7 @@ struct WorkerSession {
             stream: stream, assign: assign, data: data, runner: runner, outbound: outbound, chunkSize: chunkSize,
             maxVariantBytes: min(maxVariantBytes, UInt64(Int.max)), state: state,
             reportsUsage: version >= ProtocolVersion.v2)
-        group.addTask { await task.run(stops: stops) }
+        group.addTask { await task.run(stop: stop) }
     }
 
     /// The inbound loop: each frame through the link state machine, its action carried out.

@@ -9,7 +9,7 @@ final class WorkerSessionState: Sendable {
         /// ASSIGN's time limit, as a point in time; nil: none.
         var deadline: NIODeadline?
         /// Told to stop the task (CANCEL_TASK, time limit).
-        var stop: AsyncStream<TaskExecution.Stop>.Continuation
+        var stop: TaskStopSignal
         /// Its outcome is being written: its slot is free, but a drain still waits for the write.
         var releasing = false
     }
@@ -42,7 +42,7 @@ final class WorkerSessionState: Sendable {
 
     func start(
         stream: UInt32, task: Heartbeat.HeldTask, deadline: NIODeadline?,
-        stop: AsyncStream<TaskExecution.Stop>.Continuation
+        stop: TaskStopSignal
     ) {
         state.withLock { state in
             state.receiving[stream] = nil
@@ -73,14 +73,14 @@ final class WorkerSessionState: Sendable {
         state.withLock { state in
             for (stream, running) in state.running {
                 guard let deadline = running.deadline, deadline <= now, !running.releasing else { continue }
-                running.stop.yield(.timeLimit)
+                running.stop.stop(.timeLimit)
                 state.running[stream]?.deadline = nil
             }
         }
     }
 
     func cancel(stream: UInt32) {
-        _ = state.withLock { $0.running[stream]?.stop.yield(.cancelled) }
+        state.withLock { $0.running[stream]?.stop }?.stop(.cancelled)
     }
 
     /// Free slots and held tasks, for HEARTBEAT.
