@@ -14,12 +14,13 @@ public struct JobEvents: AsyncSequence, Sendable {
     let client: PixelFlowClient
     let source: [UInt8]
     let pipeline: String
-    /// With an idempotency key (generated when the caller gave none): a resubmission names the same job.
+    /// The caller's options; without an idempotency key, the client makes one for the job's resubmissions.
     let options: SubmitOptions
-    /// The key is the client's own, not the caller's. It goes with resubmissions only: the first submission needs
-    /// none (a stream job whose client leaves is cancelled, so only a resubmission can meet an earlier run), and
-    /// a key costs the coordinator a hash of the source and a remembered entry per job. The job may also be run
-    /// afresh under a new one.
+    /// The caller gave no key: the client generates one at the first resubmission and sends it with every later
+    /// one. The first submission needs none (a stream job whose client leaves is cancelled, so only a resubmission
+    /// can meet an earlier run); a key costs the coordinator a hash of the source and a remembered entry per job,
+    /// and generating it costs the client two reads of the system's random source. The job may also be run afresh
+    /// under a new one.
     let keyIsGenerated: Bool
 
     /// The iterator that submits the job on its first `next()`.
@@ -45,7 +46,7 @@ public struct JobEvents: AsyncSequence, Sendable {
         }
 
         private let job: JobEvents
-        /// The job's options; a run afresh gets a new generated key.
+        /// The job's options: a generated key once it was first resubmitted, a new one for a run afresh.
         private var options: SubmitOptions
         private var state = State.notStarted
         private var wasAccepted = false
@@ -80,9 +81,7 @@ public struct JobEvents: AsyncSequence, Sendable {
                     (events, generation) = (iterator, current)
                 case .notStarted:
                     state = .finished  // a failed start ends the sequence
-                    var first = options
-                    if job.keyIsGenerated { first.idempotencyKey = nil }
-                    (events, generation) = try await Self.submit(job, first, newerThan: 0)
+                    (events, generation) = try await Self.submit(job, options, newerThan: 0)
                 }
                 let event: StreamEvent?
                 do {
@@ -94,6 +93,7 @@ public struct JobEvents: AsyncSequence, Sendable {
                         throw failure
                     }
                     state = .finished
+                    if options.idempotencyKey == nil { options.idempotencyKey = PixelFlowClient.generatedKey() }
                     let (resubmitted, next) = try await Self.submit(job, options, newerThan: generation)
                     state = .running(resubmitted, generation: next)
                     continue

@@ -57,11 +57,9 @@ public final class PixelFlowClient: Sendable {
     ///     `[{"id":"thumb","action":"resize","width":150,"format":"webp"}]`.
     ///   - options: idempotency key, webhook, priority and deadline.
     public func process(source: [UInt8], pipeline: String, options: SubmitOptions = SubmitOptions()) -> JobEvents {
-        var options = options
-        let keyIsGenerated = options.idempotencyKey == nil
-        if keyIsGenerated { options.idempotencyKey = Self.generatedKey() }
-        return JobEvents(
-            client: self, source: source, pipeline: pipeline, options: options, keyIsGenerated: keyIsGenerated)
+        JobEvents(
+            client: self, source: source, pipeline: pipeline, options: options,
+            keyIsGenerated: options.idempotencyKey == nil)
     }
 
     /// Submits a job in async mode and returns its id as soon as the coordinator has admitted it (on a coordinator
