@@ -59,6 +59,14 @@ final class ConnectionHolder: Sendable {
 
     /// The current connection, or the next one if `generation` names the current (a request lost it).
     func connection(newerThan generation: Int = 0) async throws(PixelFlowClientError) -> (ClientConnection, Int) {
+        // The common case, every request while connected: no continuation, no cancellation handler.
+        let current: (ClientConnection, Int)? = state.withLock { state in
+            guard state.failure == nil, let connection = state.connection, state.generation > generation else {
+                return nil
+            }
+            return (connection, state.generation)
+        }
+        if let current { return current }
         let token = state.withLock { state in
             state.nextToken += 1
             return state.nextToken

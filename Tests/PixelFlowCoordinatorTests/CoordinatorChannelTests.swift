@@ -24,7 +24,8 @@ struct CoordinatorChannelTests {
         let channel = NIOAsyncTestingChannel()
         try await channel.testingEventLoop.executeInContext {
             let counter = ByteCountingHandler(metrics: coordinator.metrics)
-            try channel.pipeline.syncOperations.addHandler(
+            try channel.pipeline.syncOperations.addHandlers(
+                WireElementCodec(),
                 CoordinatorConnectionHandler(
                     coordinator: coordinator, byteCounter: counter, frameClock: PartialFrameClock()))
         }
@@ -151,5 +152,40 @@ struct CoordinatorChannelTests {
         }
         #expect(refusal.code == .handshakeTimeout)
         try await channel.closeFuture.get()
+    }
+}
+
+/// The fake peer's side of the wire: the test writes and reads `WireElement`s, the handler gets and writes bytes.
+private final class WireElementCodec: ChannelDuplexHandler {
+    typealias InboundIn = WireElement
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = WireElement
+
+    private var decoder = FrameDecoder(from: [.coordinator])
+    private var received = ByteBuffer()
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = context.channel.allocator.buffer(capacity: 256)
+        switch unwrapInboundIn(data) {
+        case .preface(let preface): preface.write(to: &bytes)
+        case .frame(let frame): frame.write(to: &bytes)
+        }
+        context.fireChannelRead(wrapInboundOut(bytes))
+        context.fireChannelReadComplete()
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        var bytes = unwrapOutboundIn(data)
+        received.writeBuffer(&bytes)
+        do {
+            while let element = try decoder.decode(buffer: &received) {
+                context.write(wrapOutboundOut(element), promise: nil)
+            }
+            promise?.succeed()
+        } catch {
+            promise?.fail(error)
+            context.fireErrorCaught(error)
+        }
     }
 }

@@ -46,7 +46,7 @@ extension CoordinatorConnectionHandler {
                 let handler = me.value
                 guard handler.context != nil, handler.machine.isFetching(job, on: stream) else { return false }
                 handler.run(handler.machine.storedVariantRead(job, on: stream, variant.header, bytes))
-                handler.context?.flush()
+                handler.flush()
                 return true
             }.get()
             await waitUntilSent(handler: me, eventLoop: eventLoop, below: coordinator.settings.maxOutboundBytes)

@@ -3,12 +3,15 @@ import NIOCore
 import PixelFlowProtocol
 import PixelFlowTLS
 
-/// One connection to the coordinator: feeds the channel's events to its `CoordinatorConnectionStateMachine` and
-/// runs the actions it returns — writes, timers, reading on and off, requests to the shared `Coordinator`.
-/// Every method runs on the channel's event loop; other threads reach it only through `ConnectionHandle.deliver`.
+/// One connection to the coordinator: decodes the socket's bytes into frames, feeds them and the channel's other
+/// events to its `CoordinatorConnectionStateMachine` and runs the actions it returns — writes (batched until the
+/// next flush), timers, reading on and off, requests to the shared `Coordinator`. Decoding and encoding here, not
+/// in handlers of their own, keeps frames off the pipeline: passing one between handlers boxes it in an `NIOAny`,
+/// which for anything but bytes costs dynamic casts each way. Every method runs on the channel's event loop;
+/// other threads reach it only through `ConnectionHandle.deliver`.
 final class CoordinatorConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = WireElement
-    typealias OutboundOut = WireElement
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let coordinator: Coordinator
     // Internal, not private: the FETCH sender (CoordinatorConnectionHandler+Fetch.swift) runs actions too.
@@ -18,6 +21,14 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     private var handshakeDeadline: Scheduled<Void>?
     private var housekeeping: RepeatedTask?
     private var flushScheduled = false
+    private var decoder: NIOSingleStepByteToMessageProcessor<FrameDecoder>
+    /// Set by the first malformed frame: nothing after it is read.
+    private var decodingFailed = false
+    /// This side closed the connection (possibly from inside `decoder.process`, which then must not be re-entered):
+    /// frames still in that read are dropped.
+    private var isClosing = false
+    /// Frames written since the last flush.
+    private var batch = FrameBatch()
     /// Between a read's first frame and its end, the deliveries its requests cause for other connections, sent
     /// together at the end: one hop per connection per read, not one per frame.
     private var heldDeliveries: Deliveries?
@@ -32,6 +43,8 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         self.byteCounter = byteCounter
         self.frameClock = frameClock
         let settings = coordinator.settings
+        self.decoder = NIOSingleStepByteToMessageProcessor(
+            FrameDecoder(limits: settings.limits, from: [.client, .worker], partialFrameClock: frameClock))
         let handshake = ServerHandshakeStateMachine(
             secrets: coordinator.secrets, limits: settings.limits, serverName: "pixelflow-coordinator",
             heartbeatIntervalMilliseconds: settings.heartbeatInterval.milliseconds,
@@ -75,7 +88,23 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             let me = NIOLoopBound(self, eventLoop: context.eventLoop)
             context.eventLoop.execute { me.value.sendHeldDeliveries() }
         }
-        run(machine.received(unwrapInboundIn(data), now: .now()))
+        guard !decodingFailed else { return }
+        do {
+            try decoder.process(buffer: unwrapInboundIn(data)) { element in
+                guard !isClosing else { return }
+                run(machine.received(element, now: .now()))
+            }
+        } catch let error as ProtocolError {
+            failDecoding(error)
+        } catch {
+            close()
+        }
+    }
+
+    private func failDecoding(_ error: ProtocolError) {
+        decodingFailed = true
+        coordinator.metrics.protocolErrors.increment()
+        run(machine.decodingFailed(error, now: .now()))
     }
 
     /// TLS tells when its handshake is done, before any byte is read: whether the peer showed a certificate.
@@ -88,7 +117,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         sendHeldDeliveries()
-        context.flush()
+        flush()
     }
 
     private func sendHeldDeliveries() {
@@ -103,12 +132,15 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let error = error as? ProtocolError else { return close() }
-        coordinator.metrics.protocolErrors.increment()
-        run(machine.decodingFailed(error, now: .now()))
+        guard let error = error as? ProtocolError, !decodingFailed else { return close() }
+        failDecoding(error)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // A peer that leaves inside a frame broke the framing too (it is counted, as any malformed frame is).
+        if !decodingFailed, !isClosing, (try? decoder.finishProcessing(seenEOF: true) { _ in }) == nil {
+            coordinator.metrics.protocolErrors.increment()
+        }
         handshakeDeadline?.cancel()
         housekeeping?.cancel()
         coordinator.unregister(peer.id)
@@ -187,12 +219,21 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     }
 
     private func write(_ element: WireElement) {
-        context?.write(wrapOutboundOut(element), promise: nil)
+        guard let context else { return }
+        batch.append(element, allocator: context.channel.allocator) { context.write(wrapOutboundOut($0), promise: nil) }
+    }
+
+    /// Hands what was written since the last flush to the socket.
+    func flush() {
+        guard let context else { return }
+        if let pending = batch.take() { context.write(wrapOutboundOut(pending), promise: nil) }
+        context.flush()
     }
 
     private func close() {
         guard let context else { return }
-        context.flush()
+        isClosing = true
+        flush()
         context.close(promise: nil)
     }
 
@@ -202,7 +243,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         let me = NIOLoopBound(self, eventLoop: context.eventLoop)
         context.eventLoop.execute {
             me.value.flushScheduled = false
-            me.value.context?.flush()
+            me.value.flush()
             me.value.run(me.value.machine.flushed(output: me.value.output))
         }
     }
@@ -217,7 +258,7 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
             handler.run(
                 handler.machine.housekeep(
                     now: .now(), output: handler.output, partialFrameSince: handler.frameClock.pendingSince))
-            handler.context?.flush()
+            handler.flush()
         }
     }
 

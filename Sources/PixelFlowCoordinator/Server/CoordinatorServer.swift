@@ -57,22 +57,17 @@ public final class CoordinatorServer: Sendable {
 
 extension CoordinatorServer {
     /// What each accepted connection runs, from the socket's bytes to the coordinator: TLS when given, the byte
-    /// counter, the frame decoder and encoder and a `CoordinatorConnectionHandler`. Call on the channel's event
-    /// loop; `bind` does it for every connection, and benchmarks do it on in-memory channels.
+    /// counter and a `CoordinatorConnectionHandler` (which decodes and encodes frames itself). Call on the channel's
+    /// event loop; `bind` does it for every connection, and benchmarks do it on in-memory channels.
     public static func addConnectionHandlers(
         to channel: any Channel, coordinator: Coordinator, tls: ServerTLS? = nil
     ) throws {
         try tls?.addHandler(to: channel)
         let byteCounter = ByteCountingHandler(metrics: coordinator.metrics)
-        let frameClock = PartialFrameClock()
         try channel.pipeline.syncOperations.addHandlers([
             byteCounter,
-            ByteToMessageHandler(
-                FrameDecoder(
-                    limits: coordinator.settings.limits, from: [.client, .worker], partialFrameClock: frameClock)),
-            BatchingFrameEncoder(),
             CoordinatorConnectionHandler(
-                coordinator: coordinator, byteCounter: byteCounter, frameClock: frameClock,
+                coordinator: coordinator, byteCounter: byteCounter, frameClock: PartialFrameClock(),
                 requiresWorkerCertificate: tls?.requiresWorkerCertificate ?? false),
         ])
     }

@@ -1,43 +1,24 @@
 import NIOCore
 
-/// Encodes frames into one buffer per flush instead of one per frame: many small control frames (a job's
-/// VARIANT header, its chunk, TASK_DONE) then cost one allocation and one socket write between them.
+/// The channel handler over a `FrameBatch`: frames written between two flushes leave in one buffer.
 public final class BatchingFrameEncoder: ChannelOutboundHandler, RemovableChannelHandler {
     public typealias OutboundIn = WireElement
     public typealias OutboundOut = ByteBuffer
 
-    /// Chunk data at least this large is written as it is, not copied.
-    static let copyLimit = 16 * 1024
-    private var pending: ByteBuffer?
+    private var batch = FrameBatch()
     private var promises: [EventLoopPromise<Void>] = []
 
     public init() {}
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        // Take the buffer out first, so appending to it never copies (a second reference would force copy-on-write).
-        var buffer = pending ?? context.channel.allocator.buffer(capacity: 4096)
-        pending = nil
-        switch unwrapOutboundIn(data) {
-        case .preface(let preface):
-            preface.write(to: &buffer)
-        case .frame(let frame):
-            if case .chunk(let chunk) = frame.message, chunk.data.readableBytes >= Self.copyLimit {
-                // Large image bytes go out as their own buffer rather than being copied into the batch.
-                frame.writeHead(of: chunk, to: &buffer)
-                context.write(wrapOutboundOut(buffer), promise: nil)
-                context.write(wrapOutboundOut(chunk.data), promise: nil)
-                buffer = context.channel.allocator.buffer(capacity: 4096)
-            } else {
-                frame.write(to: &buffer)
-            }
+        batch.append(unwrapOutboundIn(data), allocator: context.channel.allocator) {
+            context.write(wrapOutboundOut($0), promise: nil)
         }
-        pending = buffer
         if let promise { promises.append(promise) }
     }
 
     public func flush(context: ChannelHandlerContext) {
-        if let buffer = pending {
-            pending = nil
+        if let buffer = batch.take() {
             let waiting = promises
             promises = []
             if waiting.isEmpty {
@@ -61,7 +42,7 @@ public final class BatchingFrameEncoder: ChannelOutboundHandler, RemovableChanne
     }
 
     private func failPending(_ error: any Error) {
-        pending = nil
+        _ = batch.take()
         let waiting = promises
         promises = []
         waiting.forEach { $0.fail(error) }
