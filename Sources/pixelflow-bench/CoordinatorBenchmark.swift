@@ -21,7 +21,7 @@ struct CoordinatorBenchmark: ParsableCommand {
     var slots: Int = 64
 
     func validate() throws {
-        guard jobs >= 1, warmup >= 0, runs >= 1, (1...UInt16.max).contains(UInt16(clamping: slots)) else {
+        guard jobs >= 1, warmup >= 0, runs >= 1, (1...Int(UInt16.max)).contains(slots) else {
             throw ValidationError("--jobs and --runs must be at least 1, --warmup at least 0, --slots 1–65535")
         }
     }

@@ -4,12 +4,10 @@ import PixelFlowCoordinator
 import PixelFlowProtocol
 
 /// One peer of the coordinator on an in-memory channel: what it sends goes through the coordinator's real
-/// connection pipeline as bytes (decoder, connection handler, encoder), and what the coordinator writes back is
-/// decoded here. Everything runs on the calling thread, so a run is repeatable instruction for instruction.
+/// connection pipeline as bytes, and what the coordinator writes back is decoded here. Everything runs on the calling thread, so a run is repeatable instruction for instruction.
 final class EmbeddedPeer {
     let channel = EmbeddedChannel()
-    private var decoder = FrameDecoder(from: [.coordinator])
-    private var received = ByteBuffer()
+    private var decoder = NIOSingleStepByteToMessageProcessor(FrameDecoder(from: [.coordinator]))
     private var outgoing = ByteBuffer()
 
     init(coordinator: Coordinator, port: Int) throws {
@@ -43,10 +41,7 @@ final class EmbeddedPeer {
 
     /// Adds an element to what the next `flush` sends in one read.
     func queue(_ element: WireElement) {
-        switch element {
-        case .preface(let preface): preface.write(to: &outgoing)
-        case .frame(let frame): frame.write(to: &outgoing)
-        }
+        element.write(to: &outgoing)
     }
 
     /// Hands the queued bytes to the coordinator as one socket read would.
@@ -69,14 +64,10 @@ final class EmbeddedPeer {
 
     private func receiveElements() throws -> [WireElement] {
         channel.embeddedEventLoop.run()
-        while var bytes = try channel.readOutbound(as: ByteBuffer.self) {
-            received.writeBuffer(&bytes)
-        }
         var elements: [WireElement] = []
-        while let element = try decoder.decode(buffer: &received) {
-            elements.append(element)
+        while let bytes = try channel.readOutbound(as: ByteBuffer.self) {
+            try decoder.process(buffer: bytes) { elements.append($0) }
         }
-        received.discardReadBytes()
         return elements
     }
 }

@@ -19,13 +19,16 @@ struct CoordinatorChannelTests {
             workerKeys: ["workers": workerSecret])
     }
 
-    /// A channel with the coordinator's handler, connected (so `channelActive` has run).
-    static func connection(to coordinator: Coordinator) async throws -> NIOAsyncTestingChannel {
+    /// A channel with the coordinator's handler, connected (so `channelActive` has run). The test speaks
+    /// `WireElement`s to it, or raw bytes with `speakingBytes`.
+    static func connection(
+        to coordinator: Coordinator, speakingBytes: Bool = false
+    ) async throws -> NIOAsyncTestingChannel {
         let channel = NIOAsyncTestingChannel()
         try await channel.testingEventLoop.executeInContext {
             let counter = ByteCountingHandler(metrics: coordinator.metrics)
-            try channel.pipeline.syncOperations.addHandlers(
-                WireElementCodec(),
+            if !speakingBytes { try channel.pipeline.syncOperations.addHandler(WireElementCodec()) }
+            try channel.pipeline.syncOperations.addHandler(
                 CoordinatorConnectionHandler(
                     coordinator: coordinator, byteCounter: counter, frameClock: PartialFrameClock()))
         }
@@ -138,6 +141,29 @@ struct CoordinatorChannelTests {
         try await client.closeFuture.get()
     }
 
+    @Test("a peer that leaves inside a frame is counted as a protocol error; one that leaves between frames is not")
+    func closedInsideAFrame() async throws {
+        func protocolErrors(_ coordinator: Coordinator) -> String? {
+            coordinator.metricsRegistry.emitToString().split(separator: "\n")
+                .first { $0.hasPrefix("pixelflow_protocol_errors_total ") }.map(String.init)
+        }
+        var opening = ByteBuffer()
+        ClientHandshakeStateMachine(role: .client, keyID: "acme", secret: []).opening.write(to: &opening)
+        let ping = Frame(.ping(Ping(opaque: 1))).bytes
+
+        let coordinator = Self.coordinator()
+        let clean = try await Self.connection(to: coordinator, speakingBytes: true)
+        try await clean.writeInbound(opening)
+        try await clean.close()
+        #expect(protocolErrors(coordinator) == "pixelflow_protocol_errors_total 0")
+
+        let cut = try await Self.connection(to: coordinator, speakingBytes: true)
+        try await cut.writeInbound(opening)
+        try await cut.writeInbound(ping.getSlice(at: 0, length: 10)!)
+        try await cut.close()
+        #expect(protocolErrors(coordinator) == "pixelflow_protocol_errors_total 1")
+    }
+
     @Test("a peer that sends its preface and no AUTH is refused with handshake_timeout when the deadline passes")
     func handshakeDeadline() async throws {
         var settings = CoordinatorSettings()
@@ -162,26 +188,18 @@ private final class WireElementCodec: ChannelDuplexHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = WireElement
 
-    private var decoder = FrameDecoder(from: [.coordinator])
-    private var received = ByteBuffer()
+    private var decoder = NIOSingleStepByteToMessageProcessor(FrameDecoder(from: [.coordinator]))
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = context.channel.allocator.buffer(capacity: 256)
-        switch unwrapInboundIn(data) {
-        case .preface(let preface): preface.write(to: &bytes)
-        case .frame(let frame): frame.write(to: &bytes)
-        }
+        unwrapInboundIn(data).write(to: &bytes)
         context.fireChannelRead(wrapInboundOut(bytes))
         context.fireChannelReadComplete()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        var bytes = unwrapOutboundIn(data)
-        received.writeBuffer(&bytes)
         do {
-            while let element = try decoder.decode(buffer: &received) {
-                context.write(wrapOutboundOut(element), promise: nil)
-            }
+            try decoder.process(buffer: unwrapOutboundIn(data)) { context.write(wrapOutboundOut($0), promise: nil) }
             promise?.succeed()
         } catch {
             promise?.fail(error)

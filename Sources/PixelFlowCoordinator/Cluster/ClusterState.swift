@@ -234,14 +234,16 @@ public struct ClusterState: Sendable {
         while !queue.isEmpty, passedOver.count < Self.maxPassedOverPerDispatch, leastLoadedWorker(supporting: []) != nil
         {
             guard let (_, id) = queue.dequeue(), let index = jobs.index(forKey: id) else { continue }
-            let (state, deadline, formats) = jobs.inPlace(at: index) { ($0.state, $0.deadline, $0.formats) }
+            let (state, deadline, formats, subscribers) = jobs.inPlace(at: index) {
+                ($0.state, $0.deadline, $0.formats, $0.subscribers)
+            }
             guard state == .queued else { continue }  // ended since
             if let deadline, deadline <= now {
                 actions += finish(
                     id, outcome: .failure(.deadlineExceeded, "the deadline passed before a worker was free"), now: now)
                 continue
             }
-            if !congestedConnections.isEmpty, let connection = congestedOwner(of: jobs.values[index]) {
+            if let connection = congestedOwner(of: subscribers) {
                 parked[connection, default: []].append(id)
                 continue
             }
@@ -274,9 +276,9 @@ public struct ClusterState: Sendable {
     }
 
     /// The congested connection a job's results would all go to, if they would; such a job waits.
-    private func congestedOwner(of job: JobRecord) -> UInt64? {
-        guard !congestedConnections.isEmpty, let first = job.subscribers.first,
-            job.subscribers.allSatisfy({ congestedConnections.contains($0.connection) })
+    private func congestedOwner(of subscribers: [Subscriber]) -> UInt64? {
+        guard !congestedConnections.isEmpty, let first = subscribers.first,
+            subscribers.allSatisfy({ congestedConnections.contains($0.connection) })
         else { return nil }
         return first.connection
     }

@@ -225,14 +225,22 @@ extension Coordinator {
 
 /// Messages for other connections, collected under the coordinator's lock and sent after it is released.
 struct Deliveries {
-    private var pending: [(ConnectionHandle, Delivery)] = []
+    /// Per connection, in the order each first got one: a connection's deliveries leave in one hop, in order.
+    private var byConnection: [(target: ConnectionHandle, deliveries: [Delivery])] = []
     /// Steps of HTTP requests that committed (nil) or were refused.
     private var answers: [(CommitWaiters, JobID, ProtocolError?)] = []
     /// A graceful shutdown waiting for the last job to end: woken once everything above is on its way.
     private var drained: AsyncStream<Void>.Continuation?
 
+    /// Most steps reach one or two connections: the last one is looked at first.
     mutating func append(_ target: ConnectionHandle, _ delivery: Delivery) {
-        pending.append((target, delivery))
+        if let last = byConnection.indices.last, byConnection[last].target.id == target.id {
+            byConnection[last].deliveries.append(delivery)
+        } else if let index = byConnection.firstIndex(where: { $0.target.id == target.id }) {
+            byConnection[index].deliveries.append(delivery)
+        } else {
+            byConnection.append((target, [delivery]))
+        }
     }
 
     mutating func answer(_ waiters: CommitWaiters, _ job: JobID, _ error: ProtocolError?) {
@@ -244,14 +252,15 @@ struct Deliveries {
     }
 
     mutating func append(contentsOf other: Deliveries) {
-        pending += other.pending
+        for (target, deliveries) in other.byConnection {
+            for delivery in deliveries { append(target, delivery) }
+        }
         answers += other.answers
         drained = other.drained ?? drained
     }
 
-    /// Each connection gets its deliveries in one hop, in the order they were collected.
     func send() {
-        for (target, deliveries) in pendingByConnection() { target.deliver(deliveries) }
+        for (target, deliveries) in byConnection { target.deliver(deliveries) }
         for (waiters, job, error) in answers { waiters.resume(job, with: error) }
         drained?.yield()
     }
@@ -259,25 +268,4 @@ struct Deliveries {
 
 extension ConnectionInfo {
     var metadata: Logger.Metadata { ["connection": "\(id)", "peer": "\(address)"] }
-}
-
-extension Deliveries {
-    /// `pending` grouped by connection, connections in the order they first appear. Most steps reach one or two
-    /// connections, so the search starts from the last one found.
-    fileprivate func pendingByConnection() -> [(ConnectionHandle, [Delivery])] {
-        var groups: [(ConnectionHandle, [Delivery])] = []
-        var last = 0
-        for (target, delivery) in pending {
-            if last < groups.count, groups[last].0.id == target.id {
-                groups[last].1.append(delivery)
-            } else if let index = groups.firstIndex(where: { $0.0.id == target.id }) {
-                groups[index].1.append(delivery)
-                last = index
-            } else {
-                groups.append((target, [delivery]))
-                last = groups.count - 1
-            }
-        }
-        return groups
-    }
 }

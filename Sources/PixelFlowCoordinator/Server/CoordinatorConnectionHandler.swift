@@ -29,9 +29,10 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     private var isClosing = false
     /// Frames written since the last flush.
     private var batch = FrameBatch()
-    /// Between a read's first frame and its end, the deliveries its requests cause for other connections, sent
-    /// together at the end: one hop per connection per read, not one per frame.
-    private var heldDeliveries: Deliveries?
+    /// While a read is handled (`isHoldingDeliveries`), the deliveries its requests cause for other connections,
+    /// sent together at its end: one hop per connection per read, not one per frame.
+    private var heldDeliveries = Deliveries()
+    private var isHoldingDeliveries = false
     private let byteCounter: ByteCountingHandler
     private let frameClock: PartialFrameClock
 
@@ -82,8 +83,8 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if heldDeliveries == nil {
-            heldDeliveries = Deliveries()
+        if !isHoldingDeliveries {
+            isHoldingDeliveries = true
             // Sent at the read's end (channelReadComplete) or, where nothing says so, once this tick is over.
             let me = NIOLoopBound(self, eventLoop: context.eventLoop)
             context.eventLoop.execute { me.value.sendHeldDeliveries() }
@@ -121,8 +122,10 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
     }
 
     private func sendHeldDeliveries() {
-        guard let deliveries = heldDeliveries else { return }
-        heldDeliveries = nil
+        guard isHoldingDeliveries else { return }
+        isHoldingDeliveries = false
+        let deliveries = heldDeliveries
+        heldDeliveries = Deliveries()
         deliveries.send()
     }
 
@@ -131,9 +134,9 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         context.fireChannelWritabilityChanged()
     }
 
+    /// Errors from below (TLS, the socket): frames are decoded in `channelRead`, so none is a protocol error.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let error = error as? ProtocolError, !decodingFailed else { return close() }
-        failDecoding(error)
+        close()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -191,8 +194,8 @@ final class CoordinatorConnectionHandler: ChannelInboundHandler {
         case .cluster(let request):
             let (reply, deliveries) = coordinator.perform(request, from: peer)
             if let reply { run(machine.clusterReplied(reply, now: .now())) }
-            if heldDeliveries != nil {
-                heldDeliveries?.append(contentsOf: deliveries)
+            if isHoldingDeliveries {
+                heldDeliveries.append(contentsOf: deliveries)
             } else {
                 deliveries.send()
             }

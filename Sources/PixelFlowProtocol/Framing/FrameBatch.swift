@@ -18,18 +18,15 @@ public struct FrameBatch {
         // Taken out first, so appending never copies (a second reference would force copy-on-write).
         var buffer = pending ?? allocator.buffer(capacity: 4096)
         pending = nil
-        switch element {
-        case .preface(let preface):
-            preface.write(to: &buffer)
-        case .frame(let frame):
-            if case .chunk(let chunk) = frame.message, chunk.data.readableBytes >= Self.copyLimit {
-                frame.writeHead(of: chunk, to: &buffer)
-                emit(buffer)
-                emit(chunk.data)
-                return
-            }
-            frame.write(to: &buffer)
+        if case .frame(let frame) = element, case .chunk(let chunk) = frame.message,
+            chunk.data.readableBytes >= Self.copyLimit
+        {
+            frame.writeHead(of: chunk, to: &buffer)
+            emit(buffer)
+            emit(chunk.data)
+            return
         }
+        element.write(to: &buffer)
         pending = buffer
     }
 

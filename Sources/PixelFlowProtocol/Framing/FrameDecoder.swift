@@ -87,9 +87,6 @@ public struct FrameEncoder: MessageToByteEncoder {
     public init() {}
 
     public func encode(data: WireElement, out: inout ByteBuffer) {
-        switch data {
-        case .preface(let preface): preface.write(to: &out)
-        case .frame(let frame): frame.write(to: &out)
-        }
+        data.write(to: &out)
     }
 }
