@@ -139,3 +139,7 @@ int pf_object_count(void) {
 int pf_malloc_arena_max(int arenas) {
     return mallopt(M_ARENA_MAX, arenas);
 }
+
+int pf_malloc_mmap_threshold(int bytes) {
+    return mallopt(M_MMAP_THRESHOLD, bytes);
+}

@@ -10,11 +10,13 @@ public final class ImagingEngine: Sendable {
     public let limits: ImagingLimits
     public let threads: Int
     private let pool: VipsThreadPool
+    private let budget: DecodeBudget
 
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, limits: ImagingLimits = .default) {
         VipsRuntime.start()
         self.limits = limits
         self.threads = max(1, threads)
+        self.budget = DecodeBudget(capacity: limits.decodeBudgetBytes)
         // libvips keeps per-thread buffers; a thread that leaves must hand them back.
         self.pool = VipsThreadPool(threads: self.threads, onExit: { vips_thread_shutdown() })
     }
@@ -28,9 +30,11 @@ public final class ImagingEngine: Sendable {
                 if case .cancelled = termination { control.stop(.cancelled) }
             }
             let limits = self.limits
+            let budget = self.budget
             pool.submit {
-                let result = JobRunner.run(source: source, pipeline: pipeline, limits: limits, control: control) {
-                    event in
+                let result = JobRunner.run(
+                    source: source, pipeline: pipeline, limits: limits, budget: budget, control: control
+                ) { event in
                     continuation.yield(event)
                 }
                 switch result {

@@ -7,6 +7,7 @@ extension ImagingLimits: Codable {
         case maxSide = "max_side"
         case maxFrames = "max_frames"
         case jobTimeoutMilliseconds = "job_timeout_ms"
+        case decodeBudgetBytes = "decode_budget_bytes"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -26,7 +27,8 @@ extension ImagingLimits: Codable {
             maxSide: try positive(.maxSide, defaults.maxSide),
             maxFrames: try positive(.maxFrames, defaults.maxFrames),
             jobTimeout: .milliseconds(
-                try positive(.jobTimeoutMilliseconds, Int(defaults.jobTimeout.components.seconds * 1000)))
+                try positive(.jobTimeoutMilliseconds, Int(defaults.jobTimeout.components.seconds * 1000))),
+            decodeBudgetBytes: try positive(.decodeBudgetBytes, defaults.decodeBudgetBytes)
         )
     }
 
@@ -39,5 +41,6 @@ extension ImagingLimits: Codable {
         let milliseconds =
             jobTimeout.components.seconds * 1000 + jobTimeout.components.attoseconds / 1_000_000_000_000_000
         try container.encode(milliseconds, forKey: .jobTimeoutMilliseconds)
+        try container.encode(decodeBudgetBytes, forKey: .decodeBudgetBytes)
     }
 }

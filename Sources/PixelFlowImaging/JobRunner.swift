@@ -3,14 +3,14 @@ import PixelFlowPipeline
 /// One job, start to end, on the calling (libvips) thread: inspect, decode once, derive and encode each variant.
 enum JobRunner {
     static func run(
-        source: [UInt8], pipeline: Pipeline, limits: ImagingLimits, control: JobControl,
+        source: [UInt8], pipeline: Pipeline, limits: ImagingLimits, budget: DecodeBudget, control: JobControl,
         emit: (JobEvent) -> Void
     ) -> Result<Void, ImagingError> {
         control.startClock()
         defer { control.finish() }
         return source.withUnsafeBytes { bytes -> Result<Void, ImagingError> in
             do throws(ImagingError) {
-                try runJob(bytes, pipeline: pipeline, limits: limits, control: control, emit: emit)
+                try runJob(bytes, pipeline: pipeline, limits: limits, budget: budget, control: control, emit: emit)
                 return .success(())
             } catch {
                 return .failure(error)
@@ -19,17 +19,22 @@ enum JobRunner {
     }
 
     private static func runJob(
-        _ bytes: UnsafeRawBufferPointer, pipeline: Pipeline, limits: ImagingLimits, control: JobControl,
-        emit: (JobEvent) -> Void
+        _ bytes: UnsafeRawBufferPointer, pipeline: Pipeline, limits: ImagingLimits, budget: DecodeBudget,
+        control: JobControl, emit: (JobEvent) -> Void
     ) throws(ImagingError) {
         try control.throwIfStopped()
         let header = try SourceInspector.inspect(bytes, limits: limits)
         try checkCrops(pipeline, against: header)
 
-        let decodeStart = ContinuousClock.now
         let plan = DecodePlan(
             pipeline: pipeline, sourceWidth: header.orientedWidth, sourceHeight: header.orientedHeight)
+        let footprint = DecodeFootprint(header: header, plan: plan)
+        var share = try budget.acquire(footprint.totalBytes, control: control)
+        defer { budget.release(&share) }
+
+        let decodeStart = ContinuousClock.now
         let base = try SourceDecoder.decode(bytes, header: header, plan: plan, control: control)
+        budget.release(&share, bytes: footprint.frameBytes)
         emit(
             .decoded(
                 header, width: base.width, height: base.height,

@@ -38,6 +38,10 @@ public struct SourceHeader: Sendable, Equatable {
     /// The source embeds an ICC profile.
     public let hasProfile: Bool
     public let isCMYK: Bool
+    /// Channels per pixel, alpha included.
+    public let bands: Int
+    /// A progressive JPEG or an Adam7-interlaced PNG: its decoder holds the whole image, however small the output.
+    public let isInterlaced: Bool
 
     /// Dimensions after EXIF orientation, the ones variant sizes and crop rectangles refer to.
     public var orientedWidth: Int { (5...8).contains(orientation) ? height : width }
@@ -78,7 +82,9 @@ enum SourceInspector {
             format: format, width: header.width, height: header.height, frames: frames,
             orientation: Int(vips_image_get_orientation(header.pointer)),
             hasProfile: header.hasField("icc-profile-data"),
-            isCMYK: header.interpretation == VIPS_INTERPRETATION_CMYK
+            isCMYK: header.interpretation == VIPS_INTERPRETATION_CMYK,
+            bands: header.bands,
+            isInterlaced: format == .jpeg ? header.int("jpeg-multiscan") == 1 : format == .png && isAdam7PNG(bytes)
         )
         try check(result, limits: limits)
         return result
@@ -103,6 +109,12 @@ enum SourceInspector {
                 .tooManyFrames,
                 "the header declares \(header.frames) frames, the limit (max_frames) is \(limits.maxFrames)")
         }
+    }
+
+    /// The interlace method, the last byte of the IHDR chunk that a PNG must start with (libvips does not report it).
+    static func isAdam7PNG(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let interlaceOffset = 8 + 8 + 12  // signature, IHDR length and type, then width to filter method
+        return bytes.count > interlaceOffset && bytes[interlaceOffset] == 1
     }
 
     private static let accepted = SourceFormat.allCases.map(\.rawValue).joined(separator: ", ")

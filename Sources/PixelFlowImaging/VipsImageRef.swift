@@ -23,6 +23,14 @@ final class VipsImageRef {
 
     func hasField(_ name: String) -> Bool { vips_image_get_typeof(pointer, name) != 0 }
 
+    /// An integer metadata field, nil when absent.
+    func int(_ name: String) -> Int? {
+        // Asking for an absent field would leave a message in libvips' error buffer.
+        guard hasField(name) else { return nil }
+        var value: Int32 = 0
+        return vips_image_get_int(pointer, name, &value) == 0 ? Int(value) : nil
+    }
+
     /// Runs a libvips operation that writes a new image into its out-parameter.
     static func make(
         _ operation: String, _ body: (UnsafeMutablePointer<UnsafeMutablePointer<VipsImage>?>) -> Int32

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import PixelFlowCoordinator
 import PixelFlowHTTP
+import PixelFlowImaging
 import PixelFlowProtocol
 import PixelFlowWorker
 import ServiceLifecycle
@@ -49,6 +50,7 @@ struct DevCommand: AsyncParsableCommand {
 
     func run() async throws {
         logging.bootstrap()
+        MemoryTuning.mapLargeAllocations()
         let environment = ProcessInfo.processInfo.environment
         var config = try loadConfig(path: config, environment: environment.filter { $0.key != "PIXELFLOW_SECRET" })
         let secret = environment["PIXELFLOW_SECRET"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.randomSecret()

@@ -10,7 +10,9 @@ func loadImagingLimits(path: String?, environment: [String: String]) throws -> I
             try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
         section = root?["imaging"] as? [String: Any] ?? [:]
     }
-    for key in ["max_source_bytes", "max_pixels", "max_side", "max_frames", "job_timeout_ms"] {
+    for key in [
+        "max_source_bytes", "max_pixels", "max_side", "max_frames", "job_timeout_ms", "decode_budget_bytes",
+    ] {
         guard let text = environment["PIXELFLOW_IMAGING_" + key.uppercased()] else { continue }
         guard let value = Int(text) else {
             throw ImagingConfigError(description: "PIXELFLOW_IMAGING_\(key.uppercased()) must be a whole number")

@@ -55,6 +55,7 @@ struct ProcessCommand: AsyncParsableCommand {
     var inputs: [String] = []
 
     func run() async throws {
+        MemoryTuning.mapLargeAllocations()
         let setup: ProcessSetup
         do {
             setup = try ProcessSetup(command: self)
@@ -89,9 +90,14 @@ struct ProcessLimitOptions: ParsableArguments {
         help: "Time limit of one source's job in milliseconds (config job_timeout_ms).")
     var jobTimeoutMilliseconds: Int = 30_000
 
+    @Option(
+        name: .customLong("decode-budget-bytes"),
+        help: "Estimated memory decodes may hold at once across threads; others wait (config decode_budget_bytes).")
+    var decodeBudgetBytes: Int = ImagingLimits.default.decodeBudgetBytes
+
     var imagingLimits: ImagingLimits {
         ImagingLimits(
             maxSourceBytes: maxSourceBytes, maxPixels: maxPixels, maxSide: maxSide, maxFrames: maxFrames,
-            jobTimeout: .milliseconds(jobTimeoutMilliseconds))
+            jobTimeout: .milliseconds(jobTimeoutMilliseconds), decodeBudgetBytes: decodeBudgetBytes)
     }
 }

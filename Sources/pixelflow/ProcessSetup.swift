@@ -16,7 +16,7 @@ struct ProcessSetup {
     init(command: ProcessCommand) throws(BatchUsageError) {
         guard command.threads >= 1 else { throw BatchUsageError("--threads must be at least 1") }
         guard command.limits.jobTimeoutMilliseconds >= 1, command.limits.maxPixels >= 1, command.limits.maxSide >= 1,
-            command.limits.maxFrames >= 1, command.limits.maxSourceBytes >= 1
+            command.limits.maxFrames >= 1, command.limits.maxSourceBytes >= 1, command.limits.decodeBudgetBytes >= 1
         else {
             throw BatchUsageError("limits must be positive")
         }

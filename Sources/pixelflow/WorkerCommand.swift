@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PixelFlowBatch
 import PixelFlowCoordinator
+import PixelFlowImaging
 import PixelFlowWorker
 import ServiceLifecycle
 
@@ -93,6 +94,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         logging.bootstrap()
+        MemoryTuning.mapLargeAllocations()
         let join = try loadJoin(path: config, environment: ProcessInfo.processInfo.environment)
         guard let secret = join.secret else {
             throw ValidationError("no join secret: set join.secret in --config or PIXELFLOW_JOIN_SECRET")

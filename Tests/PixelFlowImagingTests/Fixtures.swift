@@ -72,14 +72,15 @@ enum Fixtures {
 
     enum Encoding { case jpeg, png, webp, tiff, gif, heic, avif }
 
-    static func encode(_ image: VipsImageRef, as encoding: Encoding, strip: Bool = true, quality: Int32 = 95) -> [UInt8]
-    {
+    static func encode(
+        _ image: VipsImageRef, as encoding: Encoding, strip: Bool = true, quality: Int32 = 95, progressive: Bool = false
+    ) -> [UInt8] {
         var buffer: UnsafeMutableRawPointer?
         var length = 0
         let s: Int32 = strip ? 1 : 0
         let status: Int32 =
             switch encoding {
-            case .jpeg: pf_jpegsave_buffer(image.pointer, &buffer, &length, quality, 0, s)
+            case .jpeg: pf_jpegsave_buffer(image.pointer, &buffer, &length, quality, progressive ? 1 : 0, s)
             case .png: pf_pngsave_buffer(image.pointer, &buffer, &length, s)
             case .webp: pf_webpsave_buffer(image.pointer, &buffer, &length, quality, 0, 4, s)
             case .tiff: pf_tiffsave_buffer(image.pointer, &buffer, &length)

@@ -72,15 +72,19 @@ import Testing
         #expect(limits.maxPixels == 80_000_000 && limits.jobTimeout == .milliseconds(1500))
         #expect(
             limits.maxSourceBytes == ImagingLimits.default.maxSourceBytes && limits.maxFrames == 1000
-                && limits.maxSide == 32_768)
+                && limits.maxSide == 32_768 && limits.decodeBudgetBytes == 192 * 1024 * 1024)
     }
 
     @Test func roundTripsAndRejectsNonPositive() throws {
         let limits = ImagingLimits(
-            maxSourceBytes: 10, maxPixels: 20, maxSide: 30, maxFrames: 40, jobTimeout: .milliseconds(50))
+            maxSourceBytes: 10, maxPixels: 20, maxSide: 30, maxFrames: 40, jobTimeout: .milliseconds(50),
+            decodeBudgetBytes: 60)
         #expect(try JSONDecoder().decode(ImagingLimits.self, from: JSONEncoder().encode(limits)) == limits)
         #expect(throws: DecodingError.self) {
             try JSONDecoder().decode(ImagingLimits.self, from: Data(#"{"max_frames": 0}"#.utf8))
+        }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(ImagingLimits.self, from: Data(#"{"decode_budget_bytes": -1}"#.utf8))
         }
     }
 }

@@ -59,5 +59,6 @@ int pf_object_count(void);
 
 // glibc's malloc arena cap (mallopt M_ARENA_MAX): libvips' threads otherwise get an arena each.
 int pf_malloc_arena_max(int arenas);
+int pf_malloc_mmap_threshold(int bytes);
 
 #endif
