@@ -61,7 +61,9 @@ let package = Package(
             ]
         ),
         // The variant/pipeline model and its validation: pure Swift, so the coordinator and client can validate jobs without libvips.
-        .target(name: "PixelFlowPipeline"),
+        // A lock ThreadSanitizer understands (see Locked.swift), for every module that shares state across threads.
+        .target(name: "PixelFlowLocking"),
+        .target(name: "PixelFlowPipeline", dependencies: ["PixelFlowLocking"]),
         .target(name: "PixelFlowImaging", dependencies: ["CVipsShim", "PixelFlowPipeline"]),
         // Durable jobs: the JobStore protocol and its SQLite backend, the content-addressed blob store.
         .target(
@@ -76,6 +78,7 @@ let package = Package(
         .target(
             name: "PixelFlowCoordinator",
             dependencies: [
+                "PixelFlowLocking",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 "PixelFlowTLS",
                 "PixelFlowProtocol",
@@ -107,6 +110,7 @@ let package = Package(
         .target(
             name: "PixelFlowHTTP",
             dependencies: [
+                "PixelFlowLocking",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 "PixelFlowCoordinator",
                 "PixelFlowPipeline",
@@ -124,6 +128,7 @@ let package = Package(
         .target(
             name: "PixelFlowWorker",
             dependencies: [
+                "PixelFlowLocking",
                 "PixelFlowTLS",
                 "PixelFlowProtocol",
                 "PixelFlowCompression",
@@ -140,6 +145,7 @@ let package = Package(
         .target(
             name: "PixelFlowClient",
             dependencies: [
+                "PixelFlowLocking",
                 "PixelFlowTLS",
                 "PixelFlowProtocol",
                 "PixelFlowCompression",
@@ -222,6 +228,7 @@ let package = Package(
         .testTarget(
             name: "PixelFlowCoordinatorTests",
             dependencies: [
+                "PixelFlowLocking",
                 "PixelFlowCoordinator",
                 "PixelFlowProtocol",
                 "PixelFlowStore",
@@ -232,6 +239,7 @@ let package = Package(
         .testTarget(
             name: "PixelFlowWorkerTests",
             dependencies: [
+                "PixelFlowLocking",
                 "PixelFlowWorker",
                 "PixelFlowProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -241,6 +249,7 @@ let package = Package(
         .testTarget(
             name: "PixelFlowClientTests",
             dependencies: [
+                "PixelFlowLocking",
                 "PixelFlowClient",
                 "PixelFlowProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),

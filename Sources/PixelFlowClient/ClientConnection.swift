@@ -1,5 +1,6 @@
 import NIOCore
 import PixelFlowCompression
+import PixelFlowLocking
 import PixelFlowProtocol
 import PixelFlowTLS
 import Synchronization
@@ -9,13 +10,13 @@ import Synchronization
 final class ClientConnection: Sendable {
     let session: ClientHandshakeStateMachine.Session
     let queue: OutboundQueue
-    private let state: Mutex<ConnectionStateMachine>
+    private let state: Locked<ConnectionStateMachine>
     private let tokens = Atomic<UInt64>(0)
 
     init(session: ClientHandshakeStateMachine.Session, queue: OutboundQueue) {
         self.session = session
         self.queue = queue
-        self.state = Mutex(ConnectionStateMachine(limits: session.limits))
+        self.state = Locked(ConnectionStateMachine(limits: session.limits))
     }
 
     /// Requests open right now (streams opened and not yet closed by the coordinator).

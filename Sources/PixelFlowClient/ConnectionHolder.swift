@@ -1,4 +1,4 @@
-import Synchronization
+import PixelFlowLocking
 
 /// The client's current connection, replaced when a lost one is reconnected. Requests take the current one, and
 /// after losing it wait for the next (`connection(newerThan:)`) until the client gives up or is closed.
@@ -15,7 +15,7 @@ final class ConnectionHolder: Sendable {
         var isClosing = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     let reconnects: Bool
 
     init(reconnects: Bool) { self.reconnects = reconnects }

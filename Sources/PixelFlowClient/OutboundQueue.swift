@@ -1,5 +1,5 @@
+import PixelFlowLocking
 import PixelFlowProtocol
-import Synchronization
 
 /// The frames waiting to be written, in the order they were enqueued. One writer task drains it in batches.
 ///
@@ -20,7 +20,7 @@ final class OutboundQueue: Sendable {
         var closedBy: PixelFlowClientError?
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Adds a frame to the end of the queue. Returns false (and fails `written`) when the queue is closed.
     @discardableResult

@@ -1,6 +1,6 @@
 import NIOCore
+import PixelFlowLocking
 import PixelFlowProtocol
-import Synchronization
 
 /// A connection to a PixelFlow coordinator, shared by any number of concurrent requests.
 ///
@@ -24,7 +24,7 @@ public final class PixelFlowClient: Sendable {
     let closeRequested: AsyncStream<Void>
     let closeRequestedSink: AsyncStream<Void>.Continuation
     /// The task that owns a `connect`ed client's connection (nil inside `withConnection`).
-    let lifetime = Mutex<Task<Void, Never>?>(nil)
+    let lifetime = Locked<Task<Void, Never>?>(nil)
 
     init(holder: ConnectionHolder, first: ClientConnection) {
         self.holder = holder

@@ -1,10 +1,10 @@
 import Hummingbird
-import Synchronization
+import PixelFlowLocking
 
 /// The methods each route path answers, so a request for a known path with another method is told 405 and
 /// `Allow` rather than 404. Filled once the router's routes are added (the error middleware comes first).
 final class RouteMethods: Sendable {
-    private let table = Mutex<[(segments: [Substring], methods: [String])]>([])
+    private let table = Locked<[(segments: [Substring], methods: [String])]>([])
 
     func learn(_ routes: [Router<APIRequestContext>.RouteDescription]) {
         var byPath: [String: [String]] = [:]

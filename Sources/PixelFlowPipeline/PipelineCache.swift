@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import PixelFlowLocking
 
 /// Recently decoded wire pipelines. Jobs of one workload repeat the same few pipelines, and decoding JSON is
 /// most of what a coordinator or null worker spends per job, so each distinct pipeline is decoded once.
@@ -10,7 +10,7 @@ public final class PipelineCache: Sendable {
     }
 
     public let capacity: Int
-    private let entries = Mutex(Entries())
+    private let entries = Locked(Entries())
 
     /// The process-wide cache used by the coordinator's validation and the worker.
     public static let shared = PipelineCache(capacity: 256)

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import PixelFlowLocking
 
 /// The CPU time each task costs. libvips encodes on threads of its own, so a task's time cannot be read from the
 /// thread that runs it: the process's CPU time is shared out instead, evenly among the tasks running at each
@@ -32,11 +32,11 @@ final class TaskCPUMeter: Sendable {
     }
 
     private let clock: @Sendable () -> UInt64
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     init(processCPUNanoseconds clock: @escaping @Sendable () -> UInt64) {
         self.clock = clock
-        self.state = Mutex(State(lastReading: clock()))
+        self.state = Locked(State(lastReading: clock()))
     }
 
     func start() -> Token {

@@ -2,10 +2,10 @@ import Foundation
 import NIOCore
 import PixelFlowCompression
 import PixelFlowImaging
+import PixelFlowLocking
 import PixelFlowObjects
 import PixelFlowPipeline
 import PixelFlowProtocol
-import Synchronization
 
 /// Where a task's source comes from and where its variants go.
 enum TaskData: Sendable {
@@ -207,7 +207,7 @@ final class TaskProgress: Sendable {
         var source = DecodedSource(pixels: 0, milliseconds: 0)
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     var count: Int { state.withLock { $0.count } }
     var sourcePixels: UInt64 { state.withLock { $0.source.pixels } }

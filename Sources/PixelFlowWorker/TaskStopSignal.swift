@@ -1,4 +1,4 @@
-import Synchronization
+import PixelFlowLocking
 
 /// How a running task is told to stop from outside (CANCEL_TASK, its time limit): the first reason given is kept,
 /// and the task's work is cancelled. Cheaper per task than a stream and a listening child task.
@@ -8,7 +8,7 @@ final class TaskStopSignal: Sendable {
         var work: Task<Result<Int, TaskExecution.Failure>, Never>?
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Why the task was stopped, if it was.
     var reason: TaskExecution.Stop? { state.withLock { $0.reason } }

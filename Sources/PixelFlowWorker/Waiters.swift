@@ -1,4 +1,4 @@
-import Synchronization
+import PixelFlowLocking
 
 /// Tasks waiting for a condition that another task makes true. Cancelling a waiting task ends its wait,
 /// so a waiter never keeps a task group from finishing.
@@ -9,7 +9,7 @@ final class Waiters: Sendable {
         var cancelled: Set<Int> = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Waits until `resumeAll()` is called, unless `isSatisfied()` (checked under the caller's rules) says it
     /// already holds. `isSatisfied` runs before suspending; it must not call back into this object.

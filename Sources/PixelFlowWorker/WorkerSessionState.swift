@@ -1,6 +1,6 @@
 import NIOCore
+import PixelFlowLocking
 import PixelFlowProtocol
-import Synchronization
 
 /// What a worker connection holds, shared by its inbound loop, its heartbeat and its tasks.
 final class WorkerSessionState: Sendable {
@@ -27,7 +27,7 @@ final class WorkerSessionState: Sendable {
     }
 
     let slots: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let idleWaiters = Waiters()
 
     init(slots: Int) { self.slots = slots }

@@ -1,8 +1,8 @@
 import NIOCore
 import NIOPosix
 import PixelFlowCompression
+import PixelFlowLocking
 import PixelFlowProtocol
-import Synchronization
 
 /// What the fake coordinator does with a SUBMIT.
 enum FakeScript: Sendable {
@@ -62,8 +62,8 @@ final class FakeCoordinator: Sendable {
     let port: Int
     let limits: ProtocolLimits
     private let script: @Sendable (Int) -> FakeScript
-    private let record = Mutex(Record())
-    private let children = Mutex<[any Channel]>([])
+    private let record = Locked(Record())
+    private let children = Locked<[any Channel]>([])
 
     private init(port: Int, limits: ProtocolLimits, script: @escaping @Sendable (Int) -> FakeScript) {
         self.port = port

@@ -1,4 +1,4 @@
-import Synchronization
+import PixelFlowLocking
 import Testing
 
 @testable import PixelFlowCoordinator
@@ -7,7 +7,7 @@ import Testing
 @Suite struct ByteBudgetTests {
     /// The order waiters were served in.
     final class Order: Sendable {
-        private let names = Mutex<[String]>([])
+        private let names = Locked<[String]>([])
         func append(_ name: String) { names.withLock { $0.append(name) } }
         var all: [String] { names.withLock { $0 } }
     }

@@ -1,6 +1,6 @@
 import NIOCore
+import PixelFlowLocking
 import PixelFlowProtocol
-import Synchronization
 import Testing
 
 @testable import PixelFlowCoordinator
@@ -9,7 +9,7 @@ import Testing
 @Suite struct PipelineSummaryCacheTests {
     @Test func theSameBytesAreValidatedOnceWhereverTheyCameFrom() {
         let cache = PipelineSummaryCache(capacity: 4)
-        let computed = Mutex(0)
+        let computed = Locked(0)
         func summarize(_ json: ByteBuffer) -> Result<PipelineSummary, ProtocolError> {
             computed.withLock { $0 += 1 }
             return .success(PipelineSummary(variantCount: json.readableBytes))
@@ -25,7 +25,7 @@ import Testing
 
     @Test func theOldestAreForgottenBeyondTheCapacity() {
         let cache = PipelineSummaryCache(capacity: 4)
-        let computed = Mutex(0)
+        let computed = Locked(0)
         func summarize(_ json: ByteBuffer) -> Result<PipelineSummary, ProtocolError> {
             computed.withLock { $0 += 1 }
             return .failure(ProtocolError(.invalidPipeline, "bad"))

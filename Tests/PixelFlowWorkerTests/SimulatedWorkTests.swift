@@ -1,6 +1,6 @@
 import Foundation
+import PixelFlowLocking
 import PixelFlowPipeline
-import Synchronization
 import Testing
 
 @testable import PixelFlowWorker
@@ -45,7 +45,7 @@ import Testing
         let pipeline = try PipelineDecoder.decode(
             wire: Data(#"[{"id":"t","action":"resize","width":8,"format":"webp"}]"#.utf8))
         let start = ContinuousClock.now
-        let elapsed = Mutex<Duration?>(nil)
+        let elapsed = Locked<Duration?>(nil)
         try await runner.run(source: [1, 2, 3], pipeline: pipeline, onSource: { _ in }) { _ in
             elapsed.withLock { $0 = ContinuousClock.now - start }
         }

@@ -1,4 +1,4 @@
-import Synchronization
+import PixelFlowLocking
 import Testing
 
 @testable import PixelFlowWorker
@@ -7,7 +7,7 @@ import Testing
 @Suite struct TaskCPUMeterTests {
     /// A CPU clock the test moves by hand, in milliseconds.
     final class FakeCPUClock: Sendable {
-        let milliseconds = Mutex<UInt64>(0)
+        let milliseconds = Locked<UInt64>(0)
         func advance(_ amount: UInt64) { milliseconds.withLock { $0 += amount } }
         var nanoseconds: UInt64 { milliseconds.withLock { $0 } * 1_000_000 }
     }

@@ -1,8 +1,8 @@
 import Foundation
 import NIOCore
+import PixelFlowLocking
 import PixelFlowPipeline
 import PixelFlowProtocol
-import Synchronization
 
 /// The imaging engine's validation rules, applied before a job is queued: the same decoder the workers run,
 /// without libvips. A pipeline the engine would refuse is REJECTED(invalid_pipeline) naming the field.
@@ -30,9 +30,9 @@ public enum PipelineRules {
 
 /// Summaries of recently seen pipelines, by their wire bytes (a `RecentMap`: the oldest forgotten first).
 final class PipelineSummaryCache: Sendable {
-    private let entries: Mutex<RecentMap<ByteBuffer, Result<PipelineSummary, ProtocolError>>>
+    private let entries: Locked<RecentMap<ByteBuffer, Result<PipelineSummary, ProtocolError>>>
 
-    init(capacity: Int) { entries = Mutex(RecentMap(capacity: capacity)) }
+    init(capacity: Int) { entries = Locked(RecentMap(capacity: capacity)) }
 
     func summary(
         of json: ByteBuffer, orCompute compute: (ByteBuffer) -> Result<PipelineSummary, ProtocolError>

@@ -1,5 +1,5 @@
 import DequeModule
-import Synchronization
+import PixelFlowLocking
 
 /// An asynchronous semaphore counted in bytes: `acquire` waits, in arrival order, until the bytes are free.
 /// A request larger than the whole budget takes all of it, so it runs alone rather than never.
@@ -10,11 +10,11 @@ final class ByteBudget: Sendable {
     }
 
     let capacity: UInt64
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     init(capacity: UInt64) {
         self.capacity = max(1, capacity)
-        self.state = Mutex(State(available: max(1, capacity)))
+        self.state = Locked(State(available: max(1, capacity)))
     }
 
     /// Waits for `bytes` (at most the capacity) and takes them; returns what was taken, to give back to `release`.

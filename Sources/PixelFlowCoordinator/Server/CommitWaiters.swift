@@ -1,5 +1,5 @@
+import PixelFlowLocking
 import PixelFlowProtocol
-import Synchronization
 
 /// HTTP requests waiting for a job's step to commit: a start (ACCEPTED's counterpart for the HTTP API) or a
 /// deletion. Resumed with nil once it is stored, or with the error that refused it.
@@ -8,7 +8,7 @@ final class CommitWaiters: Sendable {
     /// ids begin at 1).
     static let connection: UInt64 = 0
 
-    private let waiting = Mutex<[JobID: @Sendable (ProtocolError?) -> Void]>([:])
+    private let waiting = Locked<[JobID: @Sendable (ProtocolError?) -> Void]>([:])
 
     func wait(for job: JobID, _ resume: @escaping @Sendable (ProtocolError?) -> Void) {
         waiting.withLock { $0[job] = resume }

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import PixelFlowLocking
 import PixelFlowObjects
 import PixelFlowProtocol
 import PixelFlowStore
@@ -23,7 +24,7 @@ public final class Coordinator: Sendable {
     private let nextConnection = Atomic<UInt64>(1)
     /// Connections open on the protocol port, against `limits.max_connections`.
     let connectionGate: ConnectionGate
-    let shared: Mutex<Shared>
+    let shared: Locked<Shared>
     /// Where async jobs are kept (nil: memory only). Written by one writer task (Coordinator+Store.swift).
     let store: (any JobStore)?
     let storeSignals: AsyncStream<Void>
@@ -41,7 +42,7 @@ public final class Coordinator: Sendable {
     /// Fetches `url` sources (`sources.*`).
     let sourceFetcher: SourceFetcher
     /// Ended jobs as the store last gave them, by id, with their tenant (`api.cached_jobs`).
-    let endedJobs: Mutex<RecentMap<JobID, (tenant: String, lookup: StoredLookup)>>
+    let endedJobs: Locked<RecentMap<JobID, (tenant: String, lookup: StoredLookup)>>
     /// Counts deletions, so a read that overlapped one does not put back what it deleted.
     let jobDeletions = Atomic<UInt64>(0)
 
@@ -83,7 +84,7 @@ public final class Coordinator: Sendable {
         sources: SourceSettings = SourceSettings(), logger: Logger = Logger(label: "pixelflow.coordinator")
     ) {
         self.sourceFetcher = SourceFetcher(settings: sources)
-        self.endedJobs = Mutex(RecentMap(capacity: settings.apiCachedJobs))
+        self.endedJobs = Locked(RecentMap(capacity: settings.apiCachedJobs))
         self.objects = objects.flatMap(ObjectStorage.init)
         self.settings = settings
         self.store = store
@@ -117,7 +118,7 @@ public final class Coordinator: Sendable {
             storeQueue.append(cluster.takeStoreWrites(), Deliveries())
             storeSignal.yield()
         }
-        self.shared = Mutex(Shared(cluster: cluster, loginThrottle: throttle, storeQueue: storeQueue))
+        self.shared = Locked(Shared(cluster: cluster, loginThrottle: throttle, storeQueue: storeQueue))
     }
 
     // MARK: Connections

@@ -1,8 +1,8 @@
 import NIOCore
 import NIOPosix
+import PixelFlowLocking
 import PixelFlowProtocol
 import PixelFlowTLS
-import Synchronization
 
 /// The coordinator's listening socket: one `CoordinatorConnectionHandler` per accepted connection, and the
 /// clock that expires leases and releases retries.
@@ -11,7 +11,7 @@ public final class CoordinatorServer: Sendable {
     private let group: any EventLoopGroup
     public let tickInterval: TimeAmount
 
-    private let ticks = Mutex<[RepeatedTask]>([])
+    private let ticks = Locked<[RepeatedTask]>([])
 
     public init(
         coordinator: Coordinator, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,

@@ -1,6 +1,6 @@
+import PixelFlowLocking
 import PixelFlowProtocol
 import Prometheus
-import Synchronization
 
 /// Publishes what the cluster state holds into the registry at each scrape: gauges are set; totals the state
 /// counts (they only grow) advance their counters by the increase since the last scrape; a worker's series go
@@ -13,7 +13,7 @@ final class StateMetrics: Sendable {
         var workerGauges: [String: [Gauge]] = [:]
     }
 
-    private let published = Mutex(Published())
+    private let published = Locked(Published())
 
     init(registry: PrometheusCollectorRegistry) { self.registry = registry }
 

@@ -34,10 +34,7 @@ public struct FrameHeader: Sendable, Hashable {
     }
 
     func write(to buffer: inout ByteBuffer) {
-        buffer.writeInteger(length)
-        buffer.writeInteger(type)
-        buffer.writeInteger(flags)
-        buffer.writeInteger(UInt16(0))
-        buffer.writeInteger(streamID)
+        // One capacity check and one store sequence for the 12 bytes, not five.
+        buffer.writeMultipleIntegers(length, type, flags, UInt16(0), streamID)
     }
 }

@@ -40,49 +40,51 @@ public enum Message: Sendable, Hashable {
     case chunk(Chunk)
 
     public var frameType: FrameType {
-        guard let payload else { return .chunk }
-        return type(of: payload).frameType
+        var frameType = FrameType.chunk
+        visitPayload(FrameTypeReader(), &frameType)
+        return frameType
     }
 
-    /// The message's body, for every case but CHUNK (whose flags carry part of it).
-    private var payload: (any WirePayload)? {
+    /// Hands the message's body, in its own type, to `visitor`; CHUNK (whose flags carry part of its body) has none.
+    /// Generic rather than an `any WirePayload`, so writing a frame neither boxes nor copies the body.
+    private func visitPayload<Visitor: PayloadVisitor>(_ visitor: Visitor, _ context: inout Visitor.Context) {
         switch self {
-        case .hello(let body): body
-        case .auth(let body): body
-        case .authOK(let body): body
-        case .ping(let body): body
-        case .pong(let body): body
-        case .goAway(let body): body
-        case .submit(let body): body
-        case .accepted(let body): body
-        case .rejected(let body): body
-        case .variant(let body): body
-        case .jobDone(let body): body
-        case .jobFailed(let body): body
-        case .cancel(let body): body
-        case .statusRequest(let body): body
-        case .status(let body): body
-        case .watch(let body): body
-        case .fetch(let body): body
-        case .jobsRequest(let body): body
-        case .jobList(let body): body
-        case .usageRequest(let body): body
-        case .usage(let body): body
-        case .workersRequest(let body): body
-        case .workers(let body): body
-        case .statsRequest(let body): body
-        case .stats(let body): body
-        case .register(let body): body
-        case .registered(let body): body
-        case .assign(let body): body
-        case .assignObject(let body): body
-        case .variantStored(let body): body
-        case .taskDone(let body): body
-        case .taskFailed(let body): body
-        case .heartbeat(let body): body
-        case .drain(let body): body
-        case .cancelTask(let body): body
-        case .chunk: nil
+        case .hello(let body): visitor.visit(body, &context)
+        case .auth(let body): visitor.visit(body, &context)
+        case .authOK(let body): visitor.visit(body, &context)
+        case .ping(let body): visitor.visit(body, &context)
+        case .pong(let body): visitor.visit(body, &context)
+        case .goAway(let body): visitor.visit(body, &context)
+        case .submit(let body): visitor.visit(body, &context)
+        case .accepted(let body): visitor.visit(body, &context)
+        case .rejected(let body): visitor.visit(body, &context)
+        case .variant(let body): visitor.visit(body, &context)
+        case .jobDone(let body): visitor.visit(body, &context)
+        case .jobFailed(let body): visitor.visit(body, &context)
+        case .cancel(let body): visitor.visit(body, &context)
+        case .statusRequest(let body): visitor.visit(body, &context)
+        case .status(let body): visitor.visit(body, &context)
+        case .watch(let body): visitor.visit(body, &context)
+        case .fetch(let body): visitor.visit(body, &context)
+        case .jobsRequest(let body): visitor.visit(body, &context)
+        case .jobList(let body): visitor.visit(body, &context)
+        case .usageRequest(let body): visitor.visit(body, &context)
+        case .usage(let body): visitor.visit(body, &context)
+        case .workersRequest(let body): visitor.visit(body, &context)
+        case .workers(let body): visitor.visit(body, &context)
+        case .statsRequest(let body): visitor.visit(body, &context)
+        case .stats(let body): visitor.visit(body, &context)
+        case .register(let body): visitor.visit(body, &context)
+        case .registered(let body): visitor.visit(body, &context)
+        case .assign(let body): visitor.visit(body, &context)
+        case .assignObject(let body): visitor.visit(body, &context)
+        case .variantStored(let body): visitor.visit(body, &context)
+        case .taskDone(let body): visitor.visit(body, &context)
+        case .taskFailed(let body): visitor.visit(body, &context)
+        case .heartbeat(let body): visitor.visit(body, &context)
+        case .drain(let body): visitor.visit(body, &context)
+        case .cancelTask(let body): visitor.visit(body, &context)
+        case .chunk: break
         }
     }
 
@@ -93,7 +95,7 @@ public enum Message: Sendable, Hashable {
 
     func writePayload(to buffer: inout ByteBuffer) {
         if case .chunk(let chunk) = self { return chunk.write(to: &buffer) }
-        payload!.write(to: &buffer)
+        visitPayload(PayloadWriter(), &buffer)
     }
 
     /// Decodes a complete payload of `type`; bytes left over are a protocol error.
@@ -150,4 +152,17 @@ public enum Message: Sendable, Hashable {
         }
         return message
     }
+}
+
+private protocol PayloadVisitor {
+    associatedtype Context
+    func visit<Payload: WirePayload>(_ payload: Payload, _ context: inout Context)
+}
+
+private struct FrameTypeReader: PayloadVisitor {
+    func visit<Payload: WirePayload>(_ payload: Payload, _ frameType: inout FrameType) { frameType = Payload.frameType }
+}
+
+private struct PayloadWriter: PayloadVisitor {
+    func visit<Payload: WirePayload>(_ payload: Payload, _ buffer: inout ByteBuffer) { payload.write(to: &buffer) }
 }
